@@ -1,0 +1,74 @@
+"""The command line. This package is the only place that prints or exits: commands parse their options,
+call the library, print, and return an exit code (0 ok, 1 findings, 2 usage, 3 gitreg could not do its
+job). Every error is one line on stderr, ``error: ...``, never a traceback (``GITREG_DEBUG=1`` shows it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from gitreg import __version__
+from gitreg.errors import GitregError
+
+
+class GitregGroup(click.Group):
+    """Runs a command and turns every failure into one ``error:`` line and an exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            code = _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            code = _fail("aborted", 130)
+        except GitregError as exc:
+            code = _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            code = _fail("interrupted", 130)
+        except Exception as exc:  # a bug: still one line, with a way to see more
+            if os.environ.get("GITREG_DEBUG"):
+                traceback.print_exc()
+            code = _fail(f"internal error: {type(exc).__name__}: {exc} (set GITREG_DEBUG=1 for details)", 3)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    return code
+
+
+@click.group(cls=GitregGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gitreg")
+@click.option(
+    "-C",
+    "directory",
+    default=".",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Run as if gitreg was started in DIR.",
+)
+@click.pass_context
+def cli(ctx: click.Context, directory: str) -> None:
+    """gitreg: a GitOps model registry. Manifests in Git, artifacts in content-addressed blob storage."""
+    ctx.obj = directory
+
+
+def main() -> None:
+    cli.main(prog_name="gitreg")
+
+
+from gitreg.cli import read, write  # noqa: E402 - the commands register themselves on `cli`
+
+__all__ = ["cli", "main", "read", "write"]

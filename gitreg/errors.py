@@ -1,0 +1,85 @@
+"""The exceptions gitreg raises. Library code only raises these; the CLI turns them into one line and an
+exit code. Each class writes its user-facing text in ``__str__``, ending with what to do where that helps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GitregError(Exception):
+    """Root of every error gitreg reports to a user. Exit code 3: gitreg could not do its job."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(GitregError):
+    """The user asked for something that cannot mean anything (bad ref syntax, bad option value)."""
+
+    exit_code = 2
+
+
+class NotFoundError(GitregError):
+    """A model, version, stage or registry that does not exist."""
+
+
+class ConflictError(GitregError):
+    """The thing to be created exists already (a version, a branch, a destination path)."""
+
+
+class StorageError(GitregError):
+    """The blob store could not be read or written."""
+
+
+class IntegrityError(StorageError):
+    """Bytes whose SHA-256 is not the one recorded: a tampered or corrupted blob."""
+
+    def __init__(self, expected: str, actual: str, what: str = "blob") -> None:
+        super().__init__(
+            f"{what} {expected} is corrupt: its content hashes to {actual}",
+            "the store copy was altered; run `gitreg verify` and re-register the artifact from its source",
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class GitError(GitregError):
+    """A git command failed."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in one file, with the position it was found at (1-based; 0 when unknown)."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class ManifestError(GitregError):
+    """A YAML file that does not parse or does not match its schema."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = str(problems[0]) if problems else "invalid manifest"
+        more = (
+            f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+            if len(problems) > 1
+            else ""
+        )
+        super().__init__(first + more)
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,214 @@
+"""The one module that talks to git (through GitPython). It returns plain data: strings, bytes, dicts.
+
+Commits are made with plumbing (a temporary index, ``commit-tree``, a compare-and-swap ``update-ref``), so
+gitreg never disturbs the user's index or other uncommitted work, can commit to a branch that is not
+checked out, and either lands the whole commit or nothing."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from gitdb.base import IStream  # type: ignore[import-untyped]
+
+from gitreg.errors import ConflictError, GitError, NotFoundError
+
+ZERO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def _one_line(exc: git.GitCommandError) -> str:
+    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
+    lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
+    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+
+
+class GitRepo:
+    """A git repository on disk, with or without a working tree."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._repo = repo
+        self.git = repo.git
+
+    @classmethod
+    def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
+        try:
+            return cls(git.Repo(path, search_parent_directories=search_parents))
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise NotFoundError(
+                f"{path} is not inside a git repository",
+                "run gitreg inside a registry checkout, or pass -C DIR",
+            ) from None
+
+    @classmethod
+    def init(cls, path: Path, branch: str = "main") -> GitRepo:
+        try:
+            repo = git.Repo.init(path, initial_branch=branch)
+        except git.GitCommandError as exc:
+            raise GitError(f"git init failed: {_one_line(exc)}") from None
+        return cls(repo)
+
+    @classmethod
+    def init_bare(cls, path: Path) -> GitRepo:
+        return cls(git.Repo.init(path, bare=True))
+
+    @property
+    def workdir(self) -> Path | None:
+        wt = self._repo.working_tree_dir
+        return Path(wt) if wt is not None and not self._repo.bare else None
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        try:
+            out: str = self.git.execute(["git", *args], env=env)
+        except git.GitCommandError as exc:
+            raise GitError(f"git {args[0]} failed: {_one_line(exc)}") from None
+        return out
+
+    # --- refs -------------------------------------------------------------------------------------------
+
+    def rev_parse(self, ref: str) -> str | None:
+        """The commit a ref names, or None if it names none."""
+        try:
+            out: str = self.git.execute(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+        except git.GitCommandError:
+            return None
+        return out.strip() or None
+
+    def current_branch(self) -> str | None:
+        try:
+            out: str = self.git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
+        except git.GitCommandError:
+            return None  # detached HEAD
+        return out.strip()
+
+    def head(self) -> str | None:
+        return self.rev_parse("HEAD")
+
+    def remote_url(self, remote: str = "origin") -> str | None:
+        try:
+            out: str = self.git.execute(["git", "remote", "get-url", remote])
+        except git.GitCommandError:
+            return None
+        return out.strip()
+
+    def is_dirty(self) -> bool:
+        return bool(self.run("status", "--porcelain", "--untracked-files=no").strip())
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def ls_tree(self, commit: str, paths: Iterable[str] = ()) -> dict[str, str]:
+        """{path: blob sha} of every file below ``paths`` (everything if empty) at ``commit``."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
+        files = {}
+        for record in out.split("\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition("\t")
+            _mode, kind, sha = meta.split(" ")
+            if kind == "blob":
+                files[path] = sha
+        return files
+
+    def read_blob(self, sha: str) -> bytes:
+        try:
+            data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()
+        except (ValueError, git.BadObject, git.BadName) as exc:
+            raise GitError(f"cannot read git object {sha}: {exc}") from None
+        return data
+
+    def identity(self) -> Identity:
+        """Who commits here: git's author identity (config or GIT_AUTHOR_* variables)."""
+        try:
+            ident: str = self.git.execute(["git", "var", "GIT_AUTHOR_IDENT"])
+        except git.GitCommandError:
+            raise GitError(
+                "git does not know who you are",
+                'set it with git config user.name "Your Name" and git config user.email you@example.com',
+            ) from None
+        name, _, rest = ident.partition(" <")
+        email = rest.partition(">")[0]
+        return Identity(name.strip(), email)
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    def commit_files(
+        self,
+        files: Mapping[str, bytes | None],
+        message: str,
+        branch: str,
+        parent: str | None,
+    ) -> str:
+        """Commit ``files`` (path -> bytes, or None to delete) on top of ``parent`` and move ``branch`` to
+        the new commit, only if it still points at ``parent`` (or does not exist, for a new branch).
+
+        If ``branch`` is checked out, the written paths are also updated in the index and working tree;
+        nothing else there is touched. Returns the new commit's sha."""
+        with tempfile.TemporaryDirectory(prefix="gitreg-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            if parent:
+                self.run("read-tree", parent, env=env)
+            for path, data in files.items():
+                if data is None:
+                    self.run("update-index", "--force-remove", "--", path, env=env)
+                else:
+                    sha = self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode()
+                    self.run("update-index", "--add", "--cacheinfo", f"100644,{sha},{path}", env=env)
+            tree = self.run("write-tree", env=env).strip()
+        args = ["commit-tree", tree, "-m", message]
+        if parent:
+            args[2:2] = ["-p", parent]
+        commit = self.run(*args).strip()
+        ref = f"refs/heads/{branch}"
+        try:
+            self.git.execute(["git", "update-ref", "-m", "gitreg", ref, commit, parent or ZERO_SHA])
+        except git.GitCommandError:
+            raise ConflictError(
+                f"branch {branch} moved while gitreg was committing", "run the command again"
+            ) from None
+        if branch == self.current_branch() and self.workdir is not None:
+            self._sync_worktree(files)
+        return commit
+
+    def _sync_worktree(self, files: Mapping[str, bytes | None]) -> None:
+        """Bring the given paths of the index and working tree to HEAD after HEAD's branch moved."""
+        if self.workdir is None:  # pragma: no cover - callers check
+            return
+        self.run("reset", "--quiet", "HEAD", "--", *files)
+        for path, data in files.items():
+            target = self.workdir / path
+            if data is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+
+    def worktree_matches(self, path: str, commit: str) -> bool:
+        """Whether ``path`` in the working tree is as at ``commit`` (both absent counts as a match)."""
+        if self.workdir is None:
+            return True
+        target = self.workdir / path
+        blob = self.ls_tree(commit, [path]).get(path)
+        if not target.exists():
+            return blob is None
+        return blob is not None and target.read_bytes() == self.read_blob(blob)
+
+
+def repo_containing(path: Path) -> GitRepo | None:
+    """The git repository that contains ``path``, if any."""
+    try:
+        return GitRepo(git.Repo(path if path.is_dir() else path.parent, search_parent_directories=True))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None

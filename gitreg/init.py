@@ -1,0 +1,96 @@
+"""``gitreg init``: a new registry repository rendered from ``registry-template/``, with a first commit."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from gitreg import __version__
+from gitreg.errors import ConflictError, GitregError
+from gitreg.gitrepo import GitRepo
+from gitreg.storage import default_store_url, open_store
+
+GITREG_REPO = "https://github.com/gitreg/gitreg"
+
+
+def template_root() -> Path:
+    """The templates: inside the installed wheel, or at the top of a source checkout (editable install)."""
+    packaged = Path(str(resources.files("gitreg"))) / "_data" / "registry-template"
+    if packaged.is_dir():
+        return packaged
+    source = Path(__file__).resolve().parent.parent / "registry-template"
+    if source.is_dir():
+        return source
+    raise GitregError(
+        "gitreg's registry templates are missing from this installation", "reinstall gitreg"
+    )  # pragma: no cover
+
+
+def render(storage_url: str, name: str) -> dict[str, bytes]:
+    """{relative path: content} of a new registry."""
+    root = template_root()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - renders YAML and Markdown, never HTML
+    )
+    context = {
+        "name": name,
+        "storage_url": storage_url,
+        "gitreg_repo": GITREG_REPO,
+        "gitreg_rev": f"v{__version__}",
+        "gitreg_pip": f"gitreg=={__version__}",
+        "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
+    }
+    files: dict[str, bytes] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel.endswith(".j2"):
+            files[rel.removesuffix(".j2")] = env.get_template(rel).render(context).encode()
+        else:
+            files[rel] = path.read_bytes()
+    return files
+
+
+def init(directory: Path, storage_url: str | None = None) -> tuple[Path, str]:
+    """Create a registry in ``directory`` (new or empty); return its path and storage URL."""
+    if directory.exists() and not directory.is_dir():
+        raise ConflictError(f"{directory} exists and is not a folder")
+    if (directory / "registry.yaml").exists():
+        raise ConflictError(f"{directory} is already a gitreg registry")
+    if directory.exists() and any(directory.iterdir()):
+        raise ConflictError(f"{directory} is not empty and is not a registry", "choose a new or empty folder")
+    url = storage_url or default_store_url()
+    open_store(url, base=directory.resolve())  # refuse an unusable URL before writing anything
+    files = render(url, directory.resolve().name)
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            target = directory / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        repo = GitRepo.init(directory)
+        repo.run("add", "--all")
+        repo.run("commit", "--quiet", "--no-verify", "-m", "Create registry with gitreg init")
+    except BaseException:
+        _remove_partial(directory, created, files)
+        raise
+    return directory, url
+
+
+def _remove_partial(directory: Path, created: bool, files: dict[str, bytes]) -> None:
+    """Undo a failed init: the folder was new or empty, so empty it again."""
+    if created:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for child in directory.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

@@ -1,0 +1,217 @@
+"""Registering a model version: store the artifact, write its manifest (and model.yaml for a new model),
+commit. Everything is checked before the first byte is stored, and the commit is the last step, so a
+failure leaves the registry and the working tree as they were (a stored blob may stay: it is
+content-addressed and harmless)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gitreg import manifest, yamlio
+from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
+from gitreg.gitrepo import GitRepo, repo_containing
+from gitreg.manifest import ModelInfo, ModelVersion
+from gitreg.registry import Registry, model_path, version_path
+from gitreg.snapshot import CommitSnapshot
+from gitreg.storage import artifact as artifacts
+
+
+@dataclass
+class Registration:
+    """What the user says about a new version. Empty fields are left out of the manifest."""
+
+    model: str
+    path: Path
+    version: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    framework: str | None = None  # NAME or NAME==VERSION
+    format: str | None = None
+    code_repo: str | None = None
+    code_commit: str | None = None
+    code_path: str | None = None
+    data: list[str] = field(default_factory=list)  # URI or URI@DIGEST
+    run_id: str | None = None
+    run_url: str | None = None
+    parent: int | None = None
+    branch: str | None = None
+    message: str | None = None
+
+
+def register(registry: Registry, reg: Registration) -> ModelVersion:
+    """Store, write and commit one new version; return its manifest."""
+    repo = registry.repo
+    if repo is None or registry.workdir is None:
+        raise GitregError(
+            "registering needs a registry checkout with a working tree",
+            "clone the registry and run gitreg there",
+        )
+    if not re.match(manifest.NAME_PATTERN, reg.model):
+        raise UsageError(
+            f"{reg.model!r} is not a valid model name",
+            "use 1-64 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+        )
+    if not reg.path.exists() and not reg.path.is_symlink():
+        raise NotFoundError(
+            f"{reg.path} does not exist", "give the path of the model file or folder to register"
+        )
+
+    branch, parent = _target(repo, reg.branch)
+    base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
+    base.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
+    numbers = base.version_numbers(reg.model) if base.has_model(reg.model) else []
+    number = _next_version(reg.model, reg.version, numbers)
+    if reg.parent is not None and reg.parent not in numbers:
+        raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
+
+    paths = [version_path(reg.model, number)]
+    new_model = not base.has_model(reg.model)
+    if new_model:
+        paths.append(model_path(reg.model))
+    if branch == repo.current_branch():
+        for path in paths:
+            if not repo.worktree_matches(path, parent):
+                raise ConflictError(
+                    f"{path} exists in the working tree but is not committed",
+                    "move it away or commit it first",
+                )
+
+    identity = repo.identity()
+    code_repo, code_commit = reg.code_repo, reg.code_commit
+    if code_commit is None:
+        code_repo, code_commit = _code_lineage(reg.path, repo, code_repo)
+
+    stored = artifacts.upload(registry.store, reg.path)
+    version = _manifest(
+        reg, number, stored, identity=str(identity), code_repo=code_repo, code_commit=code_commit
+    )
+    files: dict[str, bytes | None] = {
+        version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode()
+    }
+    if new_model:
+        info = ModelInfo.model_validate(
+            {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model}
+        )
+        files[model_path(reg.model)] = yamlio.dump(info.model_dump(mode="json", by_alias=True)).encode()
+    repo.commit_files(files, _message(reg, version), branch, parent)
+    return version
+
+
+def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
+    """(branch to commit on, its current commit). A new ``--branch`` starts from HEAD."""
+    head = repo.head()
+    if head is None:
+        raise GitregError("the registry has no commits yet", "create it with gitreg init")
+    if branch is None:
+        current = repo.current_branch()
+        if current is None:
+            raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
+        return current, head
+    try:
+        repo.run("check-ref-format", "--branch", branch)
+    except GitError:
+        raise UsageError(f"{branch!r} is not a valid branch name") from None
+    return branch, repo.rev_parse(f"refs/heads/{branch}") or head
+
+
+def _next_version(model: str, wanted: int | None, numbers: list[int]) -> int:
+    highest = max(numbers, default=0)
+    if wanted is None:
+        return highest + 1
+    if wanted < 1:
+        raise UsageError(f"--version {wanted}: versions are positive integers")
+    if wanted in numbers:
+        raise ConflictError(
+            f"{model}@{wanted} already exists", f"versions are immutable; the next free one is {highest + 1}"
+        )
+    if wanted <= highest:
+        raise ConflictError(
+            f"--version {wanted} is below {model}'s latest version {highest}",
+            f"versions only go up; use {highest + 1} or more",
+        )
+    return wanted
+
+
+def _code_lineage(path: Path, registry_repo: GitRepo, code_repo: str | None) -> tuple[str | None, str | None]:
+    """The HEAD (and origin URL) of the git repository that contains the artifact, if that is not the
+    registry itself."""
+    repo = repo_containing(path.resolve())
+    if repo is None or repo.workdir == registry_repo.workdir:
+        return code_repo, None
+    return code_repo or repo.remote_url(), repo.head()
+
+
+def _manifest(
+    reg: Registration,
+    number: int,
+    stored: artifacts.StoredArtifact,
+    *,
+    identity: str,
+    code_repo: str | None,
+    code_commit: str | None,
+) -> ModelVersion:
+    framework = None
+    if reg.framework:
+        name, _, ver = reg.framework.partition("==")
+        framework = {"name": name, "version": ver or None}
+    data_lineage = []
+    for item in reg.data:
+        uri, sep, digest = item.rpartition("@")
+        data_lineage.append(
+            {"uri": uri, "digest": digest} if sep and digest.startswith("sha256:") else {"uri": item}
+        )
+    lineage: dict[str, Any] = {
+        "code": {"repo": code_repo, "commit": code_commit, "path": reg.code_path}
+        if code_repo or code_commit or reg.code_path
+        else None,
+        "data": data_lineage,
+        "run": {"id": reg.run_id, "url": reg.run_url} if reg.run_id or reg.run_url else None,
+        "parent": reg.parent,
+    }
+    data = {
+        "apiVersion": manifest.API_VERSION,
+        "kind": "ModelVersion",
+        "model": reg.model,
+        "version": number,
+        "artifact": {
+            "digest": stored.digest,
+            "size": stored.size,
+            "type": stored.type,
+            "name": stored.name,
+            "format": reg.format,
+        },
+        "framework": framework,
+        "metrics": reg.metrics,
+        "params": reg.params,
+        "lineage": lineage,
+        "tags": reg.tags,
+        "description": reg.description,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_by": identity,
+        "status": "active",
+    }
+    try:
+        return ModelVersion.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"{where}: {first['msg']}") from None
+
+
+def _message(reg: Registration, version: ModelVersion) -> str:
+    subject = reg.message or f"Register {version.ref}"
+    body = f"\n\n{reg.description}" if reg.description and not reg.message else ""
+    trailers = (
+        f"Gitreg-Model: {version.model}\n"
+        f"Gitreg-Version: {version.version}\n"
+        f"Gitreg-Digest: {version.artifact.digest}"
+    )
+    return f"{subject}{body}\n\n{trailers}\n"

@@ -1,0 +1,260 @@
+"""Reading a registry at one snapshot: its configuration, models, versions and stages, and resolving refs
+such as ``fraud@3``, ``fraud@production`` or ``fraud@latest``."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from gitreg import manifest, yamlio
+from gitreg.errors import GitregError, NotFoundError, UsageError
+from gitreg.gitrepo import GitRepo
+from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
+from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
+from gitreg.storage import BlobStore, open_store
+from gitreg.storage import artifact as artifacts
+
+T = TypeVar("T", bound=BaseModel)
+_VERSION_FILE = re.compile(r"^([1-9][0-9]*)\.yaml$")
+_REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parsed reference: a model, and a version number, a stage, ``latest``, or nothing."""
+
+    model: str
+    selector: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        match = _REF.match(text.strip())
+        if not match:
+            raise UsageError(
+                f"{text!r} is not a reference", "write MODEL, MODEL@VERSION, MODEL@STAGE or MODEL@latest"
+            )
+        return cls(match["model"], match["selector"])
+
+    @property
+    def version(self) -> int | None:
+        return int(self.selector) if self.selector and self.selector.isdigit() else None
+
+    def __str__(self) -> str:
+        return f"{self.model}@{self.selector}" if self.selector else self.model
+
+
+def version_path(model: str, version: int) -> str:
+    return f"models/{model}/versions/{version}.yaml"
+
+
+def model_path(model: str) -> str:
+    return f"models/{model}/model.yaml"
+
+
+def stage_path(stage: str) -> str:
+    return f"stages/{stage}.yaml"
+
+
+class Registry:
+    """A registry at one snapshot. Files are read and parsed on first use, then kept."""
+
+    def __init__(self, snapshot: Snapshot, repo: GitRepo | None = None, workdir: Path | None = None) -> None:
+        self.snapshot = snapshot
+        self.repo = repo
+        self.workdir = workdir
+        self._parsed: dict[str, Any] = {}
+
+    # --- opening ----------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str] = ".", ref: str | None = None) -> Registry:
+        """Open a registry checkout (its working tree, or ``ref`` in it), or a remote registry by git URL
+        (``ref`` defaults to ``main``; fetched shallowly into a cache)."""
+        text = os.fspath(location)
+        if "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text):
+            return cls.open_remote(text, ref or "main")
+        repo = GitRepo.open(Path(text))
+        workdir = repo.workdir
+        if ref is None and workdir is not None:
+            snapshot: Snapshot = WorkTreeSnapshot(workdir)
+        else:
+            commit = repo.rev_parse(ref or "HEAD")
+            if commit is None:
+                raise NotFoundError(f"{ref or 'HEAD'} does not name a commit in {text}")
+            snapshot = CommitSnapshot(repo, commit)
+        registry = cls(snapshot, repo, workdir)
+        if snapshot.read("registry.yaml") is None:
+            where = workdir or text
+            raise NotFoundError(
+                f"{where} is not a gitreg registry (no registry.yaml at its top)",
+                "create one with gitreg init",
+            )
+        return registry
+
+    @classmethod
+    def open_remote(cls, url: str, ref: str = "main") -> Registry:
+        cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        cache = Path(cache_home) / "gitreg" / "repos" / hashlib.sha256(url.encode()).hexdigest()[:16]
+        repo = (
+            GitRepo.open(cache, search_parents=False)
+            if (cache / "HEAD").exists()
+            else GitRepo.init_bare(cache)
+        )
+        repo.run("fetch", "--quiet", "--depth=1", "--no-tags", url, f"+{ref}:refs/gitreg/fetched")
+        commit = repo.rev_parse("refs/gitreg/fetched")
+        if commit is None:  # pragma: no cover - fetch succeeded, so the ref exists
+            raise NotFoundError(f"{ref} was not found in {url}")
+        return cls(CommitSnapshot(repo, commit), repo, None)
+
+    # --- files ------------------------------------------------------------------------------------------
+
+    def document(self, path: str) -> yamlio.Document | None:
+        data = self.snapshot.read(path)
+        return None if data is None else yamlio.load(data, path)
+
+    def _load(self, path: str, cls: type[T]) -> T | None:
+        if path not in self._parsed:
+            doc = self.document(path)
+            self._parsed[path] = None if doc is None else manifest.parse(cls, doc)
+        result: T | None = self._parsed[path]
+        return result
+
+    @property
+    def config(self) -> RegistryConfig:
+        config = self._load("registry.yaml", RegistryConfig)
+        if config is None:
+            raise NotFoundError(
+                "this is not a gitreg registry (no registry.yaml)", "create one with gitreg init"
+            )
+        return config
+
+    @property
+    def store(self) -> BlobStore:
+        """The blob store. ``GITREG_STORAGE_URL`` and ``GITREG_STORAGE_OPTIONS`` (JSON) override
+        registry.yaml; an empty GITREG_STORAGE_URL counts as unset."""
+        if "store" not in self._parsed:
+            url = os.environ.get("GITREG_STORAGE_URL") or self.config.storage.url
+            options = dict(self.config.storage.options)
+            if raw := os.environ.get("GITREG_STORAGE_OPTIONS"):
+                try:
+                    extra = json.loads(raw)
+                except ValueError:
+                    raise UsageError("GITREG_STORAGE_OPTIONS is not valid JSON") from None
+                if not isinstance(extra, dict):
+                    raise UsageError("GITREG_STORAGE_OPTIONS must be a JSON object")
+                options.update(extra)
+            self._parsed["store"] = open_store(url, options, self.workdir)
+        store: BlobStore = self._parsed["store"]
+        return store
+
+    # --- models and versions ----------------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        return [n for n in self.snapshot.listdir("models") if re.match(manifest.NAME_PATTERN, n)]
+
+    def has_model(self, name: str) -> bool:
+        return self.snapshot.read(model_path(name)) is not None
+
+    def model(self, name: str) -> ModelInfo:
+        info = self._load(model_path(name), ModelInfo)
+        if info is None:
+            raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
+        return info
+
+    def version_numbers(self, model: str) -> list[int]:
+        names = self.snapshot.listdir(f"models/{model}/versions")
+        return sorted(int(m.group(1)) for n in names if (m := _VERSION_FILE.match(n)))
+
+    def version(self, model: str, number: int) -> ModelVersion:
+        found = self._load(version_path(model, number), ModelVersion)
+        if found is None:
+            if not self.has_model(model):
+                self.model(model)  # raises the unknown-model error
+            numbers = self.version_numbers(model)
+            known = f"it has versions {_span(numbers)}" if numbers else "it has no versions yet"
+            raise NotFoundError(f"{model} has no version {number}", known)
+        return found
+
+    def versions(self, model: str) -> list[ModelVersion]:
+        return [self.version(model, n) for n in self.version_numbers(model)]
+
+    def latest(self, model: str) -> ModelVersion:
+        """The highest active version."""
+        for number in reversed(self.version_numbers(model)):
+            version = self.version(model, number)
+            if version.status == "active":
+                return version
+        self.model(model)
+        raise NotFoundError(f"{model} has no active version", "register one with gitreg register")
+
+    # --- stages -----------------------------------------------------------------------------------------
+
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.config.stages]
+
+    def stage(self, name: str) -> dict[str, int]:
+        """The stage's {model: version}; empty if the stage file does not exist yet."""
+        if self.config.stage(name) is None:
+            raise NotFoundError(
+                f"stage {name!r} is not declared in registry.yaml", _suggest(name, self.stage_names())
+            )
+        stage = self._load(stage_path(name), StageFile)
+        return dict(stage.root) if stage is not None else {}
+
+    def stages_of(self, model: str) -> dict[str, int]:
+        """{stage: version} for every stage that holds a version of ``model``."""
+        return {s: self.stage(s)[model] for s in self.stage_names() if model in self.stage(s)}
+
+    # --- refs -------------------------------------------------------------------------------------------
+
+    def resolve(self, ref: str | Ref) -> ModelVersion:
+        """The version a reference names: ``MODEL@3``, ``MODEL@production``, ``MODEL@latest`` or ``MODEL``
+        (its latest active version)."""
+        parsed = Ref.parse(ref) if isinstance(ref, str) else ref
+        self.model(parsed.model)
+        selector = parsed.selector
+        if selector is None or selector == "latest":
+            return self.latest(parsed.model)
+        if parsed.version is not None:
+            return self.version(parsed.model, parsed.version)
+        number = self.stage(selector).get(parsed.model)
+        if number is None:
+            raise NotFoundError(f"{parsed.model} has no version in stage {selector!r}")
+        return self.version(parsed.model, number)
+
+    # --- artifacts --------------------------------------------------------------------------------------
+
+    def pull(self, version: ModelVersion | str, dest: str | os.PathLike[str] | None = None) -> Path:
+        """Download a version's artifact, verified against its digest, and return where it is.
+
+        ``dest`` is the path to create; if it is an existing folder, the artifact goes inside it under its
+        registered name; by default, the current folder."""
+        if isinstance(version, str):
+            version = self.resolve(version)
+        art = version.artifact
+        target = Path(dest) if dest is not None else Path.cwd()
+        if target.is_dir():
+            target = target / art.name
+        return artifacts.download(self.store, art.digest, art.type, target)
+
+
+def _span(numbers: list[int]) -> str:
+    return f"{numbers[0]}..{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+
+
+def _suggest(name: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known: {', '.join(known[:10])}" + (" ..." if len(known) > 10 else "") if known else None
+
+
+__all__ = ["GitregError", "Ref", "Registry", "model_path", "stage_path", "version_path"]

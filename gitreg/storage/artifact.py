@@ -1,0 +1,240 @@
+"""Artifacts in a blob store: a single file, or a directory stored as its files plus a tree listing.
+
+The tree listing is canonical JSON (sorted keys, no spaces, UTF-8) of every regular file below the
+directory, sorted by relative POSIX path, each with size, digest and executable bit. Its SHA-256 is the
+artifact's digest. It is stored only after every file it lists is stored, so a listing in the store means
+the whole artifact is there. Empty directories are not recorded (as in git)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError
+from gitreg.storage.base import BlobStore, VerifyingReader, digest_of
+
+TREE_KIND = "gitreg-tree/v1"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    size: int
+    digest: str
+    executable: bool
+
+
+@dataclass(frozen=True)
+class StoredArtifact:
+    digest: str
+    size: int
+    type: str  # "file" | "tree"
+    name: str
+
+
+def tree_listing(entries: list[TreeEntry]) -> bytes:
+    """The canonical bytes of a tree listing."""
+    doc = {
+        "kind": TREE_KIND,
+        "entries": [
+            {"path": e.path, "size": e.size, "digest": e.digest, "executable": e.executable}
+            for e in sorted(entries, key=lambda e: e.path)
+        ],
+    }
+    return (json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
+    """Entries of a listing, refusing any path that would land outside the artifact."""
+    try:
+        doc: Any = json.loads(data)
+        if doc.get("kind") != TREE_KIND:
+            raise ValueError("not a gitreg tree listing")
+        entries = [
+            TreeEntry(str(e["path"]), int(e["size"]), str(e["digest"]), bool(e["executable"]))
+            for e in doc["entries"]
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StorageError(f"blob {digest} is not a valid tree listing: {exc}") from None
+    for entry in entries:
+        check_relative_path(entry.path)
+    return entries
+
+
+def check_relative_path(path: str) -> PurePosixPath:
+    """A relative path that stays inside its parent folder, or StorageError."""
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or any(p in ("..", ".", "") for p in path.split("/")) or "\\" in path:
+        raise StorageError(
+            f"path {path!r} lies outside the artifact", "the tree listing is not one gitreg wrote"
+        )
+    return pure
+
+
+def walk_tree(root: Path) -> Iterator[tuple[str, Path]]:
+    """(relative POSIX path, file path) of every regular file below ``root``.
+
+    Symlinks are followed when they point inside ``root`` (the file's bytes are stored) and refused when
+    they point outside it; device files, sockets and FIFOs are refused; so are unreadable files."""
+    real_root = Path(os.path.realpath(root))
+    yield from _walk(real_root, root, "", {str(real_root)})
+
+
+def _walk(real_root: Path, folder: Path, prefix: str, visiting: set[str]) -> Iterator[tuple[str, Path]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise StorageError(f"cannot read folder {folder}: {exc.strerror}") from None
+    for entry in entries:
+        rel = prefix + entry.name
+        path = Path(entry.path)
+        if entry.is_symlink():
+            target = os.path.realpath(path)
+            if not target.startswith(str(real_root) + os.sep):
+                raise StorageError(
+                    f"{path} is a symlink to {target}, outside the artifact", "copy the file in instead"
+                )
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+        if stat.S_ISDIR(st.st_mode):
+            real = os.path.realpath(path)
+            if real in visiting:
+                raise StorageError(f"{path} is a symlink loop")
+            yield from _walk(real_root, path, rel + "/", visiting | {real})
+        elif stat.S_ISREG(st.st_mode):
+            if not os.access(path, os.R_OK):
+                raise StorageError(f"cannot read {path}: permission denied")
+            yield rel, path
+        else:
+            raise StorageError(
+                f"{path} is not a regular file or folder (a device, socket or FIFO)",
+                "remove it from the artifact",
+            )
+
+
+def upload(store: BlobStore, path: Path) -> StoredArtifact:
+    """Store a file or a directory; return what a manifest records about it."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise GitregError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+    name = path.resolve().name
+    if stat.S_ISREG(st.st_mode):
+        blob = store.put_file(path)
+        return StoredArtifact(blob.digest, blob.size, "file", name)
+    if not stat.S_ISDIR(st.st_mode):
+        raise StorageError(f"{path} is not a regular file or folder (a device, socket or FIFO)")
+    files = list(walk_tree(path))  # refuse a bad tree before anything is stored
+    if not files:
+        raise GitregError(f"folder {path} has no files to register")
+    entries = []
+    for rel, file_path in files:
+        blob = store.put_file(file_path)
+        executable = bool(file_path.stat().st_mode & 0o111)
+        entries.append(TreeEntry(rel, blob.size, blob.digest, executable))
+    listing = tree_listing(entries)
+    blob = store.put_bytes(listing)
+    return StoredArtifact(blob.digest, sum(e.size for e in entries), "tree", name)
+
+
+def read_blob(store: BlobStore, digest: str) -> bytes:
+    """A small blob (a tree listing), verified."""
+    with store.open(digest) as stream:
+        return VerifyingReader(stream, digest).read_all()
+
+
+def tree_entries(store: BlobStore, digest: str) -> list[TreeEntry]:
+    return parse_tree_listing(read_blob(store, digest), digest)
+
+
+def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
+    """Write the artifact to ``dest`` (which must not exist), verifying every byte.
+
+    Everything is written below a temporary sibling of ``dest`` and renamed into place only when complete
+    and verified; on any failure nothing is left at ``dest``."""
+    if dest.exists() or dest.is_symlink():
+        raise ConflictError(f"{dest} already exists", "remove it or choose another destination with -o")
+    parent = dest.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name}.gitreg-"))
+    except OSError as exc:
+        raise StorageError(f"cannot write to {parent}: {exc.strerror}") from None
+    try:
+        if kind == "file":
+            staged = tmp / "artifact"
+            fetch_file(store, digest, staged, None)
+        else:
+            staged = tmp / "tree"
+            staged.mkdir()
+            for entry in tree_entries(store, digest):
+                target = staged / check_relative_path(entry.path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fetch_file(store, entry.digest, target, entry.size)
+                if entry.executable:
+                    target.chmod(target.stat().st_mode | 0o111)
+        staged.rename(dest)
+    except OSError as exc:
+        raise StorageError(f"cannot write to {dest}: {exc.strerror}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def fetch_file(store: BlobStore, digest: str, target: Path, size: int | None) -> None:
+    """Copy one blob to ``target``, verified as it streams; IntegrityError (and no file) on mismatch."""
+    try:
+        with store.open(digest) as stream, target.open("wb") as out:
+            reader = VerifyingReader(stream, digest, size)
+            for chunk in reader.chunks():
+                out.write(chunk)
+            if size is not None and reader.size != size:
+                raise IntegrityError(digest, f"{reader.size} bytes instead of {size}")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+
+
+def verify(store: BlobStore, digest: str, kind: str) -> list[str]:
+    """Re-hash a stored artifact; the digests that are missing or corrupt (empty when all is well)."""
+    bad = []
+    digests = [digest]
+    if kind == "tree":
+        try:
+            digests += [e.digest for e in tree_entries(store, digest)]
+        except StorageError:
+            return [digest]
+    for d in digests:
+        try:
+            with store.open(d) as stream:
+                for _ in VerifyingReader(stream, d).chunks():
+                    pass
+        except StorageError:
+            bad.append(d)
+    return bad
+
+
+__all__ = [
+    "StoredArtifact",
+    "TreeEntry",
+    "digest_of",
+    "download",
+    "parse_tree_listing",
+    "tree_entries",
+    "tree_listing",
+    "upload",
+    "verify",
+]

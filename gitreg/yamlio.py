@@ -1,0 +1,140 @@
+"""The one YAML loader and dumper gitreg uses.
+
+Loading is safe (no Python objects), C-accelerated where libyaml is present, rejects duplicate keys and
+anchors/aliases (so a "billion laughs" document fails at once instead of expanding), and keeps the line and
+column of every mapping key and sequence item so that findings can point into the file.
+
+Scalars follow YAML 1.2's core schema where YAML 1.1 surprises people: only ``true``/``false`` are booleans
+(``no`` stays the string "no") and dates stay strings (``created_at`` is text, not a datetime).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from gitreg.errors import ManifestError, Problem
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Key = tuple[str | int, ...]
+
+#: Documents larger than this are refused before parsing: manifests are small, and a registry file this big
+#: is a mistake (or an attack) whatever it holds.
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader with the YAML 1.2-style implicit resolvers described in the module docstring."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper that never writes anchors and indents sequences the way people write them by hand.
+
+    The pure-Python emitter, because libyaml's ignores the indentation override; manifests are small."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and where each key and item stands in the text."""
+
+    path: str
+    data: Any
+    positions: dict[Key, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, key: Sequence[str | int]) -> tuple[int, int]:
+        """Line and column (1-based) of ``key``, or of its nearest ancestor that has a position."""
+        k = tuple(key)
+        while k:
+            if k in self.positions:
+                return self.positions[k]
+            k = k[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def load(text: str | bytes, path: str) -> Document:
+    """Parse one YAML document; raise ManifestError (with file:line:col) if it is not acceptable."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ManifestError([Problem(path, 1, 1, f"yaml: file is larger than {MAX_DOCUMENT_BYTES} bytes")])
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(path, None, {(): (1, 1)})
+        positions: dict[Key, tuple[int, int]] = {}
+        _check(node, (), positions, set(), path)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ManifestError([Problem(path, line, col, f"yaml: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError([Problem(path, 1, 1, f"yaml: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return Document(path, data, positions)
+
+
+def _check(
+    node: yaml.Node, key: Key, positions: dict[Key, tuple[int, int]], seen: set[int], path: str
+) -> None:
+    """Walk the composed node graph: record positions, refuse aliases and duplicate keys."""
+    if id(node) in seen:
+        # The composer turns an alias into a second reference to the anchored node: any revisit is one.
+        raise _problem(node, path, "anchors and aliases are not allowed in gitreg files")
+    seen.add(id(node))
+    positions.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        names: set[Any] = set()
+        for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":
+                raise _problem(knode, path, "merge keys (<<) are not allowed in gitreg files")
+            if not isinstance(knode, yaml.ScalarNode):
+                raise _problem(knode, path, "mapping keys must be plain scalars")
+            name: str | int = knode.value
+            if name in names:
+                raise _problem(knode, path, f"duplicate key {name!r}")
+            names.add(name)
+            positions[(*key, name)] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+            _check(vnode, (*key, name), positions, seen, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check(item, (*key, index), positions, seen, path)
+
+
+def _problem(node: yaml.Node, path: str, message: str) -> ManifestError:
+    return ManifestError(
+        [Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, f"yaml: {message}")]
+    )
+
+
+def dump(data: Any) -> str:
+    """Serialize plain data as block-style YAML, keys in the order given."""
+    text: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
+    )
+    return text
