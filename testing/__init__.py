@@ -1,0 +1,69 @@
+"""Helpers for gitreg's tests: real git repositories in temp folders, the CLI through click's runner, and
+snapshots of a tree so a test can assert that a failed command changed nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gitreg.cli import cli
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str | os.PathLike[str], cwd: Path | None = None) -> Result:
+    """Run ``gitreg ARGS`` in process (click's runner), from ``cwd`` (passed as -C)."""
+    argv = [str(a) for a in args]
+    if cwd is not None:
+        argv = ["-C", str(cwd), *argv]
+    result = CliRunner().invoke(cli, argv, prog_name="gitreg", catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run a real git command and return its stdout; raise if it fails."""
+    out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def write_bytes(path: Path, size: int, seed: int = 0) -> Path:
+    """A file of ``size`` deterministic pseudo-random bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = []
+    block = hashlib.sha256(str(seed).encode()).digest()
+    remaining = size
+    while remaining > 0:
+        block = hashlib.sha256(block).digest()
+        chunks.append(block[: min(32, remaining)])
+        remaining -= 32
+    path.write_bytes(b"".join(chunks))
+    return path
+
+
+def tree_state(root: Path) -> dict[str, str]:
+    """{relative path: sha256 of content, or 'dir'/'link'} of everything below ``root`` (``.git`` included,
+    except files git rewrites on reads), to compare before and after a command that must change nothing."""
+    state: dict[str, str] = {}
+    if not root.exists():
+        return state
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel.endswith(("/index.lock", "/FETCH_HEAD")) or "/logs/" in f"/{rel}":
+            continue
+        if path.is_symlink():
+            state[rel] = "link:" + os.readlink(path)
+        elif path.is_dir():
+            state[rel] = "dir"
+        else:
+            state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
