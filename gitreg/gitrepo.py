@@ -122,6 +122,54 @@ class GitRepo:
                 files[path] = sha
         return files
 
+    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
+        """{path: (blob sha, size in bytes)} of every file at ``commit``."""
+        out = self.run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+        files = {}
+        for record in out.split("\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition("\t")
+            _mode, kind, sha, size = meta.split()
+            if kind == "blob":
+                files[path] = (sha, int(size))
+        return files
+
+    def worktree_files(self) -> list[str]:
+        """Tracked files and untracked files git does not ignore, relative to the top of the working tree."""
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        return sorted({p for p in out.split("\0") if p})
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            out: str = self.git.execute(["git", "merge-base", a, b])
+        except git.GitCommandError:
+            return None
+        return out.strip() or None
+
+    def changed_files(self, base: str, commit: str | None = None) -> dict[str, str]:
+        """{path: status letter (A, M, D, T)} of files that differ between ``base`` and ``commit`` (the
+        working tree, untracked files included, when ``commit`` is None). Renames count as D + A."""
+        args = ["diff", "--name-status", "-z", "--no-renames", base]
+        if commit is not None:
+            args.append(commit)
+        fields = [f for f in self.run(*args).split("\0") if f]
+        changes = dict(zip(fields[1::2], (s[0] for s in fields[0::2]), strict=True))
+        if commit is None:
+            out = self.run("ls-files", "-z", "--others", "--exclude-standard")
+            changes.update({p: "A" for p in out.split("\0") if p})
+        return changes
+
+    def file_history(self, ref: str, path: str) -> list[bytes]:
+        """Every version of ``path`` along ``ref``'s first-parent history, newest first."""
+        out = self.run("log", "--first-parent", "--format=%H", ref, "--", path)
+        contents = []
+        for commit in out.split():
+            sha = self.ls_tree(commit, [path]).get(path)
+            if sha is not None:
+                contents.append(self.read_blob(sha))
+        return contents
+
     def read_blob(self, sha: str) -> bytes:
         try:
             data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()

@@ -84,7 +84,7 @@ class Registry:
         repo = GitRepo.open(Path(text))
         workdir = repo.workdir
         if ref is None and workdir is not None:
-            snapshot: Snapshot = WorkTreeSnapshot(workdir)
+            snapshot: Snapshot = WorkTreeSnapshot(workdir, repo)
         else:
             commit = repo.rev_parse(ref or "HEAD")
             if commit is None:

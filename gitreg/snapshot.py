@@ -1,4 +1,5 @@
-"""A read-only view of a registry's files: the working tree of a checkout, or the tree of one commit.
+"""A read-only view of a registry's files: the working tree of a checkout, the tree of one commit, or files
+held in memory (for tests and tools that build a registry without git).
 
 Reading a registry never walks history: a commit snapshot lists one tree (one ``git ls-tree``) and reads
 only the files asked for, so cost follows what is read, not how many commits or versions there are."""
@@ -9,9 +10,6 @@ from pathlib import Path
 from typing import Protocol
 
 from gitreg.gitrepo import GitRepo
-
-#: The parts of a registry repository that gitreg reads.
-REGISTRY_PATHS = ("registry.yaml", "models", "stages")
 
 
 class Snapshot(Protocol):
@@ -25,12 +23,21 @@ class Snapshot(Protocol):
         """Names of the files and folders directly below ``path`` (empty if it is not a folder)."""
         ...
 
+    def files(self) -> list[str]:
+        """Every file in the snapshot (relative POSIX paths), sorted."""
+        ...
+
+    def size(self, path: str) -> int | None:
+        """The file's size in bytes without reading it, or None if there is no such file."""
+        ...
+
 
 class WorkTreeSnapshot:
     """Files on disk in a checkout: what pre-commit sees (the index, with unstaged work stashed)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, repo: GitRepo | None = None) -> None:
         self.root = root
+        self.repo = repo
         self.label = "working tree"
 
     def read(self, path: str) -> bytes | None:
@@ -45,24 +52,66 @@ class WorkTreeSnapshot:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
+    def files(self) -> list[str]:
+        if self.repo is not None:
+            return [p for p in self.repo.worktree_files() if (self.root / p).is_file()]
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
 
-class CommitSnapshot:
+    def size(self, path: str) -> int | None:
+        try:
+            return (self.root / path).stat().st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+
+class _IndexedSnapshot:
+    """Shared listing logic for snapshots that know all their paths up front."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = sorted(paths)
+        self._children: dict[str, set[str]] = {}
+        for file in self._paths:
+            parts = file.split("/")
+            for depth in range(len(parts)):
+                self._children.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(self._children.get(path.strip("/"), ()))
+
+    def files(self) -> list[str]:
+        return list(self._paths)
+
+
+class CommitSnapshot(_IndexedSnapshot):
     """Files as they are in one commit's tree."""
 
     def __init__(self, repo: GitRepo, commit: str) -> None:
         self.repo = repo
         self.commit = commit
         self.label = commit[:12]
-        self.files = repo.ls_tree(commit, REGISTRY_PATHS)
-        self._children: dict[str, set[str]] = {}
-        for file in self.files:
-            parts = file.split("/")
-            for depth in range(len(parts)):
-                self._children.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+        self._files = repo.ls_tree_sizes(commit)
+        super().__init__(list(self._files))
 
     def read(self, path: str) -> bytes | None:
-        sha = self.files.get(path)
-        return None if sha is None else self.repo.read_blob(sha)
+        entry = self._files.get(path)
+        return None if entry is None else self.repo.read_blob(entry[0])
 
-    def listdir(self, path: str) -> list[str]:
-        return sorted(self._children.get(path.strip("/"), ()))
+    def size(self, path: str) -> int | None:
+        entry = self._files.get(path)
+        return None if entry is None else entry[1]
+
+
+class MemorySnapshot(_IndexedSnapshot):
+    """Files held in memory: {path: bytes}."""
+
+    def __init__(self, files: dict[str, bytes], label: str = "memory") -> None:
+        self._data = dict(files)
+        self.label = label
+        super().__init__(list(files))
+
+    def read(self, path: str) -> bytes | None:
+        return self._data.get(path)
+
+    def size(self, path: str) -> int | None:
+        data = self._data.get(path)
+        return None if data is None else len(data)

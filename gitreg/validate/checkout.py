@@ -1,0 +1,48 @@
+"""Validating a registry checkout or commit: the I/O around the pure rules (opening the repository,
+resolving the base, listing what changed, asking history about rollbacks, opening the blob store)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from gitreg.errors import NotFoundError
+from gitreg.registry import Registry, stage_path
+from gitreg.snapshot import CommitSnapshot
+from gitreg.validate import Base, Report, history_lookup, validate
+from gitreg.validate.view import View
+
+
+def validate_registry(
+    registry: Registry, base_ref: str | None = None, check_artifacts: bool = False
+) -> Report:
+    """Validate the registry's snapshot; with ``base_ref``, also the change rules against that ref.
+
+    The change is what the snapshot holds beyond the merge base of ``base_ref`` and HEAD (as a pull request
+    shows it); it is judged against ``base_ref`` itself (the branch it will merge into)."""
+    view = View(registry.snapshot)
+    base = None
+    if base_ref is not None:
+        repo = registry.repo
+        if repo is None:
+            raise NotFoundError("--base needs a git repository")
+        base_commit = repo.rev_parse(base_ref)
+        if base_commit is None:
+            raise NotFoundError(
+                f"--base {base_ref!r} does not name a commit", "fetch it first, e.g. git fetch origin main"
+            )
+        snapshot = registry.snapshot
+        head = snapshot.commit if isinstance(snapshot, CommitSnapshot) else None
+        fork = repo.merge_base(base_commit, head or "HEAD") or base_commit
+        changes = repo.changed_files(fork, head)
+
+        @cache
+        def held(stage: str) -> dict[str, set[int]]:
+            return history_lookup(repo.file_history(base_commit, stage_path(stage)))
+
+        def held_before(stage: str, model: str, version: int) -> bool:
+            return version in held(stage).get(model, set())
+
+        base = Base(View(CommitSnapshot(repo, base_commit)), changes, held_before)
+    # A broken registry.yaml is reported as findings; the blob store it names cannot be trusted then.
+    store = registry.store if check_artifacts and view.config is not None else None
+    return validate(view, base, store)

@@ -1,0 +1,201 @@
+"""Rules about one file at a time: it parses, matches its schema, agrees with its path, is small, and
+holds no credentials. Each rule takes the view and a path and returns findings; none does I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
+from gitreg.validate.view import NUMBERED_VERSION, Finding, View
+
+_MODEL_FILE = re.compile(r"^models/([^/]+)/model\.yaml$")
+_VERSION_FILE = re.compile(r"^models/([^/]+)/versions/([^/]+)$")
+_STAGE_FILE = re.compile(r"^stages/([^/]+)$")
+
+#: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
+CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("an AWS secret access key", re.compile(r"(?i)aws_?secret_?access_?key\W{0,5}[A-Za-z0-9/+=]{40}\b")),
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
+    ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
+]
+_SECRET_OPTION = re.compile(r"(?i)(secret|password|passwd|token|credential|private|account_key|sas)")
+
+
+def check_file(view: View, path: str) -> list[Finding]:
+    """Every single-file rule that applies to ``path``."""
+    findings = list(_large_file(view, path))
+    if path.endswith("/.gitkeep"):
+        return findings
+    if path == "registry.yaml":
+        findings += _registry_file(view)
+    elif match := _MODEL_FILE.match(path):
+        findings += _model_file(view, path, match.group(1))
+    elif match := _VERSION_FILE.match(path):
+        findings += _version_file(view, path, match.group(1), match.group(2))
+    elif match := _STAGE_FILE.match(path):
+        findings += _stage_file(view, path, match.group(1))
+    elif path.startswith("models/"):
+        findings.append(
+            Finding(
+                path,
+                0,
+                0,
+                "stray-file",
+                "unexpected file in models/: only model.yaml and versions/<n>.yaml belong there",
+            )
+        )
+    else:
+        return findings
+    findings += view.problems.get(path, [])
+    findings += _credentials(view, path)
+    return findings
+
+
+def _large_file(view: View, path: str) -> Iterator[Finding]:
+    config = view.config
+    limit = config.rules.max_file_size if config else 1024 * 1024
+    size = view.snapshot.size(path)
+    if size is not None and size > limit:
+        yield Finding(
+            path,
+            0,
+            0,
+            "large-file",
+            f"file is {size} bytes, over the {limit}-byte limit: model files belong in the blob store "
+            "(gitreg register), not in the registry repository",
+        )
+
+
+def _registry_file(view: View) -> Iterator[Finding]:
+    config = view.parse("registry.yaml", RegistryConfig)
+    if config is None:
+        return
+    names = [s.name for s in config.stages]
+    for index, stage in enumerate(config.stages):
+        if names.index(stage.name) != index:
+            line, col = view.position("registry.yaml", ("stages", index))
+            yield Finding("registry.yaml", line, col, "config", f"stage {stage.name!r} is declared twice")
+        for req_index, required in enumerate(stage.requires):
+            if required not in names:
+                line, col = view.position("registry.yaml", ("stages", index, "requires", req_index))
+                yield Finding(
+                    "registry.yaml",
+                    line,
+                    col,
+                    "config",
+                    f"stage {stage.name!r} requires undeclared stage {required!r}",
+                )
+            elif required == stage.name:
+                line, col = view.position("registry.yaml", ("stages", index, "requires", req_index))
+                yield Finding("registry.yaml", line, col, "config", f"stage {stage.name!r} requires itself")
+    for key in config.storage.options:
+        if _SECRET_OPTION.search(key):
+            line, col = view.position("registry.yaml", ("storage", "options", key))
+            yield Finding(
+                "registry.yaml",
+                line,
+                col,
+                "credential",
+                f"storage option {key!r} looks like a credential: give credentials through the backend's "
+                "environment variables or profiles, never in the repository",
+            )
+
+
+def _model_file(view: View, path: str, folder: str) -> Iterator[Finding]:
+    info = view.parse(path, ModelInfo)
+    if info is None:
+        return
+    if info.name != folder:
+        line, col = view.position(path, ("name",))
+        yield Finding(
+            path, line, col, "path-mismatch", f"name is {info.name!r} but the folder is models/{folder}/"
+        )
+    config = view.config
+    if config is not None:
+        for stage in info.policy:
+            if config.stage(stage) is None:
+                line, col = view.position(path, ("policy", stage))
+                yield Finding(path, line, col, "config", f"policy for undeclared stage {stage!r}")
+    if not info.owners:
+        line, col = view.position(path, ("name",))
+        yield Finding(
+            path,
+            line,
+            col,
+            "no-owners",
+            "model has no owners: add CODEOWNERS handles under owners:",
+            "warning",
+        )
+
+
+def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator[Finding]:
+    match = NUMBERED_VERSION.match(filename)
+    if not match:
+        yield Finding(
+            path,
+            0,
+            0,
+            "path-mismatch",
+            "version files are named <positive integer>.yaml, e.g. versions/3.yaml",
+        )
+        return
+    version = view.parse(path, ModelVersion)
+    if version is None:
+        return
+    if version.model != folder:
+        line, col = view.position(path, ("model",))
+        yield Finding(
+            path,
+            line,
+            col,
+            "path-mismatch",
+            f"model is {version.model!r} but the file is in models/{folder}/",
+        )
+    if version.version != int(match.group(1)):
+        line, col = view.position(path, ("version",))
+        yield Finding(
+            path, line, col, "path-mismatch", f"version is {version.version} but the file is named {filename}"
+        )
+
+
+def _stage_file(view: View, path: str, filename: str) -> Iterator[Finding]:
+    if not filename.endswith(".yaml"):
+        yield Finding(path, 0, 0, "unknown-stage", "stage files are named <stage>.yaml")
+        return
+    stage = filename.removesuffix(".yaml")
+    config = view.config
+    if config is not None and config.stage(stage) is None:
+        declared = ", ".join(s.name for s in config.stages) or "none"
+        yield Finding(
+            path,
+            0,
+            0,
+            "unknown-stage",
+            f"stage {stage!r} is not declared in registry.yaml (declared: {declared})",
+        )
+    view.parse(path, StageFile)
+
+
+def _credentials(view: View, path: str) -> Iterator[Finding]:
+    data = view.snapshot.read(path)
+    if data is None:
+        return
+    text = data.decode("utf-8", errors="replace")
+    for what, pattern in CREDENTIAL_PATTERNS:
+        for match in pattern.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            yield Finding(
+                path,
+                line,
+                col,
+                "credential",
+                f"this looks like {what}: remove it and rotate it; credentials never belong in the registry",
+            )
