@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.validate.view import NUMBERED_VERSION, Finding, View
 
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 _MODEL_FILE = re.compile(r"^models/([^/]+)/model\.yaml$")
 _VERSION_FILE = re.compile(r"^models/([^/]+)/versions/([^/]+)$")
 _STAGE_FILE = re.compile(r"^stages/([^/]+)$")
@@ -58,19 +59,28 @@ def check_file(view: View, path: str) -> list[Finding]:
     return findings
 
 
-def _large_file(view: View, path: str) -> Iterator[Finding]:
+def size_limit(view: View) -> int:
     config = view.config
-    limit = config.rules.max_file_size if config else 1024 * 1024
-    size = view.snapshot.size(path)
-    if size is not None and size > limit:
-        yield Finding(
-            path,
-            0,
-            0,
-            "large-file",
-            f"file is {size} bytes, over the {limit}-byte limit: model files belong in the blob store "
-            "(gitreg register), not in the registry repository",
-        )
+    return config.rules.max_file_size if config else DEFAULT_MAX_FILE_SIZE
+
+
+def large_file(path: str, size: int | None, limit: int) -> Finding | None:
+    if size is None or size <= limit:
+        return None
+    return Finding(
+        path,
+        0,
+        0,
+        "large-file",
+        f"file is {size} bytes, over the {limit}-byte limit: model files belong in the blob store "
+        "(gitreg register), not in the registry repository",
+    )
+
+
+def _large_file(view: View, path: str) -> Iterator[Finding]:
+    finding = large_file(path, view.snapshot.size(path), size_limit(view))
+    if finding is not None:
+        yield finding
 
 
 def _registry_file(view: View) -> Iterator[Finding]:

@@ -16,7 +16,8 @@ def summary_line(report: Report) -> str:
     errors, warnings = len(report.errors), len(report.warnings)
     if not errors and not warnings:
         return f"ok: {_count(report.files_checked, 'file')} checked, no problems"
-    return f"{_count(errors, 'error')}, {_count(warnings, 'warning')} ({_count(report.files_checked, 'file')} checked)"
+    checked = _count(report.files_checked, "file")
+    return f"{_count(errors, 'error')}, {_count(warnings, 'warning')} ({checked} checked)"
 
 
 def _count(n: int, word: str) -> str:

@@ -1,0 +1,55 @@
+"""``gitreg install-hooks`` and ``gitreg hook ...``, what git hooks and pre-commit hooks run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitreg import hooks
+from gitreg.cli import cli
+from gitreg.errors import NotFoundError
+from gitreg.gitrepo import GitRepo
+from gitreg.registry import Registry
+from gitreg.validate import Report
+from gitreg.validate import report as reports
+
+
+@cli.command("install-hooks")
+@click.option("--force", is_flag=True, help="Replace hooks that are not gitreg's.")
+@click.pass_obj
+def install_hooks_command(directory: str, force: bool) -> int:
+    """Install gitreg's plain git hooks (for registries without the pre-commit framework)."""
+    for path in hooks.install(GitRepo.open(Path(directory)), force):
+        click.echo(f"installed {path}")
+    return 0
+
+
+@cli.group("hook")
+def hook_group() -> None:
+    """Entry points for git hooks and pre-commit hooks."""
+
+
+@hook_group.command("pre-commit")
+@click.pass_obj
+def pre_commit_command(directory: str) -> int:
+    """Validate what is staged for commit."""
+    report = hooks.validate_index(Registry.open(directory))
+    click.echo(reports.text(report), nl=False, err=bool(report.errors))
+    return 1 if report.failed() else 0
+
+
+@hook_group.command("no-large-files")
+@click.argument("files", nargs=-1)
+@click.pass_obj
+def no_large_files_command(directory: str, files: tuple[str, ...]) -> int:
+    """Refuse FILES over the registry's size limit."""
+    root = Path(directory)
+    try:
+        registry: Registry | None = Registry.open(directory)
+    except NotFoundError:
+        registry = None
+    findings = hooks.large_files(registry, list(files), root)
+    if findings:
+        click.echo(reports.text(Report(findings, len(files))), nl=False)
+    return 1 if findings else 0

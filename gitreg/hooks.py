@@ -1,0 +1,72 @@
+"""Git hooks: what the pre-commit framework and plain git hooks run, and ``gitreg install-hooks``."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+from gitreg.errors import ConflictError, GitregError
+from gitreg.gitrepo import GitRepo
+from gitreg.registry import Registry
+from gitreg.snapshot import CommitSnapshot
+from gitreg.validate import Report, validate
+from gitreg.validate.files import DEFAULT_MAX_FILE_SIZE, large_file, size_limit
+from gitreg.validate.view import Finding, View
+
+HOOK_NAMES = ("pre-commit",)
+
+
+def hooks_root() -> Path:
+    packaged = Path(str(resources.files("gitreg"))) / "_data" / "hooks"
+    if packaged.is_dir():
+        return packaged
+    source = Path(__file__).resolve().parent.parent / "hooks"
+    if source.is_dir():
+        return source
+    raise GitregError(
+        "gitreg's hook scripts are missing from this installation", "reinstall gitreg"
+    )  # pragma: no cover
+
+
+def validate_index(registry: Registry) -> Report:
+    """Validate what is staged for the next commit (the index), not the working tree."""
+    repo = registry.repo
+    if repo is None:
+        raise GitregError("the pre-commit hook needs a git repository")
+    tree = repo.run("write-tree").strip()
+    return validate(View(CommitSnapshot(repo, tree)))
+
+
+def large_files(registry: Registry | None, paths: list[str], root: Path) -> list[Finding]:
+    """Findings for each of ``paths`` over the registry's size limit (1 MiB if it has no readable config)."""
+    limit = size_limit(View(registry.snapshot)) if registry is not None else DEFAULT_MAX_FILE_SIZE
+    findings = []
+    for path in paths:
+        target = root / path
+        finding = large_file(path, target.stat().st_size if target.is_file() else None, limit)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def install(repo: GitRepo, force: bool = False) -> list[Path]:
+    """Copy gitreg's hooks into the repository's hooks folder, pinned to this Python; return their paths."""
+    hooks_dir = Path(repo.run("rev-parse", "--git-path", "hooks").strip())
+    if not hooks_dir.is_absolute():
+        hooks_dir = (repo.workdir or Path.cwd()) / hooks_dir
+    hooks_dir.mkdir(parents=True, exist_ok=True)
+    installed = []
+    for name in HOOK_NAMES:
+        text = (hooks_root() / name).read_text()
+        pinned = text.replace(
+            'GITREG_PYTHON="${GITREG_PYTHON:-python3}"',
+            f'GITREG_PYTHON="${{GITREG_PYTHON:-{sys.executable}}}"',
+        )
+        target = hooks_dir / name
+        if target.exists() and target.read_text() != pinned and not force:
+            raise ConflictError(f"{target} exists and is not gitreg's", "pass --force to replace it")
+        target.write_text(pinned)
+        target.chmod(0o755)
+        installed.append(target)
+    return installed
