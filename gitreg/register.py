@@ -42,6 +42,7 @@ class Registration:
     run_id: str | None = None
     run_url: str | None = None
     parent: int | None = None
+    owners: list[str] = field(default_factory=list)  # for a new model: model.yaml owners and CODEOWNERS
     branch: str | None = None
     message: str | None = None
 
@@ -72,17 +73,8 @@ def register(registry: Registry, reg: Registration) -> ModelVersion:
     if reg.parent is not None and reg.parent not in numbers:
         raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
 
-    paths = [version_path(reg.model, number)]
-    new_model = not base.has_model(reg.model)
-    if new_model:
-        paths.append(model_path(reg.model))
-    if branch == repo.current_branch():
-        for path in paths:
-            if not repo.worktree_matches(path, parent):
-                raise ConflictError(
-                    f"{path} exists in the working tree but is not committed",
-                    "move it away or commit it first",
-                )
+    model_files = _model_files(base, reg)
+    _check_worktree(repo, branch, parent, [version_path(reg.model, number), *model_files])
 
     identity = repo.identity()
     code_repo, code_commit = reg.code_repo, reg.code_commit
@@ -94,15 +86,49 @@ def register(registry: Registry, reg: Registration) -> ModelVersion:
         reg, number, stored, identity=str(identity), code_repo=code_repo, code_commit=code_commit
     )
     files: dict[str, bytes | None] = {
-        version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode()
+        version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode(),
+        **model_files,
     }
-    if new_model:
-        info = ModelInfo.model_validate(
-            {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model}
-        )
-        files[model_path(reg.model)] = yamlio.dump(info.model_dump(mode="json", by_alias=True)).encode()
     repo.commit_files(files, _message(reg, version), branch, parent)
     return version
+
+
+def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
+    """For a new model: its model.yaml and, with owners, CODEOWNERS with a line for its folder."""
+    if base.has_model(reg.model):
+        if reg.owners:
+            raise UsageError(
+                f"--owner sets the owners of a new model, and {reg.model} exists",
+                f"edit {model_path(reg.model)} (and CODEOWNERS) to change its owners",
+            )
+        return {}
+    for owner in reg.owners:
+        if not owner.startswith("@") and "@" not in owner:
+            raise UsageError(
+                f"--owner {owner!r} is not a CODEOWNERS handle", "write @user, @org/team or an email"
+            )
+    info = ModelInfo.model_validate(
+        {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model, "owners": reg.owners}
+    )
+    files = {model_path(reg.model): yamlio.dump(info.model_dump(mode="json", by_alias=True)).encode()}
+    current = base.snapshot.read("CODEOWNERS")
+    if current is not None and reg.owners:
+        text = current.decode()
+        if text and not text.endswith("\n"):
+            text += "\n"
+        files["CODEOWNERS"] = f"{text}/models/{reg.model}/ {' '.join(reg.owners)}\n".encode()
+    return files
+
+
+def _check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
+    """On the checked-out branch, refuse to overwrite uncommitted work at the paths gitreg will write."""
+    if branch != repo.current_branch():
+        return
+    for path in paths:
+        if not repo.worktree_matches(path, parent):
+            raise ConflictError(
+                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
+            )
 
 
 def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:

@@ -235,13 +235,13 @@ class Registry:
     def pull(self, version: ModelVersion | str, dest: str | os.PathLike[str] | None = None) -> Path:
         """Download a version's artifact, verified against its digest, and return where it is.
 
-        ``dest`` is the path to create; if it is an existing folder, the artifact goes inside it under its
-        registered name; by default, the current folder."""
+        ``dest`` is the path to create; if it is an existing folder, or ends with a slash, the artifact goes
+        inside it under its registered name; by default, the current folder."""
         if isinstance(version, str):
             version = self.resolve(version)
         art = version.artifact
         target = Path(dest) if dest is not None else Path.cwd()
-        if target.is_dir():
+        if target.is_dir() or os.fspath(dest or "").endswith(("/", os.sep)):
             target = target / art.name
         return artifacts.download(self.store, art.digest, art.type, target)
 

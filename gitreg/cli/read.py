@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 from typing import Any
 
 import click
@@ -223,16 +223,17 @@ def _size(n: int) -> str:
     "-o",
     "--output",
     "dest",
-    type=click.Path(path_type=Path),
-    help="Where to put it (default: the current folder).",
+    type=click.Path(),
+    help="Where to put it: a path, or a folder (existing, or ending in /) to put it in. Default: here.",
 )
 @json_option
 @click.pass_obj
-def pull_command(directory: str, ref: str, dest: Path | None, as_json: bool) -> int:
+def pull_command(directory: str, ref: str, dest: str | None, as_json: bool) -> int:
     """Download a version's artifact, verify every byte, print where it is."""
     reg = Registry.open(directory)
     version = reg.resolve(ref)
-    path = reg.pull(version, Path(directory) / (dest if dest is not None else "."))
+    # os.path.join keeps a trailing slash, which says "a folder to put it in"
+    path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
     if as_json:
         _print_json(
             {

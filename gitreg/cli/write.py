@@ -93,6 +93,9 @@ def init_command(directory: Path, storage: str | None) -> int:
     "--parent", type=click.IntRange(min=1), metavar="V", help="The version this one was derived from."
 )
 @click.option(
+    "--owner", "owners", multiple=True, metavar="HANDLE", help="Owner of a new model (@team); repeatable."
+)
+@click.option(
     "--branch",
     metavar="NAME",
     help="Commit on this branch (created from HEAD if new) instead of the current one.",
@@ -117,6 +120,7 @@ def register_command(
     run_id: str | None,
     run_url: str | None,
     parent: int | None,
+    owners: tuple[str, ...],
     branch: str | None,
     message: str | None,
 ) -> int:
@@ -138,6 +142,7 @@ def register_command(
         run_id=run_id,
         run_url=run_url,
         parent=parent,
+        owners=list(owners),
         branch=branch,
         message=message,
     )
