@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
+from git.objects.fun import tree_entries_from_data
 from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from gitreg.errors import ConflictError, GitError, NotFoundError
@@ -170,6 +171,31 @@ class GitRepo:
                 contents.append(self.read_blob(sha))
         return contents
 
+    def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
+        """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
+        if "\n" in path:
+            return None
+        try:
+            sha, kind, size = self.git.get_object_header(f"{commit}:{path}")
+        except ValueError:
+            return None
+        # GitPython returns bytes here despite its annotations
+        return _text(sha), _text(kind), int(size)
+
+    def read_path(self, commit: str, path: str) -> bytes | None:
+        """The bytes of the file at ``path`` in ``commit``, or None if there is no such file."""
+        found = self.object_at(commit, path)
+        if found is None or found[1] != "blob":
+            return None
+        return self.read_blob(found[0])
+
+    def tree_names(self, commit: str, path: str) -> list[str]:
+        """Names directly below folder ``path`` in ``commit`` (empty if it is not a folder)."""
+        found = self.object_at(commit, path)
+        if found is None or found[1] != "tree":
+            return []
+        return sorted(name for _sha, _mode, name in tree_entries_from_data(self.read_blob(found[0])))
+
     def read_blob(self, sha: str) -> bytes:
         try:
             data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()
@@ -252,6 +278,10 @@ class GitRepo:
         if not target.exists():
             return blob is None
         return blob is not None and target.read_bytes() == self.read_blob(blob)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def repo_containing(path: Path) -> GitRepo | None:

@@ -82,23 +82,73 @@ class _IndexedSnapshot:
         return list(self._paths)
 
 
-class CommitSnapshot(_IndexedSnapshot):
-    """Files as they are in one commit's tree."""
+class CommitSnapshot:
+    """Files as they are in one commit's tree (or a bare tree, e.g. the index written by ``git write-tree``).
+
+    Lazy: each read or folder listing is one request to git's persistent ``cat-file`` process, and the full
+    file list (``git ls-tree -r``) is made only if ``files()`` is called. So reading a few files of a large
+    registry, as ``show`` or an incremental validation do, costs the same whatever the registry's size."""
 
     def __init__(self, repo: GitRepo, commit: str) -> None:
         self.repo = repo
         self.commit = commit
         self.label = commit[:12]
-        self._files = repo.ls_tree_sizes(commit)
-        super().__init__(list(self._files))
+        self._all: dict[str, tuple[str, int]] | None = None
 
     def read(self, path: str) -> bytes | None:
-        entry = self._files.get(path)
-        return None if entry is None else self.repo.read_blob(entry[0])
+        return self.repo.read_path(self.commit, path)
+
+    def listdir(self, path: str) -> list[str]:
+        return self.repo.tree_names(self.commit, path.strip("/"))
+
+    def files(self) -> list[str]:
+        if self._all is None:
+            self._all = self.repo.ls_tree_sizes(self.commit)
+        return sorted(self._all)
 
     def size(self, path: str) -> int | None:
-        entry = self._files.get(path)
-        return None if entry is None else entry[1]
+        if self._all is not None:
+            entry = self._all.get(path)
+            return None if entry is None else entry[1]
+        found = self.repo.object_at(self.commit, path)
+        return found[2] if found is not None and found[1] == "blob" else None
+
+
+class OverlaySnapshot:
+    """Another snapshot with some files replaced, added (bytes) or deleted (None): what a change would make,
+    so a command can validate its result before committing it."""
+
+    def __init__(self, below: Snapshot, changes: dict[str, bytes | None]) -> None:
+        self.below = below
+        self.changes = dict(changes)
+        self.label = f"{below.label}+change"
+
+    def read(self, path: str) -> bytes | None:
+        return self.changes[path] if path in self.changes else self.below.read(path)
+
+    def listdir(self, path: str) -> list[str]:
+        names = set(self.below.listdir(path))
+        prefix = path.strip("/") + "/" if path.strip("/") else ""
+        for changed, data in self.changes.items():
+            if changed.startswith(prefix):
+                name = changed[len(prefix) :].split("/")[0]
+                if data is not None:
+                    names.add(name)
+                elif "/" not in changed[len(prefix) :]:
+                    names.discard(name)
+        return sorted(names)
+
+    def files(self) -> list[str]:
+        files = set(self.below.files())
+        for path, data in self.changes.items():
+            (files.add if data is not None else files.discard)(path)
+        return sorted(files)
+
+    def size(self, path: str) -> int | None:
+        if path in self.changes:
+            data = self.changes[path]
+            return None if data is None else len(data)
+        return self.below.size(path)
 
 
 class MemorySnapshot(_IndexedSnapshot):
