@@ -6,10 +6,24 @@ from __future__ import annotations
 from functools import cache
 
 from gitreg.errors import NotFoundError
+from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry, stage_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, Report, history_lookup, validate
 from gitreg.validate.view import View
+
+
+def base_at(repo: GitRepo, base_commit: str, changes: dict[str, str]) -> Base:
+    """A Base for the change rules: ``base_commit``'s snapshot, the changed paths, and its stage history."""
+
+    @cache
+    def held(stage: str) -> dict[str, set[int]]:
+        return history_lookup(repo.file_history(base_commit, stage_path(stage)))
+
+    def held_before(stage: str, model: str, version: int) -> bool:
+        return version in held(stage).get(model, set())
+
+    return Base(View(CommitSnapshot(repo, base_commit)), changes, held_before)
 
 
 def validate_registry(
@@ -33,16 +47,7 @@ def validate_registry(
         snapshot = registry.snapshot
         head = snapshot.commit if isinstance(snapshot, CommitSnapshot) else None
         fork = repo.merge_base(base_commit, head or "HEAD") or base_commit
-        changes = repo.changed_files(fork, head)
-
-        @cache
-        def held(stage: str) -> dict[str, set[int]]:
-            return history_lookup(repo.file_history(base_commit, stage_path(stage)))
-
-        def held_before(stage: str, model: str, version: int) -> bool:
-            return version in held(stage).get(model, set())
-
-        base = Base(View(CommitSnapshot(repo, base_commit)), changes, held_before)
+        base = base_at(repo, base_commit, repo.changed_files(fork, head))
     # A broken registry.yaml is reported as findings; the blob store it names cannot be trusted then.
     store = registry.store if check_artifacts and view.config is not None else None
     return validate(view, base, store)

@@ -1,0 +1,161 @@
+"""``gitreg history`` and ``gitreg audit``: what main's history says about the stages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from gitreg.cli import cli
+from gitreg.gitrepo import GitRepo
+from gitreg.history import AuditEntry, StageChange, audit, stage_history
+
+ref_option = click.option(
+    "--ref", metavar="REF", help="The branch whose history counts (default: origin/main, else main)."
+)
+
+
+def _default_ref(repo: GitRepo, ref: str | None) -> str:
+    if ref:
+        return ref
+    return "origin/main" if repo.rev_parse("refs/remotes/origin/main") else "main"
+
+
+def _version(number: int | None) -> str:
+    return "-" if number is None else str(number)
+
+
+def _who(text: str | None) -> str:
+    return (text or "-").split(" <")[0]
+
+
+def _change_row(c: StageChange) -> list[str]:
+    return [
+        c.date[:19].replace("T", " "),
+        c.stage,
+        c.model,
+        f"{_version(c.from_version)} -> {_version(c.to_version)}",
+        f"#{c.pull_request}" if c.pull_request else "-",
+        _who(c.author),
+        _who(c.merged_by),
+        c.commit[:12],
+        "DIRECT PUSH" if c.direct_push else "",
+    ]
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@cli.command("history")
+@click.argument("model")
+@click.option("--stage", metavar="S", help="Only this stage.")
+@ref_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def history_command(directory: str, model: str, stage: str | None, ref: str | None, as_json: bool) -> int:
+    """Every change of MODEL's stages along main's first-parent history."""
+    repo = GitRepo.open(Path(directory))
+    changes = stage_history(repo, _default_ref(repo, ref), model, stage)
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in changes], indent=2))
+    elif changes:
+        header = ["DATE", "STAGE", "MODEL", "CHANGE", "PR", "AUTHOR", "MERGED BY", "COMMIT", ""]
+        _table([header, *(_change_row(c) for c in changes)])
+    else:
+        click.echo(f"no stage changes for {model} on {_default_ref(repo, ref)}")
+    return 0
+
+
+def _when(value: str | None, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date such as 2026-11-01 or 2026-11-01T12:00:00Z"
+        ) from None
+    if len(value) == 10 and end:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command("audit")
+@click.option("--since", metavar="DATE", help="From this date (inclusive).")
+@click.option("--until", metavar="DATE", help="Up to this date (inclusive).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@ref_option
+@click.pass_obj
+def audit_command(directory: str, since: str | None, until: str | None, fmt: str, ref: str | None) -> int:
+    """Evidence for reviewers and auditors: every stage change, who, when, how, and what went live."""
+    repo = GitRepo.open(Path(directory))
+    branch = _default_ref(repo, ref)
+    entries = audit(repo, branch, _when(since, False), _when(until, True))
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"ref": branch, "since": since, "until": until, "changes": [e.as_dict() for e in entries]},
+                indent=2,
+            )
+        )
+    else:
+        click.echo(_markdown(entries, branch, since, until), nl=False)
+    return 0
+
+
+_COLUMNS = [
+    "landed",
+    "stage",
+    "model",
+    "change",
+    "pull request",
+    "author",
+    "merged by",
+    "artifact",
+    "validator",
+    "flags",
+]
+
+
+def _markdown(entries: list[AuditEntry], branch: str, since: str | None, until: str | None) -> str:
+    window = f" from {since}" if since else ""
+    window += f" until {until}" if until else ""
+    flagged = [e for e in entries if e.flags]
+    lines = [
+        f"# Stage changes on {branch}{window}",
+        "",
+        f"{len(entries)} changes; {len(flagged)} flagged "
+        f"({sum('direct-push' in e.flags for e in entries)} direct pushes, "
+        f"{sum('invalid' in e.flags for e in entries)} failing validation).",
+        "",
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
+    ]
+    for e in entries:
+        c = e.change
+        artifact = f"`{e.digest}` ({e.size} B)" if e.digest else "-"
+        cells = [
+            c.date,
+            c.stage,
+            c.model,
+            f"{_version(c.from_version)} → {_version(c.to_version)}",
+            f"#{c.pull_request}" if c.pull_request else "-",
+            _who(c.author),
+            _who(c.merged_by),
+            artifact,
+            e.verdict.replace("|", "/"),
+            ", ".join(e.flags) or "ok",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if flagged:
+        lines += ["", "## Flagged", ""]
+        for e in flagged:
+            c = e.change
+            target = f"{c.stage} {c.model} → {_version(c.to_version)}"
+            lines.append(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,128 @@
+"""The one path by which gitreg proposes a change: files changed on a new branch from the base, one commit
+with trailers, optionally pushed and opened as a pull request. promote, rollback, archive, restore and
+``register --branch`` all go through ``propose``.
+
+It never checks out anything: the commit is made with plumbing on a new branch, so the user stays on their
+branch with their working tree and index as they were."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gitreg import forge
+from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.gitrepo import GitRepo
+
+DEFAULT_BRANCH = "main"
+
+
+@dataclass(frozen=True)
+class BaseRef:
+    """What a change starts from: a commit, and the branch name its pull request targets."""
+
+    commit: str
+    branch: str
+    label: str  # what the user would call it: origin/main, main, or the ref they gave
+
+
+@dataclass
+class Change:
+    branch: str
+    files: dict[str, bytes | None]
+    subject: str
+    trailers: dict[str, str]
+    body: str = ""
+    pr_body: str = ""
+
+    @property
+    def message(self) -> str:
+        body = f"\n\n{self.body.strip()}" if self.body.strip() else ""
+        trailers = "\n".join(f"{k}: {v}" for k, v in self.trailers.items())
+        return f"{self.subject}{body}\n\n{trailers}\n"
+
+
+@dataclass
+class Proposed:
+    branch: str
+    commit: str
+    base: BaseRef
+    pushed: bool = False
+    pull_request: forge.PullRequest | None = None
+    open_url: str | None = None  # where to open the pull request by hand (no token)
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> BaseRef:
+    """The base of a change: ``base`` if given; else the remote's main, fetched; else the local main."""
+    if base is not None:
+        commit = repo.rev_parse(base)
+        if commit is None:
+            raise NotFoundError(f"--base {base!r} does not name a commit")
+        branch = base.split("/", 1)[1] if base.startswith(f"{remote}/") else base
+        return BaseRef(commit, branch, base)
+    if repo.remote_url(remote) is not None:
+        commit = repo.fetch(remote, DEFAULT_BRANCH)
+        if commit is not None:
+            return BaseRef(commit, DEFAULT_BRANCH, f"{remote}/{DEFAULT_BRANCH}")
+    commit = repo.rev_parse(f"refs/heads/{DEFAULT_BRANCH}")
+    if commit is None:
+        raise NotFoundError(f"there is no {DEFAULT_BRANCH} branch to start from", "pass --base REF")
+    return BaseRef(commit, DEFAULT_BRANCH, DEFAULT_BRANCH)
+
+
+def refuse_dirty(repo: GitRepo, paths: list[str]) -> None:
+    """Refuse when the user has uncommitted edits to a file the change rewrites: they would be silently
+    superseded by the branch, and are most likely a hand-made version of the same change."""
+    dirty = repo.dirty_paths(paths) if repo.workdir is not None else []
+    if dirty:
+        raise ConflictError(
+            f"{dirty[0]} has uncommitted changes", "commit or stash them first; nothing was changed"
+        )
+
+
+def propose(
+    repo: GitRepo,
+    change: Change,
+    base: BaseRef,
+    *,
+    push: bool = False,
+    open_pr: bool = False,
+    forge_name: str | None = None,
+    remote: str = "origin",
+) -> Proposed:
+    """Commit ``change`` on its new branch from ``base``; push it and open its pull request if asked."""
+    try:
+        repo.run("check-ref-format", "--branch", change.branch)
+    except GitregError:
+        raise UsageError(f"{change.branch!r} is not a valid branch name") from None
+    if repo.branch_exists(change.branch):
+        raise ConflictError(
+            f"branch {change.branch} already exists",
+            f"delete it (git branch -D {change.branch}) or name another with --branch",
+        )
+    refuse_dirty(repo, list(change.files))
+    commit = repo.commit_files(change.files, change.message, change.branch, base.commit)
+    result = Proposed(change.branch, commit, base)
+    if not (push or open_pr):
+        return result
+    url = repo.remote_url(remote)
+    if url is None:
+        raise NotFoundError(
+            f"there is no remote {remote!r} to push to", f"the branch {change.branch} is kept locally"
+        )
+    repo.push(remote, change.branch)
+    result.pushed = True
+    if open_pr:
+        kind = forge.detect(url, forge_name)
+        if kind is None:
+            raise UsageError(
+                f"cannot tell which forge hosts {url}",
+                f"pass --forge github or --forge gitlab; the branch {change.branch} is pushed",
+            )
+        client = forge.client(kind, url)
+        if client.token:
+            result.pull_request = client.open(change.branch, base.branch, change.subject, change.pr_body)
+        else:
+            result.open_url = client.manual_url(change.branch, base.branch)
+            result.notes.append(f"no {client.token_var} set: open the pull request at {result.open_url}")
+    return result
