@@ -105,6 +105,48 @@ class GitRepo:
             return None
         return out.strip()
 
+    def dirty_paths(self, paths: Iterable[str]) -> list[str]:
+        """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
+        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+        return sorted({record[3:] for record in out.split("\0") if len(record) > 3})
+
+    def branch_exists(self, branch: str) -> bool:
+        return self.rev_parse(f"refs/heads/{branch}") is not None
+
+    def fetch(self, remote: str, branch: str) -> str | None:
+        """Update ``remote``/``branch``; its commit, or None if the remote has no such branch."""
+        try:
+            self.git.execute(
+                [
+                    "git",
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    remote,
+                    f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}",
+                ]
+            )
+        except git.GitCommandError as exc:
+            message = _one_line(exc)
+            if "couldn't find remote ref" in message:
+                return None
+            raise GitError(
+                f"git fetch {remote} {branch} failed: {message}", "check the remote and your access to it"
+            ) from None
+        return self.rev_parse(f"refs/remotes/{remote}/{branch}")
+
+    def push(self, remote: str, branch: str) -> None:
+        """Push ``branch`` to ``remote`` (same name), never forced."""
+        try:
+            self.git.execute(
+                ["git", "push", "--quiet", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"]
+            )
+        except git.GitCommandError as exc:
+            raise GitError(
+                f"the remote refused the push of {branch}: {_one_line(exc)}",
+                f"the branch is kept locally; fix the cause and run: git push {remote} {branch}",
+            ) from None
+
     def is_dirty(self) -> bool:
         return bool(self.run("status", "--porcelain", "--untracked-files=no").strip())
 
@@ -246,8 +288,10 @@ class GitRepo:
             args[2:2] = ["-p", parent]
         commit = self.run(*args).strip()
         ref = f"refs/heads/{branch}"
+        # a new branch must still not exist; an existing one must still point at the parent
+        expected = parent if parent and self.rev_parse(ref) is not None else ZERO_SHA
         try:
-            self.git.execute(["git", "update-ref", "-m", "gitreg", ref, commit, parent or ZERO_SHA])
+            self.git.execute(["git", "update-ref", "-m", "gitreg", ref, commit, expected])
         except git.GitCommandError:
             raise ConflictError(
                 f"branch {branch} moved while gitreg was committing", "run the command again"
@@ -269,6 +313,41 @@ class GitRepo:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
 
+    # --- a controller's cache: one branch of a remote, fetched shallowly --------------------------------
+
+    def fetch_branch(self, url: str, branch: str, ref: str, timeout: float | None = None) -> str:
+        """Fetch the tip of ``branch`` at ``url`` with depth 1 (no tags) into the local ``ref``, forced
+        (a force-pushed branch is followed); return the commit fetched."""
+        argv = ["git", "fetch", "--quiet", "--depth=1", "--no-tags", "--no-write-fetch-head"]
+        argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
+        try:
+            self.git.execute(argv, kill_after_timeout=timeout)
+        except git.GitCommandError as exc:
+            raise GitError(f"git fetch failed: {_one_line(exc)}") from None
+        commit = self.rev_parse(ref)
+        if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
+            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+        return commit
+
+    def has_commit(self, sha: str) -> bool:
+        """Whether the commit object ``sha`` (a full sha) is in this repository."""
+        return self.rev_parse(sha) == sha
+
+    def signature(self, commit: str, allowed_signers: Path | None = None) -> Signature:
+        """How ``commit``'s signature verifies: SSH signatures against ``allowed_signers`` (git's
+        gpg.ssh.allowedSignersFile), GPG ones against the user's keyring. The same check as
+        ``git verify-commit``, which succeeds exactly when ``status`` is ``G``."""
+        argv = ["git"]
+        if allowed_signers is not None:
+            argv += ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"]
+        argv += ["log", "-1", "--format=%G?%x00%GS%x00%GK", commit, "--"]
+        try:
+            out: str = self.git.execute(argv)
+        except git.GitCommandError as exc:
+            raise GitError(f"git log failed: {_one_line(exc)}") from None
+        status, signer, key = (out.strip().split("\0") + ["", ""])[:3]
+        return Signature(status or "N", signer, key)
+
     def worktree_matches(self, path: str, commit: str) -> bool:
         """Whether ``path`` in the working tree is as at ``commit`` (both absent counts as a match)."""
         if self.workdir is None:
@@ -282,6 +361,35 @@ class GitRepo:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A commit's signature as git verified it: ``status`` is git's %G? letter (G good and trusted, U good
+    but the key is not trusted, B bad, N none, E cannot be checked, X/Y expired, R revoked key)."""
+
+    status: str
+    signer: str
+    key: str
+
+    @property
+    def good(self) -> bool:
+        return self.status == "G"
+
+
+def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None:
+    """The commit ``branch`` points at in the repository at ``url``, or None if it has no such branch.
+    Asks the remote for that one ref only: the cheapest way to learn whether anything changed."""
+    ref = f"refs/heads/{branch}"
+    try:
+        out: str = git.Git().execute(["git", "ls-remote", "--", url, ref], kill_after_timeout=timeout)
+    except git.GitCommandError as exc:
+        raise GitError(f"git ls-remote failed: {_one_line(exc)}") from None
+    for line in out.splitlines():
+        sha, _, name = line.partition("\t")
+        if name == ref:
+            return sha
+    return None
 
 
 def repo_containing(path: Path) -> GitRepo | None:

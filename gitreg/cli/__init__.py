@@ -69,6 +69,6 @@ def main() -> None:
     cli.main(prog_name="gitreg")
 
 
-from gitreg.cli import hooks, read, validate, write  # noqa: E402 - the commands register themselves on `cli`
+from gitreg.cli import history, hooks, promote, read, validate, write  # noqa: E402 - the commands register themselves on `cli`
 
-__all__ = ["cli", "hooks", "main", "read", "validate", "write"]
+__all__ = ["cli", "history", "hooks", "main", "promote", "read", "validate", "write"]
