@@ -36,7 +36,7 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 
 def _name(value: str) -> str:
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid name: use 1-64 lowercase letters, digits, '.', '_' or '-', "
             "starting and ending with a letter or digit"
@@ -61,7 +61,7 @@ _THRESHOLD_RE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d
 
 
 def _threshold(value: str) -> str:
-    if not _THRESHOLD_RE.match(value):
+    if not _THRESHOLD_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a threshold: write an operator and a number, such as '>= 0.9'")
     return value
 
@@ -71,7 +71,7 @@ Threshold = Annotated[StrictStr, AfterValidator(_threshold)]
 
 def threshold_holds(threshold: str, value: float) -> bool:
     """Whether ``value`` meets a threshold such as ``">= 0.9"``."""
-    match = _THRESHOLD_RE.match(threshold)
+    match = _THRESHOLD_RE.fullmatch(threshold)
     if match is None:  # pragma: no cover - thresholds are validated on load
         raise ValueError(threshold)
     return _COMPARATORS[match.group(1)](value, float(match.group(2)))
@@ -196,7 +196,11 @@ class ModelVersion(_Strict):
         value: Any = self
         for part in dotted.split("."):
             if isinstance(value, BaseModel):
-                value = getattr(value, part, None)
+                fields = type(value).model_fields
+                name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
+                if name is None:
+                    return None  # only declared fields count: not methods, not pydantic's attributes
+                value = getattr(value, name)
             elif isinstance(value, dict):
                 value = value.get(part)
             else:
@@ -254,28 +258,48 @@ _TYPE_NAMES = {
 
 
 def _problems(cls: type[BaseModel], doc: Document, exc: ValidationError) -> list[Problem]:
-    """One problem per location: a value that fails every member of a union is one wrong-type problem."""
+    """One problem per error, at the document key it concerns; a value that fails every member of a union
+    on its type is one "expected a or b" problem (and none at all if a member matched deeper down)."""
     by_loc: dict[tuple[str | int, ...], list[Any]] = {}
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-        by_loc.setdefault(loc, []).append(err)
-    problems = []
-    for errs in by_loc.values():
-        problem = _problem(cls, doc, errs[0])
-        if len(errs) > 1:
-            expected = [_TYPE_NAMES[e["type"]] for e in errs if e["type"] in _TYPE_NAMES]
-            head = problem.message.split(": ", 1)[0]
-            problem = Problem(
-                problem.path, problem.line, problem.col, f"{head}: expected {' or '.join(expected)}"
-            )
-        problems.append(problem)
-    return sorted(problems, key=lambda p: (p.line, p.col))
+        by_loc.setdefault(_document_loc(doc.data, err), []).append(err)
+    problems: list[Problem] = []
+    for loc, errs in by_loc.items():
+        type_errors = all(e["type"] in _TYPE_NAMES for e in errs)
+        if type_errors and len(errs) > 1:
+            if any(len(other) > len(loc) and other[: len(loc)] == loc for other in by_loc):
+                continue  # a container member matched, and its items say what is wrong
+            expected = " or ".join(dict.fromkeys(_TYPE_NAMES[e["type"]] for e in errs))
+            first = _problem(cls, doc, loc, errs[0])
+            head = first.message.split(": ", 1)[0] if loc else ""
+            message = f"{head}: expected {expected}" if head else f"expected {expected}"
+            problems.append(Problem(first.path, first.line, first.col, message))
+        else:
+            problems += [_problem(cls, doc, loc, e) for e in errs]
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.line, p.col))
 
 
-def _problem(cls: type[BaseModel], doc: Document, err: Any) -> Problem:
-    loc: tuple[str | int, ...] = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    if cls is StageFile and loc[:1] == ("root",):
-        loc = loc[1:]
+def _document_loc(data: Any, err: Any) -> tuple[str | int, ...]:
+    """The error's location as keys of the document: pydantic also puts union members' names ("str",
+    "function-after[...]") and "[key]" markers in locations, which are not keys; walking the data tells
+    them apart, even from a model that is really named "str"."""
+    raw = tuple(err["loc"])
+    keep_last = err["type"] in ("missing", "extra_forbidden")
+    out: list[str | int] = []
+    current = data
+    for index, part in enumerate(raw):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
+            out.append(part)
+            current = current[part]
+        elif keep_last and index == len(raw) - 1:
+            out.append(part)
+    return tuple(out)
+
+
+def _problem(cls: type[BaseModel], doc: Document, loc: tuple[str | int, ...], err: Any) -> Problem:
     dotted = ".".join(str(p) for p in loc)
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -293,16 +317,6 @@ def _problem(cls: type[BaseModel], doc: Document, err: Any) -> Problem:
         message = f"{dotted}: {text}" if dotted else text
     line, col = doc.position(loc)
     return Problem(doc.path, line, col, message)
-
-
-def _is_union_tag(part: str | int) -> bool:
-    # pydantic inserts the member type's name (e.g. "str", "int", "function-after[...]") into the
-    # location of an error inside a union; those are not keys of the document.
-    return isinstance(part, str) and (
-        part in ("str", "int", "float", "bool", "none", "list[...]")
-        or "[" in part
-        or part.startswith("function-")
-    )
 
 
 def _field_names(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

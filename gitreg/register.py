@@ -55,7 +55,7 @@ def register(registry: Registry, reg: Registration) -> ModelVersion:
             "registering needs a registry checkout with a working tree",
             "clone the registry and run gitreg there",
         )
-    if not re.match(manifest.NAME_PATTERN, reg.model):
+    if not re.fullmatch(manifest.NAME_PATTERN, reg.model):
         raise UsageError(
             f"{reg.model!r} is not a valid model name",
             "use 1-64 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit",

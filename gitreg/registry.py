@@ -158,7 +158,7 @@ class Registry:
     # --- models and versions ----------------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        return [n for n in self.snapshot.listdir("models") if re.match(manifest.NAME_PATTERN, n)]
+        return [n for n in self.snapshot.listdir("models") if re.fullmatch(manifest.NAME_PATTERN, n)]
 
     def has_model(self, name: str) -> bool:
         return self.snapshot.read(model_path(name)) is not None

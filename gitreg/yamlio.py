@@ -32,16 +32,26 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """Safe loader with the YAML 1.2-style implicit resolvers described in the module docstring."""
 
 
+_REPLACED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
 _Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+# YAML 1.2 floats: 1e-5 and 1.5e3 are numbers (YAML 1.1 wanted a dot); integers stay integers.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+        |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.VERBOSE,
+    ),
+    list("-+0123456789."),
 )
 
 
@@ -77,7 +87,7 @@ class Document:
 
 def load(text: str | bytes, path: str) -> Document:
     """Parse one YAML document; raise ManifestError (with file:line:col) if it is not acceptable."""
-    if len(text) > MAX_DOCUMENT_BYTES:
+    if len(text) > MAX_DOCUMENT_BYTES or (isinstance(text, str) and len(text.encode()) > MAX_DOCUMENT_BYTES):
         raise ManifestError([Problem(path, 1, 1, f"yaml: file is larger than {MAX_DOCUMENT_BYTES} bytes")])
     loader = _Loader(text)
     try:
@@ -85,7 +95,7 @@ def load(text: str | bytes, path: str) -> Document:
         if node is None:
             return Document(path, None, {(): (1, 1)})
         positions: dict[Key, tuple[int, int]] = {}
-        _check(node, (), positions, set(), path)
+        _check(loader, node, (), positions, set(), path)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -100,7 +110,12 @@ def load(text: str | bytes, path: str) -> Document:
 
 
 def _check(
-    node: yaml.Node, key: Key, positions: dict[Key, tuple[int, int]], seen: set[int], path: str
+    loader: _Loader,
+    node: yaml.Node,
+    key: Key,
+    positions: dict[Key, tuple[int, int]],
+    seen: set[int],
+    path: str,
 ) -> None:
     """Walk the composed node graph: record positions, refuse aliases and duplicate keys."""
     if id(node) in seen:
@@ -115,15 +130,16 @@ def _check(
                 raise _problem(knode, path, "merge keys (<<) are not allowed in gitreg files")
             if not isinstance(knode, yaml.ScalarNode):
                 raise _problem(knode, path, "mapping keys must be plain scalars")
-            name: str | int = knode.value
+            # keys compare by value, as the loaded mapping will: 1 and 0x1, true and True are one key
+            name = loader.construct_object(knode)
             if name in names:
-                raise _problem(knode, path, f"duplicate key {name!r}")
+                raise _problem(knode, path, f"duplicate key {knode.value!r}")
             names.add(name)
             positions[(*key, name)] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
-            _check(vnode, (*key, name), positions, seen, path)
+            _check(loader, vnode, (*key, name), positions, seen, path)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _check(item, (*key, index), positions, seen, path)
+            _check(loader, item, (*key, index), positions, seen, path)
 
 
 def _problem(node: yaml.Node, path: str, message: str) -> ManifestError:

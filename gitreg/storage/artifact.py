@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -22,6 +23,7 @@ from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageErr
 from gitreg.storage.base import BlobStore, VerifyingReader, digest_of
 
 TREE_KIND = "gitreg-tree/v1"
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,17 @@ def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
         raise StorageError(f"blob {digest} is not a valid tree listing: {exc}") from None
     for entry in entries:
         check_relative_path(entry.path)
+        if not _DIGEST.fullmatch(entry.digest) or entry.size < 0:
+            raise StorageError(f"blob {digest} is not a valid tree listing: bad entry for {entry.path!r}")
     return entries
 
 
 def check_relative_path(path: str) -> PurePosixPath:
     """A relative path that stays inside its parent folder, or StorageError."""
     pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or any(p in ("..", ".", "") for p in path.split("/")) or "\\" in path:
+    bad_part = any(p in ("..", ".", "") for p in path.split("/"))
+    control = any(ord(c) < 32 or c == "\x7f" for c in path)
+    if not path or pure.is_absolute() or bad_part or "\\" in path or control:
         raise StorageError(
             f"path {path!r} lies outside the artifact", "the tree listing is not one gitreg wrote"
         )
@@ -130,7 +136,7 @@ def upload(store: BlobStore, path: Path) -> StoredArtifact:
         raise GitregError(f"{path} does not exist") from None
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror}") from None
-    name = path.resolve().name
+    name = Path(os.path.abspath(path)).name  # noqa: PTH100 - the name given, not a symlink's target
     if stat.S_ISREG(st.st_mode):
         blob = store.put_file(path)
         return StoredArtifact(blob.digest, blob.size, "file", name)

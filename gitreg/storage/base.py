@@ -21,7 +21,7 @@ _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def check_digest(digest: str) -> str:
-    if not _DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
         raise UsageError(f"{digest!r} is not a digest", "digests look like sha256:<64 hex digits>")
     return digest
 

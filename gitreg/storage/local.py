@@ -66,7 +66,7 @@ class LocalStore:
             buf = bytearray(CHUNK_SIZE)
             view = memoryview(buf)
             with os.fdopen(fd, "wb", buffering=0) as out:
-                while n := src.readinto(buf):
+                while n := _read(src, buf):
                     chunk = view[:n]
                     hasher.update(chunk)
                     out.write(chunk)
@@ -74,9 +74,8 @@ class LocalStore:
                 os.fsync(out.fileno())
             blob = Blob("sha256:" + hasher.hexdigest(), size)
             final = self.path(blob.digest)
-            if final.exists():
-                tmp.unlink()  # the same bytes are already stored: keep the one copy
-                return blob
+            # Replace even when the digest is already stored: the same bytes, atomically, and a copy that
+            # was corrupted in place is repaired by registering its source again.
             tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(final)
@@ -117,6 +116,15 @@ class LocalStore:
         for sub in sorted(base.iterdir()):
             for entry in sorted(sub.iterdir()):
                 yield Blob(f"sha256:{sub.name}{entry.name}", entry.stat().st_size)
+
+
+def _read(src: _Readable, buf: bytearray) -> int | None:
+    """``src.readinto(buf)``, with a read error blamed on the source rather than on the store."""
+    try:
+        return src.readinto(buf)
+    except OSError as exc:
+        name = getattr(src, "name", "the source")
+        raise StorageError(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
 class _Readable(Protocol):
