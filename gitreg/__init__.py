@@ -12,17 +12,47 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from gitreg.errors import (
-    ConflictError,
-    GitregError,
-    IntegrityError,
-    ManifestError,
-    NotFoundError,
-    StorageError,
-    UsageError,
-)
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
-from gitreg.registry import Ref, Registry
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitreg.errors import (
+        ConflictError,
+        GitregError,
+        IntegrityError,
+        ManifestError,
+        NotFoundError,
+        StorageError,
+        UsageError,
+    )
+    from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+    from gitreg.registry import Ref, Registry
+
+#: Where each public name lives. They are imported on first use (PEP 562), so that `import gitreg` (and
+#: the CLI's start-up) does not load pydantic and GitPython before a command needs them.
+_EXPORTS = {
+    "ConflictError": "gitreg.errors",
+    "GitregError": "gitreg.errors",
+    "IntegrityError": "gitreg.errors",
+    "ManifestError": "gitreg.errors",
+    "NotFoundError": "gitreg.errors",
+    "StorageError": "gitreg.errors",
+    "UsageError": "gitreg.errors",
+    "ModelInfo": "gitreg.manifest",
+    "ModelVersion": "gitreg.manifest",
+    "RegistryConfig": "gitreg.manifest",
+    "Ref": "gitreg.registry",
+    "Registry": "gitreg.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gitreg' has no attribute {name!r}")
+
 
 __all__ = [
     "ConflictError",

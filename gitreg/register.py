@@ -170,9 +170,13 @@ def _code_lineage(path: Path, registry_repo: GitRepo, code_repo: str | None) -> 
     """The HEAD (and origin URL) of the git repository that contains the artifact, if that is not the
     registry itself."""
     repo = repo_containing(path.resolve())
-    if repo is None or repo.workdir == registry_repo.workdir:
+    if repo is None or _same_folder(repo.workdir, registry_repo.workdir):
         return code_repo, None
     return code_repo or repo.remote_url(), repo.head()
+
+
+def _same_folder(a: Path | None, b: Path | None) -> bool:
+    return a is not None and b is not None and a.resolve() == b.resolve()
 
 
 def _manifest(

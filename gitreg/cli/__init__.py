@@ -4,6 +4,7 @@ job). Every error is one line on stderr, ``error: ...``, never a traceback (``GI
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -15,9 +16,45 @@ import click
 from gitreg import __version__
 from gitreg.errors import GitregError
 
+#: Which module of gitreg.cli defines each command. Modules are imported only when their command runs
+#: (or for --help), so `gitreg show` does not pay for importing the controller, Jinja2 or the forges.
+COMMANDS = {
+    "init": "write",
+    "register": "write",
+    "list": "read",
+    "show": "read",
+    "diff": "read",
+    "pull": "read",
+    "schema": "read",
+    "validate": "validate",
+    "install-hooks": "hooks",
+    "hook": "hooks",
+    "promote": "promote",
+    "rollback": "promote",
+    "archive": "promote",
+    "restore": "promote",
+    "history": "history",
+    "audit": "history",
+    "controller": "controller",
+}
+
 
 class GitregGroup(click.Group):
-    """Runs a command and turns every failure into one ``error:`` line and an exit code."""
+    """Loads commands lazily, and turns every failure into one ``error:`` line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n in set(COMMANDS) | set(self.commands) if self.get_command(ctx, n) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = f"gitreg.cli.{COMMANDS[cmd_name]}"
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+                return None  # an installation without that part of gitreg
+        return super().get_command(ctx, cmd_name)
 
     def main(
         self,
@@ -29,6 +66,9 @@ class GitregGroup(click.Group):
     ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # `gitreg` alone: the help, as it reads, not squeezed into one line
+            code = exc.exit_code
         except click.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
@@ -69,6 +109,4 @@ def main() -> None:
     cli.main(prog_name="gitreg")
 
 
-from gitreg.cli import history, hooks, promote, read, validate, write  # noqa: E402 - the commands register themselves on `cli`
-
-__all__ = ["cli", "history", "hooks", "main", "promote", "read", "validate", "write"]
+__all__ = ["COMMANDS", "cli", "main"]

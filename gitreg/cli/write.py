@@ -58,9 +58,10 @@ def _params(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option(
     "--storage", metavar="URL", help="Blob storage URL or path (default: a folder in your user data dir)."
 )
-def init_command(directory: Path, storage: str | None) -> int:
+@click.pass_obj
+def init_command(cwd: str, directory: Path, storage: str | None) -> int:
     """Create a new registry repository in DIRECTORY (new or empty)."""
-    path, url = init_registry(directory, storage)
+    path, url = init_registry(Path(cwd) / directory, storage)
     click.echo(f"Created registry in {path} (blobs in {url})")
     return 0
 
