@@ -83,7 +83,11 @@ def _scope(view: View, base: Base | None) -> tuple[list[str], list[str], dict[st
             view.model_folders(),
             {s: set(view.stage(s)) for s in view.stage_files()},
         )
-    files = [p for p, status in base.changes.items() if status != "D" and view.exists(p)]
+    if "registry.yaml" in base.changes:
+        # Stages, policies or limits changed: every file may now break a rule, so check them all.
+        files = view.snapshot.files()
+    else:
+        files = [p for p, status in base.changes.items() if status != "D" and view.exists(p)]
     folders = sorted({m.group(1) for p in base.changes if (m := _MODEL_PATH.match(p))})
     return files, folders, _affected_entries(view, base)
 

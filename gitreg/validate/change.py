@@ -37,7 +37,8 @@ def check_version_change(view: View, base: View, path: str, status: str) -> list
         return []
     if status == "A":
         highest = max(base.version_numbers(model), default=0)
-        if new.version <= highest and not base.exists(path):
+        same_as_base = base.snapshot.read(path) == view.snapshot.read(path)  # merged meanwhile: not new
+        if new.version <= highest and not same_as_base:
             line, col = view.position(path, ("version",))
             return [
                 Finding(

@@ -72,9 +72,13 @@ def markdown_summary(report: Report) -> str:
         lines += ["", "| | file | line | rule | message |", "|---|---|---|---|---|"]
         for f in report.findings:
             icon = "error" if f.severity == "error" else "warning"
-            message = f.message.replace("|", "\\|")
-            lines.append(f"| {icon} | `{f.path}` | {f.line or ''} | `{f.rule}` | {message} |")
+            lines.append(f"| {icon} | `{_cell(f.path)}` | {f.line or ''} | `{f.rule}` | {_cell(f.message)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def junit(report: Report) -> str:
