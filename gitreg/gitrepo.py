@@ -345,7 +345,7 @@ class GitRepo:
             out: str = self.git.execute(argv)
         except git.GitCommandError as exc:
             raise GitError(f"git log failed: {_one_line(exc)}") from None
-        status, signer, key = (out.strip().split("\0") + ["", ""])[:3]
+        status, signer, key = [*out.strip().split("\0"), "", ""][:3]
         return Signature(status or "N", signer, key)
 
     def worktree_matches(self, path: str, commit: str) -> bool:

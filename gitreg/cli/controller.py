@@ -1,0 +1,228 @@
+"""``gitreg controller``: keep a target folder in step with a stage; ``gitreg controller status``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from gitreg.cli import cli
+from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
+from gitreg.controller import status as statuses
+from gitreg.controller.loop import Loop, cancel_git_timers
+from gitreg.controller.server import Server, parse_address
+
+
+@cli.group("controller", invoke_without_command=True)
+@click.option("--repo", metavar="URL", help="The registry's git URL (https://, ssh://, file://, a path).")
+@click.option("--stage", metavar="STAGE", help="The stage to deploy, e.g. production.")
+@click.option(
+    "--target",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to keep in step: DIR/<model>/current -> DIR/<model>/<version>.",
+)
+@click.option("--branch", default="main", show_default=True, help="The branch to follow.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between polls (10% jitter).",
+)
+@click.option("--once", is_flag=True, help="Reconcile once and exit (0 done, 1 commit refused, 3 failed).")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="Versions kept per model, the live one included, for instant local rollback.",
+)
+@click.option("--prune", is_flag=True, help="Remove models that left the stage (never all of them).")
+@click.option(
+    "--on-deploy",
+    metavar="CMD",
+    help="Shell command run after each switch, with GITREG_MODEL, GITREG_VERSION, GITREG_PATH, "
+    "GITREG_DIGEST and GITREG_COMMIT set.",
+)
+@click.option(
+    "--hook-timeout",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long --on-deploy may run before it counts as failed.",
+)
+@click.option(
+    "--rollback-on-hook-failure", is_flag=True, help="Switch a model back if --on-deploy fails for it."
+)
+@click.option(
+    "--verify-signatures", is_flag=True, help="Apply only commits whose signature verifies (SSH or GPG)."
+)
+@click.option(
+    "--allowed-signers",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ssh-keygen allowed-signers file for SSH signatures (git's gpg.ssh.allowedSignersFile).",
+)
+@click.option(
+    "--listen", metavar="HOST:PORT", help="Serve /healthz, /status, /metrics and POST /reconcile here."
+)
+@click.option(
+    "--webhook-secret",
+    envvar="GITREG_WEBHOOK_SECRET",
+    metavar="SECRET",
+    help="Require POST /reconcile to be signed with SECRET (env GITREG_WEBHOOK_SECRET).",
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Log lines."
+)
+@click.pass_context
+def controller_command(
+    ctx: click.Context,
+    repo: str | None,
+    stage: str | None,
+    target: Path | None,
+    branch: str,
+    interval: float,
+    once: bool,
+    keep: int,
+    prune: bool,
+    on_deploy: str | None,
+    hook_timeout: float,
+    rollback_on_hook_failure: bool,
+    verify_signatures: bool,
+    allowed_signers: Path | None,
+    listen: str | None,
+    webhook_secret: str | None,
+    log_format: str,
+) -> int:
+    """Keep DIR in step with STAGE on the registry's branch: poll with git ls-remote, fetch and validate
+    a new commit, download and verify each changed artifact, switch DIR/<model>/current atomically."""
+    if ctx.invoked_subcommand is not None:
+        return 0
+    missing = [
+        name for name, value in (("--repo", repo), ("--stage", stage), ("--target", target)) if not value
+    ]
+    if missing:
+        raise click.UsageError(f"missing {', '.join(missing)} (or run gitreg controller status --target DIR)")
+    assert repo is not None and stage is not None and target is not None  # noqa: S101 - checked just above
+    if allowed_signers is not None and not verify_signatures:
+        raise click.UsageError("--allowed-signers only makes sense with --verify-signatures")
+    if webhook_secret and not listen:
+        raise click.UsageError("--webhook-secret only makes sense with --listen")
+    address = parse_address(listen) if listen else None
+    config = ControllerConfig(
+        repo,
+        stage,
+        target,
+        branch=branch,
+        keep=keep,
+        prune=prune,
+        verify_signatures=verify_signatures,
+        allowed_signers=allowed_signers.absolute() if allowed_signers else None,
+        on_deploy=on_deploy,
+        rollback_on_hook_failure=rollback_on_hook_failure,
+        hook_timeout=hook_timeout,
+    )
+
+    def log(event: Event) -> None:
+        click.echo(event.json() if log_format == "json" else event.text(), err=True)
+
+    with Controller(config, log) as controller:
+        if once:
+            try:
+                result = controller.reconcile(force=True)
+            except KeyboardInterrupt:
+                cancel_git_timers()
+                raise
+            return _report(result)
+        loop = Loop(controller, interval)
+        server = Server(controller, address, loop.wake, webhook_secret) if address else None
+        loop.run(server)
+    return 0
+
+
+def _report(result: ReconcileResult) -> int:
+    commit = result.commit[:12] if result.commit else "-"
+    changes = "; ".join(str(c) for c in result.changes) or "no change"
+    click.echo(f"{result.outcome} {commit}: {changes}")
+    for error in result.errors:
+        click.echo(f"error: {' '.join(error.split())}", err=True)
+    if result.outcome == "invalid":
+        return 1
+    return 0 if result.outcome in ("applied", "unchanged") and not result.errors else 3
+
+
+@controller_command.command("status")
+@click.option(
+    "--target",
+    metavar="DIR",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The controller's target folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the status JSON.")
+def status_command(target: Path, as_json: bool) -> int:
+    """Print what the controller of DIR last did: commits, each model's state, recent reconciles."""
+    status = statuses.read_for_humans(target)
+    if as_json:
+        click.echo(json.dumps(status.as_json(), indent=2))
+        return 0
+    _print_status(status)
+    return 0
+
+
+def _print_status(status: Status) -> None:
+    spec = status.spec
+    click.echo(f"target     {status.target}")
+    if spec is not None:
+        click.echo(f"following  stage {spec.stage} of {spec.repo} (branch {spec.branch})")
+    for label, mark in (("observed", status.observed), ("applied", status.applied)):
+        click.echo(f"{label:<10} {mark.commit[:12]}  {_when(mark.time)}" if mark else f"{label:<10} -")
+    if status.attempted is not None:
+        a = status.attempted
+        click.echo(f"attempted  {a.commit[:12]}  {_when(a.time)}  {a.result}")
+        for error in a.errors:
+            click.echo(f"           {error}")
+    if status.remote_error is not None:
+        since = _when(status.remote_error.since)
+        click.echo(f"remote     unreachable since {since}: {status.remote_error.message}")
+    if status.models:
+        click.echo("")
+        rows = [["MODEL", "WANTED", "LIVE", "STATE", "CHANGED", "ERROR"]]
+        rows += [
+            [
+                name,
+                _num(m.wanted),
+                _num(m.live),
+                m.state,
+                _when(m.changed_at) if m.changed_at else "-",
+                m.error or "-",
+            ]
+            for name, m in sorted(status.models.items())
+        ]
+        _table(rows)
+    if status.history:
+        click.echo("\nrecent reconciles (newest last)")
+        for h in status.history[-10:]:
+            what = "; ".join(h.changes + h.errors) or "-"
+            click.echo(f"  {_when(h.time)}  {(h.commit or '-')[:12]:<12}  {h.result:<11}  {what}")
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]
+        click.echo("  ".join(cells).rstrip())
+
+
+def _when(stamp: str) -> str:
+    return stamp[:19] + "Z"
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)

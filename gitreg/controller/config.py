@@ -1,0 +1,80 @@
+"""What a controller is asked to do (``ControllerConfig``) and what one reconcile did
+(``ReconcileResult``, with one ``ModelChange`` per model it touched)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg.controller.status import Outcome, Spec
+from gitreg.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """What to reconcile (``repo``'s ``branch``, one ``stage``, into ``target``) and how."""
+
+    repo: str
+    stage: str
+    target: Path
+    branch: str = "main"
+    keep: int = 2
+    prune: bool = False
+    verify_signatures: bool = False
+    allowed_signers: Path | None = None
+    on_deploy: str | None = None
+    rollback_on_hook_failure: bool = False
+    hook_timeout: float = 300.0
+    git_timeout: float = 300.0
+    # A model that failed is retried on the same commit after retry_base seconds, doubled per failure.
+    retry_base: float = 10.0
+    retry_max: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.keep < 1:
+            raise UsageError(f"--keep {self.keep}: keep at least 1 version (the live one)")
+        if self.allowed_signers is not None and not self.allowed_signers.is_file():
+            raise UsageError(f"--allowed-signers {self.allowed_signers}: no such file")
+
+    def spec(self) -> Spec:
+        return Spec(repo=self.repo, branch=self.branch, stage=self.stage, prune=self.prune, keep=self.keep)
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """What happened to one model: ``old`` and ``new`` are the live versions before and after (equal
+    when the change failed); ``action`` is deploy (downloaded), switch (to a kept version), prune, or hook
+    (the on-deploy hook run again because a stopped controller may not have finished it)."""
+
+    model: str
+    old: int | None
+    new: int | None
+    wanted: int | None
+    action: str
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __str__(self) -> str:
+        if self.action == "prune":
+            text = f"{self.model} {self.old} pruned"
+        elif self.action == "hook":
+            text = f"{self.model} {self.new}: on-deploy hook run again"
+        else:
+            text = f"{self.model} {'none' if self.old is None else self.old} -> {self.wanted}"
+        return f"{text} failed: {self.error}" if self.error else text
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    """What one reconcile did. ``outcome``: unchanged (nothing to do), applied (every wanted version is
+    live), partial (some models failed; see changes), invalid (the commit was refused; errors say why),
+    unreachable (the remote could not be asked)."""
+
+    outcome: Outcome
+    commit: str | None
+    changes: tuple[ModelChange, ...] = ()
+    errors: tuple[str, ...] = ()
+    duration: float = 0.0

@@ -1,0 +1,428 @@
+"""One reconcile: make the target match the stage on the branch's tip, or say exactly why it does not.
+
+ls-remote -> same commit applied and target intact? stop here (one cheap request, a few stats)
+          -> fetch the commit (depth 1) unless cached -> signature (optional) -> validate everything
+          -> for each model whose wanted version is not live: download + verify + rename, switch
+             ``current``, run the hook, trim old versions; a failure stays with its model
+          -> status.json (atomically), metrics, one event per step"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gitreg.controller import status as statuses
+from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
+from gitreg.controller.events import Event, Field, Level, Log, ignore
+from gitreg.controller.hook import run_hook
+from gitreg.controller.metrics import Metrics
+from gitreg.controller.source import Source, signature_problem
+from gitreg.controller.status import (
+    Attempt,
+    CommitMark,
+    HistoryEntry,
+    ModelStatus,
+    Outcome,
+    RemoteError,
+    Status,
+    now,
+    parse_time,
+)
+from gitreg.controller.target import Target
+from gitreg.errors import GitregError
+from gitreg.gitrepo import GitRepo
+from gitreg.registry import Registry
+from gitreg.snapshot import CommitSnapshot
+from gitreg.validate import View, validate
+
+
+@dataclass
+class _Run:
+    start: float = field(default_factory=time.monotonic)
+    changes: list[ModelChange] = field(default_factory=list)
+
+
+class Controller:
+    """Reconciles one target. ``open()`` takes the target (lock, leftovers cleaned, status read back);
+    ``reconcile()`` may then run any number of times; ``close()`` lets go. Also a context manager."""
+
+    def __init__(self, config: ControllerConfig, log: Log = ignore) -> None:
+        self.config = config
+        self.target = Target(config.target)
+        self.log = log
+        self.status = Status(target=str(self.target.root))
+        self.metrics = Metrics(self.published)
+        self.source = Source(config.repo, config.branch, self.target.cache, config.git_timeout, self._count)
+        self._published = self.status.model_copy(deep=True)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Controller:
+        self.open()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        self.target.prepare()
+        self.target.lock()
+        removed = self.target.clean()
+        if removed:
+            self._event("cleaned", "warning", removed=removed)
+        self.status = statuses.read(self.target.status_file) or Status()
+        self.status.target = str(self.target.root)
+        self._publish(write=False)
+
+    def close(self) -> None:
+        self.target.unlock()
+
+    def published(self) -> Status:
+        """The status as last published (safe to call from another thread, e.g. the HTTP server)."""
+        with self._lock:
+            return self._published
+
+    # --- one reconcile ----------------------------------------------------------------------------------
+
+    def reconcile(self, force: bool = False) -> ReconcileResult:
+        """Run one reconcile. ``force`` retries failed models and invalid commits at once instead of
+        waiting for their back-off (as ``--once`` and ``POST /reconcile`` do)."""
+        run = _Run()
+        result = self._reconcile(run, force)
+        self.metrics.reconciles.labels(result.outcome).inc()
+        self.metrics.duration.observe(result.duration)
+        return result
+
+    def _reconcile(self, run: _Run, force: bool) -> ReconcileResult:
+        self.status.last_poll = now()
+        try:
+            commit = self.source.head()
+        except GitregError as exc:
+            return self._unreachable(run, str(exc))
+        dirty = self._reachable()
+        if self.status.observed is None or self.status.observed.commit != commit:
+            self.status.observed = CommitMark(commit=commit, time=now())
+            self._event("observed", commit=commit)
+            dirty = True
+        if self._in_sync(commit) or (not force and self._waiting(commit)):
+            self._publish(write=dirty)
+            return ReconcileResult("unchanged", commit, duration=time.monotonic() - run.start)
+        try:
+            repo, fetched = self.source.fetch(commit)
+        except GitregError as exc:
+            return self._unreachable(run, str(exc))
+        if fetched != commit:  # the branch moved on between ls-remote and fetch: take the newer tip
+            commit = fetched
+            self.status.observed = CommitMark(commit=commit, time=now())
+            self._event("observed", commit=commit)
+        try:
+            registry, wanted, errors = self._load(repo, commit)
+        except GitregError as exc:  # the cache cannot be read: say so, as for any commit not applied
+            registry, wanted, errors = None, {}, [str(exc)]
+        if errors or registry is None:
+            return self._invalid(run, commit, errors)
+        return self._apply(run, commit, registry, wanted, force)
+
+    def _in_sync(self, commit: str) -> bool:
+        applied = self.status.applied
+        if applied is None or applied.commit != commit or self.status.spec != self.config.spec():
+            return False
+        return all(self.target.live(m) == s.live for m, s in self.status.models.items())
+
+    def _waiting(self, commit: str) -> bool:
+        """The tip is the commit last attempted, which was refused, or whose failed models are backing off."""
+        attempted = self.status.attempted
+        if attempted is None or attempted.commit != commit or self.status.spec != self.config.spec():
+            return False
+        if attempted.result == "invalid":
+            return True
+        if any(self.target.live(m) != s.live for m, s in self.status.models.items()):
+            return False
+        moment = datetime.now(UTC)
+        return attempted.result == "partial" and all(
+            s.retry_at is not None and parse_time(s.retry_at) > moment
+            for s in self.status.models.values()
+            if s.state == "failed" and s.live != s.wanted
+        )
+
+    def _load(self, repo: GitRepo, commit: str) -> tuple[Registry | None, dict[str, int], list[str]]:
+        """The registry at ``commit`` and the stage's wanted versions, or why the commit is refused."""
+        if self.config.verify_signatures:
+            signature = repo.signature(commit, self.config.allowed_signers)
+            problem = signature_problem(signature, commit, self.config.allowed_signers)
+            if problem is not None:
+                return None, {}, [problem]
+        snapshot = CommitSnapshot(repo, commit)
+        report = validate(View(snapshot))
+        if report.errors:
+            return None, {}, [str(f) for f in report.errors]
+        registry = Registry(snapshot, repo, None)
+        try:
+            wanted = registry.stage(self.config.stage)
+        except GitregError as exc:
+            return None, {}, [str(exc)]
+        return registry, wanted, []
+
+    # --- outcomes ---------------------------------------------------------------------------------------
+
+    def _unreachable(self, run: _Run, message: str) -> ReconcileResult:
+        known = self.status.remote_error
+        if known is None or known.message != message:  # report a change, not every failed poll
+            self.status.remote_error = RemoteError(message=message, since=now())
+            self._event("remote-unreachable", "error", error=message)
+            self._finish(run, None, "unreachable", [message])
+        else:
+            self._publish(write=False)
+        return ReconcileResult("unreachable", None, (), (message,), time.monotonic() - run.start)
+
+    def _reachable(self) -> bool:
+        if self.status.remote_error is None:
+            return False
+        self._event("remote-reachable", since=self.status.remote_error.since)
+        self.status.remote_error = None
+        return True
+
+    def _invalid(self, run: _Run, commit: str, errors: list[str]) -> ReconcileResult:
+        self.status.spec = self.config.spec()
+        self.status.attempted = Attempt(commit=commit, time=now(), result="invalid", errors=errors)
+        self._event("invalid", "error", commit=commit, errors=errors)
+        self._finish(run, commit, "invalid", errors)
+        return ReconcileResult("invalid", commit, (), tuple(errors), time.monotonic() - run.start)
+
+    def _apply(
+        self, run: _Run, commit: str, registry: Registry, wanted: dict[str, int], force: bool
+    ) -> ReconcileResult:
+        self.status.spec = self.config.spec()
+        for model in sorted(wanted):
+            change = self._deploy(model, wanted[model], registry, commit, force)
+            if change is not None:
+                run.changes.append(change)
+        on_disk = set(self.target.models()) | {m for m, s in self.status.models.items() if s.live}
+        if not wanted and self.config.prune and on_disk:
+            self._event("prune-skipped", "warning", reason="the stage is empty", models=sorted(on_disk))
+        for model in sorted(on_disk - set(wanted)):
+            run.changes += self._leave(model, prune=self.config.prune and bool(wanted))
+        for model in [m for m in self.status.models if m not in wanted and m not in on_disk]:
+            del self.status.models[model]
+        behind = [m for m, v in wanted.items() if self.status.models[m].live != v]
+        outcome: Outcome = "partial" if behind else "applied"
+        errors = [f"{m}: {s.error}" for m, s in sorted(self.status.models.items()) if s.error]
+        self.status.attempted = Attempt(commit=commit, time=now(), result=outcome, errors=errors)
+        if outcome == "applied":
+            self.status.applied = CommitMark(commit=commit, time=now())
+        level: Level = "info" if not errors else "warning" if outcome == "applied" else "error"
+        self._event("reconciled", level, commit=commit, result=outcome, changes=[str(c) for c in run.changes])
+        self._finish(run, commit, outcome, errors)
+        return ReconcileResult(
+            outcome, commit, tuple(run.changes), tuple(errors), time.monotonic() - run.start
+        )
+
+    def _finish(self, run: _Run, commit: str | None, outcome: Outcome, errors: list[str]) -> None:
+        entry = HistoryEntry(
+            time=now(),
+            commit=commit,
+            result=outcome,
+            duration_seconds=round(time.monotonic() - run.start, 6),
+            changes=[str(c) for c in run.changes],
+            errors=errors,
+        )
+        self.status.record(entry)
+        self._publish(write=True)
+
+    # --- one model --------------------------------------------------------------------------------------
+
+    def _deploy(
+        self, model: str, version: int, registry: Registry, commit: str, force: bool
+    ) -> ModelChange | None:
+        state = self.status.models.setdefault(model, ModelStatus())
+        state.wanted = version
+        live = self.target.live(model)
+        if live != state.live:  # the folder changed behind our back (or status.json was lost)
+            state.live, state.digest, state.path, state.changed_at = live, None, None, now()
+        if live == version:
+            if state.digest is None:
+                art = registry.version(model, version).artifact
+                state.digest, state.path = art.digest, str(self.target.artifact_path(model, version, art))
+            if state.state == "progressing" and self.config.on_deploy and state.digest and state.path:
+                # a controller was stopped between the switch and the end of its hook: run the hook again
+                self._event("hook-rerun", model=model, version=version)
+                error = self._hook(model, version, Path(state.path), state.digest, commit, None, (None, None))
+                if error is None:
+                    _succeeded(state)
+                return ModelChange(model, live, live, version, "hook", error)
+            if not (state.state == "failed" and state.failed_version == version):  # else: the hook failed
+                _succeeded(state)
+            return None
+        if state.state == "failed" and state.failed_version == version and not force and _backing_off(state):
+            return None
+        try:
+            art = registry.version(model, version).artifact
+        except GitregError as exc:  # pragma: no cover - the validator checked that the version exists
+            self._failed(model, version, str(exc))
+            return ModelChange(model, live, live, version, "deploy", str(exc))
+        state.state, state.error = "progressing", None
+        self._event("deploy", model=model, version=version, live=live, digest=art.digest)
+        self._publish(write=True)
+        action = "switch" if self.target.has_version(model, version) else "deploy"
+        try:
+            if action == "deploy":
+                self.target.install(model, version, registry.store, art)
+                self.metrics.downloaded.inc(art.size)
+                self._event("downloaded", model=model, version=version, bytes=art.size)
+            self.target.switch(model, version)
+        except GitregError as exc:
+            self._failed(model, version, str(exc))
+            return ModelChange(model, live, live, version, action, str(exc))
+        before = (state.digest, state.path)
+        path = self.target.artifact_path(model, version, art)
+        state.live, state.digest, state.path, state.changed_at = version, art.digest, str(path), now()
+        self._event("switched", model=model, version=version, previous=live, path=str(path))
+        self._publish(write=bool(self.config.on_deploy))  # a restart must know the hook may not have run
+        error = self._hook(model, version, path, art.digest, commit, live, before)
+        if error is None:
+            _succeeded(state)
+        self._trim(model)
+        return ModelChange(model, live, state.live, version, action, error)
+
+    def _hook(
+        self,
+        model: str,
+        version: int,
+        path: Path,
+        digest: str,
+        commit: str,
+        previous: int | None,
+        before: tuple[str | None, str | None],
+    ) -> str | None:
+        if not self.config.on_deploy:
+            return None
+        env = {
+            "GITREG_MODEL": model,
+            "GITREG_VERSION": str(version),
+            "GITREG_PATH": str(path),
+            "GITREG_DIGEST": digest,
+            "GITREG_COMMIT": commit,
+            "GITREG_TARGET": str(self.target.root),
+        }
+        failure = run_hook(self.config.on_deploy, env, self.config.hook_timeout)
+        if failure is None:
+            self._event("hook", model=model, version=version)
+            return None
+        error = f"on-deploy hook {failure}"
+        state = self.status.models[model]
+        if self.config.rollback_on_hook_failure and previous is not None:
+            try:
+                self.target.switch(model, previous)
+            except GitregError as exc:
+                error += f"; rolling back to {previous} failed too: {exc}"
+            else:
+                state.live, (state.digest, state.path), state.changed_at = previous, before, now()
+                error += f"; rolled back to {previous}"
+        self._failed(model, version, error)
+        return error
+
+    def _failed(self, model: str, version: int, error: str) -> None:
+        state = self.status.models[model]
+        state.state, state.error, state.failed_version = "failed", error, version
+        state.failures += 1
+        delay = min(self.config.retry_base * 2 ** (state.failures - 1), self.config.retry_max)
+        state.retry_at = (datetime.now(UTC) + timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._event("deploy-failed", "error", model=model, version=version, live=state.live, error=error)
+
+    def _trim(self, model: str) -> None:
+        try:
+            removed = self.target.trim(model, self.config.keep)
+        except GitregError as exc:
+            self._event("trim-failed", "warning", model=model, error=str(exc))
+            return
+        if removed:
+            self._event("trimmed", model=model, versions=[str(v) for v in removed])
+
+    def _leave(self, model: str, prune: bool) -> list[ModelChange]:
+        """A model on disk that the stage no longer holds: kept (retained), or removed with --prune."""
+        state = self.status.models.setdefault(model, ModelStatus())
+        live = self.target.live(model)
+        if live is None and not self.target.versions(model):
+            self.status.models.pop(model)  # nothing deployed: forget it (its empty folder may stay)
+            return []
+        if not prune:
+            if state.state != "retained":
+                self._event("retained", model=model, live=live)
+            state.wanted, state.live, state.state, state.error = None, live, "retained", None
+            return []
+        try:
+            self.target.remove_model(model)
+        except GitregError as exc:
+            state.wanted, state.state, state.error = None, "failed", str(exc)
+            return [ModelChange(model, live, live, None, "prune", str(exc))]
+        self.status.models.pop(model)
+        self._event("pruned", model=model, live=live)
+        return [ModelChange(model, live, None, None, "prune")]
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+
+    def _publish(self, write: bool) -> None:
+        copy = self.status.model_copy(deep=True)
+        with self._lock:
+            self._published = copy
+        if write:
+            try:
+                statuses.write(self.target.status_file, copy)
+            except GitregError as exc:
+                self._event("status-write-failed", "error", error=str(exc))
+
+    def _count(self, kind: str, ok: bool) -> None:
+        self.metrics.git_requests.labels(kind).inc()
+        if not ok:
+            self.metrics.git_failures.labels(kind).inc()
+
+    def _event(self, name: str, level: Level = "info", **fields: Field) -> None:
+        self.log(Event(name, level, fields))
+
+
+def reconcile_once(
+    repo: str,
+    stage: str,
+    target: str | Path,
+    *,
+    branch: str = "main",
+    keep: int = 2,
+    prune: bool = False,
+    verify_signatures: bool = False,
+    allowed_signers: str | Path | None = None,
+    on_deploy: str | None = None,
+    rollback_on_hook_failure: bool = False,
+    log: Log = ignore,
+) -> ReconcileResult:
+    """Reconcile ``target`` with ``stage`` on ``repo``'s ``branch`` once and return what was done (the
+    options are those of ``gitreg controller``)."""
+    config = ControllerConfig(
+        repo,
+        stage,
+        Path(target),
+        branch=branch,
+        keep=keep,
+        prune=prune,
+        verify_signatures=verify_signatures,
+        allowed_signers=Path(allowed_signers) if allowed_signers is not None else None,
+        on_deploy=on_deploy,
+        rollback_on_hook_failure=rollback_on_hook_failure,
+    )
+    with Controller(config, log) as controller:
+        return controller.reconcile(force=True)
+
+
+def _succeeded(state: ModelStatus) -> None:
+    state.state, state.error, state.failed_version, state.failures, state.retry_at = (
+        "synced",
+        None,
+        None,
+        0,
+        None,
+    )
+
+
+def _backing_off(state: ModelStatus) -> bool:
+    return state.retry_at is not None and parse_time(state.retry_at) > datetime.now(UTC)
