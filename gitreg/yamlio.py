@@ -94,9 +94,8 @@ def load(text: str | bytes, path: str) -> Document:
         node = loader.get_single_node()
         if node is None:
             return Document(path, None, {(): (1, 1)})
-        positions: dict[Key, tuple[int, int]] = {}
-        _check(loader, node, (), positions, set(), path)
-        data = loader.construct_document(node)
+        builder = _Builder(loader, path)
+        data = builder.build(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -106,40 +105,59 @@ def load(text: str | bytes, path: str) -> Document:
         raise ManifestError([Problem(path, 1, 1, f"yaml: {exc}")]) from None
     finally:
         loader.dispose()
-    return Document(path, data, positions)
+    return Document(path, data, builder.positions)
 
 
-def _check(
-    loader: _Loader,
-    node: yaml.Node,
-    key: Key,
-    positions: dict[Key, tuple[int, int]],
-    seen: set[int],
-    path: str,
-) -> None:
-    """Walk the composed node graph: record positions, refuse aliases and duplicate keys."""
-    if id(node) in seen:
-        # The composer turns an alias into a second reference to the anchored node: any revisit is one.
-        raise _problem(node, path, "anchors and aliases are not allowed in gitreg files")
-    seen.add(id(node))
-    positions.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        names: set[Any] = set()
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Builder:
+    """Builds plain data from the composed node graph in one walk (libyaml parses and composes), recording
+    positions and refusing aliases, merge keys and duplicate keys on the way."""
+
+    def __init__(self, loader: _Loader, path: str) -> None:
+        self.loader = loader
+        self.path = path
+        self.positions: dict[Key, tuple[int, int]] = {}
+        self.seen: set[int] = set()
+
+    def build(self, node: yaml.Node, key: Key) -> Any:
+        if id(node) in self.seen:
+            # The composer turns an alias into a second reference to the anchored node: any revisit is one.
+            raise _problem(node, self.path, "anchors and aliases are not allowed in gitreg files")
+        self.seen.add(id(node))
+        mark = node.start_mark
+        self.positions.setdefault(key, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            return [self.build(item, (*key, index)) for index, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            return self.mapping(node, key)
+        raise _problem(node, self.path, f"could not determine a constructor for the tag {node.tag!r}")
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:
+            return node.value
+        return self.loader.construct_object(node)  # ints, floats, booleans, null: PyYAML's own rules
+
+    def mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
-                raise _problem(knode, path, "merge keys (<<) are not allowed in gitreg files")
+                raise _problem(knode, self.path, "merge keys (<<) are not allowed in gitreg files")
             if not isinstance(knode, yaml.ScalarNode):
-                raise _problem(knode, path, "mapping keys must be plain scalars")
+                raise _problem(knode, self.path, "mapping keys must be plain scalars")
             # keys compare by value, as the loaded mapping will: 1 and 0x1, true and True are one key
-            name = loader.construct_object(knode)
-            if name in names:
-                raise _problem(knode, path, f"duplicate key {knode.value!r}")
-            names.add(name)
-            positions[(*key, name)] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
-            _check(loader, vnode, (*key, name), positions, seen, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _check(loader, item, (*key, index), positions, seen, path)
+            name = self.scalar(knode)
+            if name in result:
+                raise _problem(knode, self.path, f"duplicate key {knode.value!r}")
+            mark = knode.start_mark
+            self.positions[(*key, name)] = (mark.line + 1, mark.column + 1)
+            result[name] = self.build(vnode, (*key, name))
+        return result
 
 
 def _problem(node: yaml.Node, path: str, message: str) -> ManifestError:

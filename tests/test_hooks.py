@@ -63,8 +63,13 @@ def rename_model(registry: Path, name: str) -> None:
     path.write_text(re.sub(r"(?m)^name: .*$", f"name: {name}", path.read_text()))
 
 
-def indexed_files(repo: Path) -> int:
-    return len(git(repo, "ls-files").splitlines())
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def staged_files(repo: Path) -> int:
+    """How many files the hook checks: those staged differently from HEAD (HEAD passed the hook)."""
+    return len(git(repo, "diff", "--cached", "--name-only").splitlines())
 
 
 def git_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,12 +106,12 @@ def test_pre_commit_hook_validates_the_index_not_the_working_tree(owned: Path) -
     git(owned, "add", "models/fraud/model.yaml")
     rename_model(owned, "fraud")  # fixed in the working tree, but the fix is not staged
     (owned / "models" / "fraud" / "scratch.txt").write_text("untracked\n")
-    files = indexed_files(owned)
+    files = staged_files(owned)
     staged_bad = run("hook", "pre-commit", cwd=owned)
     assert (staged_bad.exit_code, staged_bad.stdout, staged_bad.stderr) == (
         1,
         "",
-        f"{MISMATCH}\n1 error, 0 warnings ({files} files checked)\n",
+        f"{MISMATCH}\n1 error, 0 warnings ({_files(files)} checked)\n",
     )
 
     git(owned, "add", "models/fraud/model.yaml")  # the fix staged ...
@@ -114,7 +119,7 @@ def test_pre_commit_hook_validates_the_index_not_the_working_tree(owned: Path) -
     staged_good = run("hook", "pre-commit", cwd=owned)
     assert (staged_good.exit_code, staged_good.stdout, staged_good.stderr) == (
         0,
-        f"ok: {files} files checked, no problems\n",
+        f"ok: {_files(staged_files(owned))} checked, no problems\n",
         "",
     )
 

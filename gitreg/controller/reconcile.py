@@ -36,7 +36,7 @@ from gitreg.errors import GitregError
 from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
-from gitreg.validate import View, validate
+from gitreg.validate import Base, View, validate
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Controller:
             if problem is not None:
                 return None, {}, [problem]
         snapshot = CommitSnapshot(repo, commit)
-        report = validate(View(snapshot))
+        report = validate(View(snapshot), self._validated_base(repo, commit))
         if report.errors:
             return None, {}, [str(f) for f in report.errors]
         registry = Registry(snapshot, repo, None)
@@ -164,6 +164,19 @@ class Controller:
         except GitregError as exc:
             return None, {}, [str(exc)]
         return registry, wanted, []
+
+    def _validated_base(self, repo: GitRepo, commit: str) -> Base | None:
+        """The applied commit, which passed validation, as the base of an incremental check of ``commit``:
+        the same verdict as validating everything, at the cost of what changed. None (a full check) when
+        nothing was applied yet or its objects are gone from the cache."""
+        applied = self.status.applied
+        if applied is None or applied.commit == commit or not repo.has_commit(applied.commit):
+            return None
+        try:
+            changes = repo.changed_files(applied.commit, commit)
+        except GitregError:
+            return None
+        return Base(View(CommitSnapshot(repo, applied.commit)), changes, change_rules=False)
 
     # --- outcomes ---------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ _STAGE_FILE = re.compile(r"^stages/([^/]+)$")
 #: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
 CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("an AWS secret access key", re.compile(r"(?i)aws_?secret_?access_?key\W{0,5}[A-Za-z0-9/+=]{40}\b")),
+    ("an AWS secret access key", re.compile(r"(?i:aws_?secret_?access_?key)\W{0,5}[A-Za-z0-9/+=]{40}\b")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
     ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
@@ -26,6 +26,10 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
     ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
 ]
+# One pass over each file: every pattern as a named alternative (c0, c1, ...).
+_ANY_CREDENTIAL = re.compile(
+    "|".join(f"(?P<c{i}>{p.pattern})" for i, (_, p) in enumerate(CREDENTIAL_PATTERNS))
+)
 _SECRET_OPTION = re.compile(r"(?i)(secret|password|passwd|token|credential|private|account_key|sas)")
 
 
@@ -198,14 +202,14 @@ def _credentials(view: View, path: str) -> Iterator[Finding]:
     if data is None:
         return
     text = data.decode("utf-8", errors="replace")
-    for what, pattern in CREDENTIAL_PATTERNS:
-        for match in pattern.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            yield Finding(
-                path,
-                line,
-                col,
-                "credential",
-                f"this looks like {what}: remove it and rotate it; credentials never belong in the registry",
-            )
+    for match in _ANY_CREDENTIAL.finditer(text):
+        what = CREDENTIAL_PATTERNS[int(str(match.lastgroup)[1:])][0]
+        line = text.count("\n", 0, match.start()) + 1
+        col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        yield Finding(
+            path,
+            line,
+            col,
+            "credential",
+            f"this looks like {what}: remove it and rotate it; credentials never belong in the registry",
+        )
