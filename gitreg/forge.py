@@ -48,7 +48,7 @@ class RemoteRepo:
         path = parsed.path.strip("/").removesuffix(".git")
         if not path or "/" not in path:
             return None
-        if parsed.scheme == "file":
+        if parsed.scheme in ("file", ""):  # a local remote: its last two folders stand for owner/name
             path = "/".join(path.split("/")[-2:])
         return cls(parsed.hostname or "", path)
 
@@ -139,6 +139,10 @@ def _message(body: Any) -> str:
             value = body.get(key)
             if isinstance(value, list):
                 parts += [str(v) for v in value]
+            elif isinstance(value, dict):  # GitLab's field errors: {"source_branch": ["is invalid"]}
+                for name, problems in value.items():
+                    texts = problems if isinstance(problems, list) else [problems]
+                    parts += [f"{name} {text}" for text in texts]
             elif value:
                 parts.append(str(value))
         for err in body.get("errors", []) or []:

@@ -37,6 +37,23 @@ def _one_line(exc: git.GitCommandError) -> str:
     return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
 
 
+def _push_reason(exc: git.GitCommandError) -> str:
+    """Why a push failed, in the remote's words: the ``[remote rejected] (reason)`` or ``[rejected]``
+    status of ``git push --porcelain`` and the hook's ``remote:`` lines, else git's own error."""
+    stdout = exc.stdout if isinstance(exc.stdout, str) else str(exc.stdout or "")
+    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    reasons = []
+    for line in stdout.replace("stdout: ", "").strip("'").splitlines():
+        if line.startswith("!") and "\t" in line:
+            reasons.append(line.split("\t")[-1].strip())
+    remote = [
+        ln.strip().strip("'").removeprefix("remote:").strip() for ln in stderr.splitlines() if "remote:" in ln
+    ]
+    remote = [ln for ln in remote if ln]
+    parts = reasons + remote[:2]
+    return "; ".join(parts) if parts else _one_line(exc).removeprefix("error: ")
+
+
 class GitRepo:
     """A git repository on disk, with or without a working tree."""
 
@@ -143,7 +160,7 @@ class GitRepo:
             )
         except git.GitCommandError as exc:
             raise GitError(
-                f"the remote refused the push of {branch}: {_one_line(exc)}",
+                f"the remote refused the push of {branch}: {_push_reason(exc)}",
                 f"the branch is kept locally; fix the cause and run: git push {remote} {branch}",
             ) from None
 
@@ -226,10 +243,13 @@ class GitRepo:
 
     def read_path(self, commit: str, path: str) -> bytes | None:
         """The bytes of the file at ``path`` in ``commit``, or None if there is no such file."""
-        found = self.object_at(commit, path)
-        if found is None or found[1] != "blob":
+        if "\n" in path:
             return None
-        return self.read_blob(found[0])
+        try:  # one request to the cat-file process: header and content together
+            _sha, kind, _size, data = self.git.get_object_data(f"{commit}:{path}")
+        except ValueError:
+            return None
+        return data if _text(kind) == "blob" else None
 
     def tree_names(self, commit: str, path: str) -> list[str]:
         """Names directly below folder ``path`` in ``commit`` (empty if it is not a folder)."""

@@ -20,7 +20,7 @@ from gitreg.manifest import ModelVersion, StageFile
 from gitreg.registry import version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, validate
-from gitreg.validate.view import View
+from gitreg.validate.view import ParseCache, View
 
 _STAGE_FILE = re.compile(r"^stages/([^/]+)\.yaml$")
 _GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
@@ -60,8 +60,9 @@ class Landing:
 
     @property
     def reviewed(self) -> bool:
-        """Landed through a merge of a branch, or a squash merge of a pull request."""
-        return self.is_merge or self.pull_request is not None
+        """Landed through a pull (merge) request: a forge's merge commit or squash title names it. A
+        merge made on a laptop and pushed to main is a direct push, however it looks in the graph."""
+        return self.pull_request is not None
 
 
 @dataclass
@@ -128,12 +129,11 @@ def stage_history(
         raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
     paths = [f"stages/{stage}.yaml"] if stage else ["stages/"]
     stages = _Stages(repo)
-    found = [
+    return [
         change
-        for landing in landings(repo, ref, paths)
+        for landing in reversed(list(landings(repo, ref, paths)))
         for change in _stage_changes(repo, landing, stages, model)
     ]
-    return list(reversed(found))
 
 
 def _stage_changes(repo: GitRepo, landing: Landing, stages: _Stages, model: str | None) -> list[StageChange]:
@@ -174,6 +174,8 @@ def _proposer(repo: GitRepo, landing: Landing) -> str:
 
 
 def _merger(landing: Landing) -> str | None:
+    if landing.pull_request is None:
+        return None  # pushed directly: whoever pushed is not recorded in git
     if landing.is_merge:
         return landing.author  # a forge's merge commit, or `git merge`, is authored by whoever merged
     if landing.pull_request is not None:
@@ -208,6 +210,7 @@ def audit(
         raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
     stages = _Stages(repo)
     held: dict[tuple[str, str], set[int]] = {}
+    shared: ParseCache = {}  # a file parsed once for the whole walk, not once per commit that has it
     entries = []
     for landing in reversed(list(landings(repo, ref, ["stages/", "models/", "registry.yaml"]))):
         changes = _stage_changes(repo, landing, stages, None)
@@ -215,7 +218,7 @@ def audit(
             continue
         landed = datetime.fromisoformat(landing.date)
         if not ((since and landed < since) or (until and landed > until)):
-            verdict = _verdict(repo, landing, held)
+            verdict = _verdict(repo, landing, held, shared)
             for change in changes:
                 entries.append(_evidence(repo, change, verdict))
         for change in changes:
@@ -247,18 +250,20 @@ def _version_at(repo: GitRepo, commit: str, model: str, number: int) -> ModelVer
         return None
 
 
-def _verdict(repo: GitRepo, landing: Landing, held: dict[tuple[str, str], set[int]]) -> str:
+def _verdict(
+    repo: GitRepo, landing: Landing, held: dict[tuple[str, str], set[int]], shared: ParseCache
+) -> str:
     """The validator's verdict on the change ``landing`` made to main, against its first parent, with
     rollbacks judged by what the stages held before it."""
-    view = View(CommitSnapshot(repo, landing.commit))
+    view = View(CommitSnapshot(repo, landing.commit), shared)
     if landing.parents:
         changes = {path: status for path, (_old, _new, status) in landing.changes.items()}
-        seen = {key: set(versions) for key, versions in held.items()}
 
         def held_before(stage: str, model: str, version: int) -> bool:
-            return version in seen.get((stage, model), set())
+            # `held` is updated only after this verdict: it is what the stages held before this commit
+            return version in held.get((stage, model), set())
 
-        base = Base(View(CommitSnapshot(repo, landing.parents[0])), changes, held_before)
+        base = Base(View(CommitSnapshot(repo, landing.parents[0]), shared), changes, held_before)
         report = validate(view, base)
     else:
         report = validate(view)

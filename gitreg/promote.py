@@ -59,7 +59,7 @@ def plan_promotion(repo: GitRepo, base: BaseRef, ref: str, stage: str, branch: s
     parsed = Ref.parse(ref)
     if parsed.version is None:
         raise UsageError(f"{ref!r}: promote a version, such as {parsed.model}@3")
-    version = registry.resolve(parsed)
+    version = _resolve_on_base(repo, base, registry, parsed)
     previous = current.get(version.model)
     if previous == version.version:
         raise UsageError(f"{version.ref} is already in {stage} on {base.label}")
@@ -157,6 +157,23 @@ def plan_status(
         f"{unstaged}.\n",
     )
     return Planned(change, version.model, version.version)
+
+
+def _resolve_on_base(repo: GitRepo, base: BaseRef, registry: Registry, ref: Ref) -> ModelVersion:
+    """The version on the base; if it is missing there but the user's HEAD has it, say so."""
+    try:
+        return registry.resolve(ref)
+    except NotFoundError as exc:
+        if (
+            ref.version is not None
+            and repo.read_path("HEAD", version_path(ref.model, ref.version)) is not None
+        ):
+            raise NotFoundError(
+                f"{exc.message} on {base.label}",
+                f"{ref} is only in your checkout: push it (git push origin HEAD:{base.branch}) and "
+                "promote it once it is merged",
+            ) from None
+        raise
 
 
 def _stage_text(registry: Registry, stage: str, model: str, version: int) -> bytes:

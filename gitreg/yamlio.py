@@ -89,6 +89,9 @@ def load(text: str | bytes, path: str) -> Document:
     """Parse one YAML document; raise ManifestError (with file:line:col) if it is not acceptable."""
     if len(text) > MAX_DOCUMENT_BYTES or (isinstance(text, str) and len(text.encode()) > MAX_DOCUMENT_BYTES):
         raise ManifestError([Problem(path, 1, 1, f"yaml: file is larger than {MAX_DOCUMENT_BYTES} bytes")])
+    flat = _flat_mapping(text, path)
+    if flat is not None:
+        return flat
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -106,6 +109,38 @@ def load(text: str | bytes, path: str) -> Document:
     finally:
         loader.dispose()
     return Document(path, data, builder.positions)
+
+
+_FLAT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*):[ \t]+(0|[1-9][0-9]*)[ \t]*(?:#.*)?$")
+_SKIP_LINE = re.compile(r"^[ \t]*(?:#.*)?$")
+
+
+def _flat_mapping(text: str | bytes, path: str) -> Document | None:
+    """A fast path for the commonest registry file, a stage file: ``name: integer`` lines, comments and
+    blank lines only. Returns None (use the full loader) for anything else, and for any key that YAML
+    would not read as a plain string (``null``, ``true``, ``1e3``...), so the result is always what the
+    full loader would give."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    data: dict[str, int] = {}
+    positions: dict[Key, tuple[int, int]] = {(): (1, 1)}
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _FLAT_LINE.match(line)
+        if match is None:
+            if _SKIP_LINE.match(line):
+                continue
+            return None
+        key = match.group(1)
+        if key in data or _Loader.resolve(_Loader, yaml.ScalarNode, key, (True, False)) != _STR:
+            return None  # a duplicate (the full loader says where), or a key that is not a plain string
+        if not data:
+            positions[()] = (number, 1)  # the mapping starts at its first key, as the full loader says
+        data[key] = int(match.group(2))
+        positions[(key,)] = (number, 1)
+    return Document(path, data, positions) if data else None
 
 
 _STR = "tag:yaml.org,2002:str"

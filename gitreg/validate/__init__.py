@@ -97,7 +97,7 @@ def _scope(view: View, base: Base | None) -> tuple[list[str], list[str], dict[st
 
 
 def _config_findings(view: View, files: list[str]) -> list[Finding]:
-    if view.snapshot.read("registry.yaml") is None:
+    if view.read("registry.yaml") is None:
         return [
             Finding(
                 "registry.yaml", 0, 0, "config", "registry.yaml is missing: this is not a gitreg registry"

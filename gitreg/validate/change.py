@@ -37,7 +37,7 @@ def check_version_change(view: View, base: View, path: str, status: str) -> list
         return []
     if status == "A":
         highest = max(base.version_numbers(model), default=0)
-        same_as_base = base.snapshot.read(path) == view.snapshot.read(path)  # merged meanwhile: not new
+        same_as_base = base.read(path) == view.read(path)  # merged meanwhile: not new
         if new.version <= highest and not same_as_base:
             line, col = view.position(path, ("version",))
             return [

@@ -198,7 +198,7 @@ def _stage_file(view: View, path: str, filename: str) -> Iterator[Finding]:
 
 
 def _credentials(view: View, path: str) -> Iterator[Finding]:
-    data = view.snapshot.read(path)
+    data = view.read(path)
     if data is None:
         return
     text = data.decode("utf-8", errors="replace")

@@ -6,8 +6,9 @@ findings (kept with the file) and ``None`` for its data, so one broken file does
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -49,40 +50,60 @@ class Finding:
         }
 
 
+#: Parsed files shared by views of related snapshots (a walk over many commits): (path, bytes, kind or
+#: None for the YAML document) -> (result, findings). Parsing is a pure function of path and content.
+ParseCache = dict[tuple[str, bytes, type[BaseModel] | None], tuple[Any, list[Finding]]]
+
+
 class View:
     """A snapshot with parsed, cached, never-raising access to its registry files."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, shared: ParseCache | None = None) -> None:
         self.snapshot = snapshot
+        self.shared: ParseCache = shared if shared is not None else {}
+        self._data: dict[str, bytes | None] = {}
         self._docs: dict[str, yamlio.Document | None] = {}
         self._parsed: dict[str, BaseModel | None] = {}
         self.problems: dict[str, list[Finding]] = {}
 
+    def read(self, path: str) -> bytes | None:
+        if path not in self._data:
+            self._data[path] = self.snapshot.read(path)
+        return self._data[path]
+
     def document(self, path: str) -> yamlio.Document | None:
         if path not in self._docs:
-            data = self.snapshot.read(path)
-            doc = None
-            if data is not None:
-                try:
-                    doc = yamlio.load(data, path)
-                except ManifestError as exc:
-                    self.problems[path] = [_finding(p, "yaml") for p in exc.problems]
-            self._docs[path] = doc
+            data = self.read(path)
+            self._docs[path] = None if data is None else self._cached(path, data, None, _load_document)
         return self._docs[path]
 
     def parse(self, path: str, cls: type[T]) -> T | None:
         """The file parsed as ``cls``, or None when it is absent or invalid (see ``problems``)."""
         if path not in self._parsed:
             doc = self.document(path)
-            obj = None
-            if doc is not None:
-                try:
-                    obj = manifest.parse(cls, doc)
-                except ManifestError as exc:
-                    self.problems[path] = [_finding(p, "schema") for p in exc.problems]
-            self._parsed[path] = obj
+            data = self.read(path)
+            if doc is None or data is None:
+                self._parsed[path] = None
+            else:
+                self._parsed[path] = self._cached(path, data, cls, lambda p, _d: _parse_model(cls, doc))
         result = self._parsed[path]
         return result if isinstance(result, cls) else None
+
+    def _cached(
+        self,
+        path: str,
+        data: bytes,
+        kind: type[BaseModel] | None,
+        make: Callable[[str, bytes], tuple[Any, list[Finding]]],
+    ) -> Any:
+        """``make(path, data)``, remembered in the shared cache; its findings are recorded for ``path``."""
+        key = (path, data, kind)
+        if key not in self.shared:
+            self.shared[key] = make(path, data)
+        result, problems = self.shared[key]
+        if problems:
+            self.problems[path] = problems
+        return result
 
     def exists(self, path: str) -> bool:
         return self.snapshot.size(path) is not None
@@ -114,6 +135,20 @@ class View:
     def position(self, path: str, key: tuple[str | int, ...]) -> tuple[int, int]:
         doc = self.document(path)
         return doc.position(key) if doc is not None else (0, 0)
+
+
+def _load_document(path: str, data: bytes) -> tuple[yamlio.Document | None, list[Finding]]:
+    try:
+        return yamlio.load(data, path), []
+    except ManifestError as exc:
+        return None, [_finding(p, "yaml") for p in exc.problems]
+
+
+def _parse_model(cls: type[BaseModel], doc: yamlio.Document) -> tuple[BaseModel | None, list[Finding]]:
+    try:
+        return manifest.parse(cls, doc), []
+    except ManifestError as exc:
+        return None, [_finding(p, "schema") for p in exc.problems]
 
 
 def _finding(problem: Problem, default_rule: str) -> Finding:
