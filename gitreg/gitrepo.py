@@ -258,6 +258,35 @@ class GitRepo:
             return []
         return sorted(name for _sha, _mode, name in tree_entries_from_data(self.read_blob(found[0])))
 
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """Many blobs in one ``git cat-file --batch`` run: one process and one pipe for all of them,
+        rather than a request and a reply per file."""
+        if not shas:
+            return {}
+        with tempfile.TemporaryFile() as request:
+            request.write("".join(f"{sha}\n" for sha in shas).encode())
+            request.seek(0)
+            try:
+                out: bytes = self.git.execute(
+                    ["git", "cat-file", "--batch"],
+                    istream=request,
+                    stdout_as_string=False,
+                    strip_newline_in_stdout=False,
+                )
+            except git.GitCommandError as exc:
+                raise GitError(f"git cat-file failed: {_one_line(exc)}") from None
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for sha in shas:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) == 3:
+                size = int(header[2])
+                blobs[sha] = out[pos : pos + size]
+                pos += size + 1
+        return blobs
+
     def read_blob(self, sha: str) -> bytes:
         try:
             data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()

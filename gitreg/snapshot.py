@@ -31,6 +31,14 @@ class Snapshot(Protocol):
         """The file's size in bytes without reading it, or None if there is no such file."""
         ...
 
+    def prefetch(self, paths: list[str]) -> None:
+        """A hint that ``paths`` are about to be read: a snapshot may read them all at once."""
+        ...
+
+
+#: Files larger than this are never read ahead (they are read, if at all, one at a time).
+PREFETCH_MAX_BYTES = 1024 * 1024
+
 
 class WorkTreeSnapshot:
     """Files on disk in a checkout: what pre-commit sees (the index, with unstaged work stashed)."""
@@ -63,6 +71,9 @@ class WorkTreeSnapshot:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
+    def prefetch(self, paths: list[str]) -> None:
+        pass  # files on disk are read as fast one by one
+
 
 class _IndexedSnapshot:
     """Shared listing logic for snapshots that know all their paths up front."""
@@ -94,17 +105,31 @@ class CommitSnapshot:
         self.commit = commit
         self.label = commit[:12]
         self._all: dict[str, tuple[str, int]] | None = None
+        self._fetched: dict[str, bytes] = {}
 
     def read(self, path: str) -> bytes | None:
+        if path in self._fetched:
+            return self._fetched[path]
         return self.repo.read_path(self.commit, path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Read ``paths`` (those up to PREFETCH_MAX_BYTES: registry files, not a stray committed model)
+        through one ``git cat-file --batch`` process."""
+        listing = self._listing()
+        wanted = {p: listing[p][0] for p in paths if p in listing and listing[p][1] <= PREFETCH_MAX_BYTES}
+        blobs = self.repo.read_blobs(sorted(set(wanted.values())))
+        self._fetched.update({p: blobs[sha] for p, sha in wanted.items() if sha in blobs})
+
+    def _listing(self) -> dict[str, tuple[str, int]]:
+        if self._all is None:
+            self._all = self.repo.ls_tree_sizes(self.commit)
+        return self._all
 
     def listdir(self, path: str) -> list[str]:
         return self.repo.tree_names(self.commit, path.strip("/"))
 
     def files(self) -> list[str]:
-        if self._all is None:
-            self._all = self.repo.ls_tree_sizes(self.commit)
-        return sorted(self._all)
+        return sorted(self._listing())
 
     def size(self, path: str) -> int | None:
         if self._all is not None:
@@ -125,6 +150,9 @@ class OverlaySnapshot:
 
     def read(self, path: str) -> bytes | None:
         return self.changes[path] if path in self.changes else self.below.read(path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        self.below.prefetch([p for p in paths if p not in self.changes])
 
     def listdir(self, path: str) -> list[str]:
         names = set(self.below.listdir(path))
@@ -161,6 +189,9 @@ class MemorySnapshot(_IndexedSnapshot):
 
     def read(self, path: str) -> bytes | None:
         return self._data.get(path)
+
+    def prefetch(self, paths: list[str]) -> None:
+        pass
 
     def size(self, path: str) -> int | None:
         data = self._data.get(path)

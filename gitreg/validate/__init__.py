@@ -58,6 +58,8 @@ class Report:
 def validate(view: View, base: Base | None = None, store: BlobStore | None = None) -> Report:
     """Run every rule that applies; ``store`` (for --check-artifacts) is the only I/O beyond the snapshot."""
     files, folders, stage_checks = _scope(view, base)
+    if len(files) > 50:
+        view.snapshot.prefetch([f for f in files if f.endswith(".yaml")])
     findings = _config_findings(view, files)
     for path in files:
         findings += check_file(view, path)
