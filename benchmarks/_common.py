@@ -1,9 +1,11 @@
 """Helpers shared by the benchmark scripts: an isolated git/XDG environment, a temporary work folder that
-is removed afterwards, timing and plain-text tables. Benchmarks print figures; they assert nothing."""
+is removed afterwards, timing and plain-text tables, and the manifests of synthetic registries. Benchmarks
+print figures; they assert nothing."""
 
 from __future__ import annotations
 
 import cProfile
+import hashlib
 import io
 import os
 import platform
@@ -14,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from gitreg.registry import model_path, stage_path, version_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -208,3 +212,135 @@ def profile(fn: Callable[[], object], top: int) -> str:
         body = lines[next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")) :]
         parts.append(f"  [{title}; {head}]\n" + "\n".join(ln for ln in body if ln.strip()))
     return "\n".join(parts)
+
+
+# --- synthetic registries --------------------------------------------------------------------------------
+
+_VERSION_TEMPLATE = """\
+apiVersion: gitreg/v1
+kind: ModelVersion
+model: {model}
+version: {version}
+artifact:
+  digest: sha256:{digest}
+  size: {size}
+  type: file
+  name: model.onnx
+  format: onnx
+{framework}metrics:
+  auc: {auc:.4f}
+  f1: {f1:.4f}
+{params}lineage:
+  code:
+    repo: https://git.example.com/ml/train
+    commit: {commit}
+    path: train.py
+{parent}description: Version {version} of {model}
+created_at: "2026-{month:02d}-{day:02d}T10:00:00Z"
+created_by: Bench User <bench@example.com>
+status: active
+"""
+
+_VERSION_FRAMEWORK = 'framework:\n  name: sklearn\n  version: "1.5.2"\n'
+_VERSION_PARAMS = "params:\n  max_depth: 8\n  learning_rate: 0.1\n"
+
+_MODEL_TEMPLATE = """\
+apiVersion: gitreg/v1
+kind: Model
+name: {model}
+description: Benchmark model number {index}
+owners: ["@ml-team"]
+"""
+
+_MODEL_TAGS = "tags:\n  team: bench\n"
+
+
+def model_names(count: int, width: int = 4) -> list[str]:
+    """``count`` names model-0000, model-0001, ...: zero-padded to at least ``width`` digits, so that they
+    sort in the order they are numbered."""
+    width = max(width, len(str(count - 1)))
+    return [f"model-{i:0{width}d}" for i in range(count)]
+
+
+def version_manifest(model: str, version: int, *, index: int, lean: bool = False, month: int = 11) -> str:
+    """A valid ModelVersion manifest of ``model`` (the ``index``-th model) at ``version``: a digest and
+    lineage commit derived from the name, metrics that meet ``auc >= 0.5``, a description and created_at in
+    ``month`` of 2026 (what a production policy asks for). ``lean`` leaves out framework, params and
+    lineage.parent."""
+    seed = hashlib.sha256(f"{model}@{version}".encode()).hexdigest()
+    return _VERSION_TEMPLATE.format(
+        model=model,
+        version=version,
+        digest=seed,
+        size=1_000_000 + index * 1000 + version,
+        framework="" if lean else _VERSION_FRAMEWORK,
+        auc=0.80 + (version % 10) / 100,
+        f1=0.70 + (index % 10) / 100,
+        params="" if lean else _VERSION_PARAMS,
+        commit=seed[:40],
+        parent=f"  parent: {version - 1}\n" if version > 1 and not lean else "",
+        month=month,
+        day=1 + version % 28,
+    )
+
+
+def model_manifest(
+    model: str, index: int, *, lean: bool = False, production_metrics: Mapping[str, str] | None = None
+) -> str:
+    """The model.yaml of ``model`` (the ``index``-th model): owners, tags unless ``lean``, and with
+    ``production_metrics`` (e.g. ``{"auc": ">= 0.5"}``) a production policy on those metrics."""
+    text = _MODEL_TEMPLATE.format(model=model, index=index) + ("" if lean else _MODEL_TAGS)
+    if production_metrics:
+        text += "policy:\n  production:\n    metrics:\n"
+        text += "".join(f'      {name}: "{rule}"\n' for name, rule in production_metrics.items())
+    return text
+
+
+def stage_manifest(entries: Mapping[str, int]) -> str:
+    """A stage file: ``model: version`` lines, sorted by model."""
+    return "".join(f"{model}: {number}\n" for model, number in sorted(entries.items()))
+
+
+def registry_files(
+    models: Sequence[str],
+    versions: int,
+    *,
+    stages: Mapping[str, Mapping[str, int]] | None = None,
+    lean: bool = False,
+    month: int = 11,
+    production_metrics: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """{relative path: text} of a synthetic registry's own files: a model.yaml and versions 1..``versions``
+    of each model (see :func:`model_manifest` and :func:`version_manifest`), and a stage file for each of
+    ``stages`` ({stage: {model: version}}). registry.yaml and the rest of ``gitreg init`` are not in it."""
+    files: dict[str, str] = {}
+    for index, model in enumerate(models):
+        files[model_path(model)] = model_manifest(
+            model, index, lean=lean, production_metrics=production_metrics
+        )
+        for version in range(1, versions + 1):
+            files[version_path(model, version)] = version_manifest(
+                model, version, index=index, lean=lean, month=month
+            )
+    for stage, entries in (stages or {}).items():
+        files[stage_path(stage)] = stage_manifest(entries)
+    return files
+
+
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
+    """Write {relative path: content} below ``root``, creating folders as needed."""
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
+
+
+def git(root: Path, *args: str) -> str:
+    """The output of ``git -C root ARGS``; raises if git fails."""
+    return run_quiet(["git", "-C", str(root), *args]).stdout.decode()
+
+
+def commit_all(root: Path, message: str) -> None:
+    """Stage everything in the working tree of ``root`` and commit it, hooks skipped."""
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "--no-verify", "-m", message)

@@ -52,15 +52,20 @@ from pathlib import Path
 
 from _common import (
     Timing,
+    commit_all,
     environment_summary,
+    git,
     gitreg_executable,
     isolate_env,
+    model_names,
     ms,
     profile,
-    run_quiet,
+    registry_files,
+    stage_manifest,
     table,
     timed,
     work_folder,
+    write_files,
 )
 from click.testing import CliRunner
 
@@ -69,40 +74,7 @@ from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
 from gitreg.history import AuditEntry, StageChange, audit, stage_history
 from gitreg.init import init
-from gitreg.registry import model_path, stage_path, version_path
-
-_VERSION_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: ModelVersion
-model: {model}
-version: {version}
-artifact:
-  digest: sha256:{digest}
-  size: {size}
-  type: file
-  name: model.onnx
-  format: onnx
-metrics:
-  auc: {auc:.4f}
-  f1: {f1:.4f}
-lineage:
-  code:
-    repo: https://git.example.com/ml/train
-    commit: {commit}
-    path: train.py
-description: Version {version} of {model}
-created_at: "2026-01-{day:02d}T10:00:00Z"
-created_by: Bench User <bench@example.com>
-status: active
-"""
-
-_MODEL_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: Model
-name: {model}
-description: Benchmark model number {index}
-owners: ["@ml-team"]
-"""
+from gitreg.registry import stage_path
 
 #: (name, email): who proposes promotions, and who merges them (a forge's merge commit is authored by the
 #: person who pressed the button).
@@ -137,29 +109,6 @@ class Promotion:
         return f"{user}/promote-{self.model}-{self.to_version}-{self.stage}"
 
 
-def model_names(count: int) -> list[str]:
-    width = max(3, len(str(count - 1)))
-    return [f"model-{i:0{width}d}" for i in range(count)]
-
-
-def version_text(model: str, index: int, version: int) -> str:
-    seed = hashlib.sha256(f"{model}@{version}".encode()).hexdigest()
-    return _VERSION_TEMPLATE.format(
-        model=model,
-        version=version,
-        digest=seed,
-        size=1_000_000 + index * 1000 + version,
-        auc=0.80 + (version % 10) / 100,
-        f1=0.70 + (index % 10) / 100,
-        commit=seed[:40],
-        day=1 + version % 28,
-    )
-
-
-def stage_text(entries: dict[str, int]) -> str:
-    return "".join(f"{model}: {number}\n" for model, number in sorted(entries.items()))
-
-
 def plan(models: list[str], versions: int, count: int, seed: int) -> list[Promotion]:
     """``count`` promotions of random models. Staging moves to the model's next version (after the last it
     wraps round to 1, a rollback); production takes what staging holds when staging is ahead of it."""
@@ -181,25 +130,11 @@ def plan(models: list[str], versions: int, count: int, seed: int) -> list[Promot
     return out
 
 
-def git(root: Path, *args: str) -> str:
-    return run_quiet(["git", "-C", str(root), *args]).stdout.decode()
-
-
 def generate_base(root: Path, store: Path, models: list[str], versions: int) -> str:
     """``gitreg init``, then every model and version, committed once on main; the commit's sha."""
     init(root, store.as_uri())
-    for index, model in enumerate(models):
-        files = {model_path(model): _MODEL_TEMPLATE.format(model=model, index=index)}
-        for version in range(1, versions + 1):
-            files[version_path(model, version)] = version_text(model, index, version)
-        for rel, text in files.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-    git(root, "add", "-A")
-    git(
-        root, "commit", "--quiet", "--no-verify", "-m", f"Register {len(models)} models x {versions} versions"
-    )
+    write_files(root, registry_files(models, versions, lean=True, month=1))
+    commit_all(root, f"Register {len(models)} models x {versions} versions")
     return git(root, "rev-parse", "HEAD").strip()
 
 
@@ -236,7 +171,7 @@ def fast_import_stream(promotions: list[Promotion], base: str) -> bytes:
         )
         parts += [
             f"blob\nmark :{blob}\n".encode(),
-            _data(stage_text(stages[p.stage])),
+            _data(stage_manifest(stages[p.stage])),
             f"commit {_BRANCH_REF}\nmark :{branch_commit}\n".encode(),
             f"author {_person(p.author, p.when)}\ncommitter {_person(p.author, p.when)}\n".encode(),
             _data(message),
@@ -433,7 +368,7 @@ def main() -> None:
 def run(work: Path, args: argparse.Namespace) -> None:  # noqa: PLR0915 - one benchmark, told in order
     print(environment_summary(work))
     root, store = work / "registry", work / "blobs"
-    models = model_names(args.models)
+    models = model_names(args.models, width=3)
     model = args.model or models[len(models) * 42 // 100]
     promotions = plan(models, args.versions, args.promotions, args.seed)
 

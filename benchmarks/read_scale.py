@@ -10,7 +10,6 @@ in one commit before anything is timed; generating it is not measured."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,108 +19,42 @@ from pathlib import Path
 
 from _common import (
     Timing,
+    commit_all,
     environment_summary,
     gitreg_executable,
     isolate_env,
     load_average,
     measure,
+    model_names,
     ms,
     profile,
+    registry_files,
     run_quiet,
     table,
     timed,
     work_folder,
+    write_files,
 )
 from click.testing import CliRunner
 
 from gitreg.cli import cli
 from gitreg.init import render
-from gitreg.registry import Registry, model_path, stage_path, version_path
-
-_VERSION_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: ModelVersion
-model: {model}
-version: {version}
-artifact:
-  digest: sha256:{digest}
-  size: {size}
-  type: file
-  name: model.onnx
-  format: onnx
-framework:
-  name: sklearn
-  version: "1.5.2"
-metrics:
-  auc: {auc:.4f}
-  f1: {f1:.4f}
-params:
-  max_depth: 8
-  learning_rate: 0.1
-lineage:
-  code:
-    repo: https://git.example.com/ml/train
-    commit: {commit}
-    path: train.py
-{parent}description: Version {version} of {model}
-created_at: "2026-11-{day:02d}T10:00:00Z"
-created_by: Bench User <bench@example.com>
-status: active
-"""
-
-_MODEL_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: Model
-name: {model}
-description: Benchmark model number {index}
-owners: ["@ml-team"]
-tags:
-  team: bench
-"""
-
+from gitreg.registry import Registry
 
 # --- the registry ----------------------------------------------------------------------------------------
-
-
-def model_names(models: int) -> list[str]:
-    width = max(4, len(str(models - 1)))
-    return [f"model-{i:0{width}d}" for i in range(models)]
 
 
 def generate(path: Path, models: int, versions: int) -> None:
     """Write a registry of ``models`` x ``versions`` manifests and commit it all in one commit. Even-numbered
     models are in staging at their latest version and in production at the one before."""
-    files = dict(render((path.parent / "blobs").as_uri(), path.name))
-    staging: list[str] = []
-    production: list[str] = []
-    for index, model in enumerate(model_names(models)):
-        files[model_path(model)] = _MODEL_TEMPLATE.format(model=model, index=index).encode()
-        for version in range(1, versions + 1):
-            seed = hashlib.sha256(f"{model}@{version}".encode()).hexdigest()
-            text = _VERSION_TEMPLATE.format(
-                model=model,
-                version=version,
-                digest=seed,
-                size=1_000_000 + index * 1000 + version,
-                auc=0.80 + (version % 10) / 100,
-                f1=0.70 + (index % 10) / 100,
-                commit=seed[:40],
-                parent=f"  parent: {version - 1}\n" if version > 1 else "",
-                day=1 + version % 28,
-            )
-            files[version_path(model, version)] = text.encode()
-        if index % 2 == 0:
-            staging.append(f"{model}: {versions}\n")
-            production.append(f"{model}: {max(1, versions - 1)}\n")
-    files[stage_path("staging")] = "".join(staging).encode()
-    files[stage_path("production")] = "".join(production).encode()
-    for rel, content in files.items():
-        target = path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+    names = model_names(models)
+    staging = {model: versions for model in names[::2]}
+    production = {model: max(1, versions - 1) for model in names[::2]}
+    files: dict[str, str | bytes] = dict(render((path.parent / "blobs").as_uri(), path.name))
+    files.update(registry_files(names, versions, stages={"staging": staging, "production": production}))
+    write_files(path, files)
     run_quiet(["git", "init", "--quiet", "--initial-branch=main", str(path)])
-    run_quiet(["git", "add", "-A"], cwd=path)
-    run_quiet(["git", "commit", "--quiet", "--no-verify", "-m", "Generated benchmark registry"], cwd=path)
+    commit_all(path, "Generated benchmark registry")
 
 
 def check(path: Path, model: str, version: int, versions: int) -> None:

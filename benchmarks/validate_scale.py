@@ -46,15 +46,21 @@ from pathlib import Path
 import yaml
 from _common import (
     Timing,
+    commit_all,
     environment_summary,
+    git,
     gitreg_executable,
     isolate_env,
+    model_names,
     ms,
     profile,
-    run_quiet,
+    registry_files,
+    stage_manifest,
     table,
     timed,
+    version_manifest,
     work_folder,
+    write_files,
 )
 
 import gitreg
@@ -62,56 +68,14 @@ from gitreg import manifest, yamlio
 from gitreg.gitrepo import GitRepo
 from gitreg.init import init
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
-from gitreg.registry import Registry, model_path, stage_path, version_path
+from gitreg.registry import Registry, stage_path, version_path
 from gitreg.snapshot import CommitSnapshot, MemorySnapshot
 from gitreg.validate import Report, View, validate
 from gitreg.validate.checkout import validate_registry
 from gitreg.validate.files import CREDENTIAL_PATTERNS
 
-_VERSION_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: ModelVersion
-model: {model}
-version: {version}
-artifact:
-  digest: sha256:{digest}
-  size: {size}
-  type: file
-  name: model.onnx
-  format: onnx
-framework:
-  name: sklearn
-  version: "1.5.2"
-metrics:
-  auc: {auc:.4f}
-  f1: {f1:.4f}
-params:
-  max_depth: 8
-  learning_rate: 0.1
-lineage:
-  code:
-    repo: https://git.example.com/ml/train
-    commit: {commit}
-    path: train.py
-{parent}description: Version {version} of {model}
-created_at: "2026-11-{day:02d}T10:00:00Z"
-created_by: Bench User <bench@example.com>
-status: active
-"""
-
-_MODEL_TEMPLATE = """\
-apiVersion: gitreg/v1
-kind: Model
-name: {model}
-description: Benchmark model number {index}
-owners: ["@ml-team"]
-tags:
-  team: bench
-policy:
-  production:
-    metrics:
-      auc: ">= 0.5"
-"""
+#: Every model's production policy; the generated versions meet it.
+_PRODUCTION_METRICS = {"auc": ">= 0.5"}
 
 
 # --- the registries --------------------------------------------------------------------------------------
@@ -148,59 +112,22 @@ _LABELS = {
 }
 
 
-def model_names(count: int) -> list[str]:
-    width = max(4, len(str(count - 1)))
-    return [f"model-{i:0{width}d}" for i in range(count)]
-
-
-def version_text(model: str, index: int, version: int) -> str:
-    seed = hashlib.sha256(f"{model}@{version}".encode()).hexdigest()
-    return _VERSION_TEMPLATE.format(
-        model=model,
-        version=version,
-        digest=seed,
-        size=1_000_000 + index * 1000 + version,
-        auc=0.80 + (version % 10) / 100,
-        f1=0.70 + (index % 10) / 100,
-        commit=seed[:40],
-        parent=f"  parent: {version - 1}\n" if version > 1 else "",
-        day=1 + version % 28,
-    )
-
-
-def stage_text(entries: dict[str, int]) -> str:
-    return "".join(f"{model}: {number}\n" for model, number in sorted(entries.items()))
-
-
-def git(root: Path, *args: str) -> str:
-    return run_quiet(["git", "-C", str(root), *args]).stdout.decode()
-
-
 def generate(root: Path, store: Path, size: int, versions: int) -> Generated:
     """``gitreg init``, then size/versions models x versions manifests, committed in one commit on main.
     Even models are in staging at their latest version; every fourth model is in production at that same
     version (so it is in staging too, and meets the registry's and the model's production policy)."""
     init(root, store.as_uri())
     models = model_names(max(1, size // versions))
-    files: dict[str, str] = {}
-    staging: dict[str, int] = {}
-    production: dict[str, int] = {}
-    for index, model in enumerate(models):
-        files[model_path(model)] = _MODEL_TEMPLATE.format(model=model, index=index)
-        for version in range(1, versions + 1):
-            files[version_path(model, version)] = version_text(model, index, version)
-        if index % 2 == 0:
-            staging[model] = versions
-        if index % 4 == 0:
-            production[model] = versions
-    files[stage_path("staging")] = stage_text(staging)
-    files[stage_path("production")] = stage_text(production)
-    for rel, text in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "--no-verify", "-m", f"Generated benchmark registry of {size} versions")
+    staging = {model: versions for model in models[::2]}
+    production = {model: versions for model in models[::4]}
+    files = registry_files(
+        models,
+        versions,
+        stages={"staging": staging, "production": production},
+        production_metrics=_PRODUCTION_METRICS,
+    )
+    write_files(root, files)
+    commit_all(root, f"Generated benchmark registry of {size} versions")
     parsed = ["registry.yaml", *sorted(files)]
     reg = Generated(size, root, models, versions, parsed, staging, production)
     reg.tracked_files = len(git(root, "ls-files", "-z").split("\0")) - 1
@@ -223,17 +150,17 @@ def scenarios(reg: Generated) -> list[Scenario]:
         Scenario(
             "promote-staging",
             f"staging.yaml: + {odd}: {latest}",
-            {stage_path("staging"): stage_text({**reg.staging, odd: latest})},
+            {stage_path("staging"): stage_manifest({**reg.staging, odd: latest})},
         ),
         Scenario(
             "promote-production",
             f"production.yaml: + {in_staging_only}: {latest}",
-            {stage_path("production"): stage_text({**reg.production, in_staging_only: latest})},
+            {stage_path("production"): stage_manifest({**reg.production, in_staging_only: latest})},
         ),
         Scenario(
             "new-version",
             f"+ {version_path(new_model, latest + 1)}",
-            {version_path(new_model, latest + 1): version_text(new_model, new_index, latest + 1)},
+            {version_path(new_model, latest + 1): version_manifest(new_model, latest + 1, index=new_index)},
         ),
     ]
 
@@ -242,8 +169,7 @@ def make_branch(root: Path, scenario: Scenario) -> None:
     git(root, "checkout", "--quiet", "-b", scenario.branch, "main")
     for rel, text in scenario.files.items():
         (root / rel).write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "--no-verify", "-m", scenario.label)
+    commit_all(root, scenario.label)
     changed = git(root, "diff", "--name-only", "main", "HEAD").split()
     if len(changed) != 1:
         raise SystemExit(f"error: branch {scenario.branch} changes {changed}, not one file")
