@@ -61,7 +61,7 @@ def tree_state(root: Path) -> dict[str, str]:
         if rel.endswith(("/index.lock", "/FETCH_HEAD")) or "/logs/" in f"/{rel}":
             continue
         if path.is_symlink():
-            state[rel] = "link:" + os.readlink(path)
+            state[rel] = "link:" + str(path.readlink())
         elif path.is_dir():
             state[rel] = "dir"
         else:

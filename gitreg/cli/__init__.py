@@ -36,6 +36,9 @@ COMMANDS = {
     "history": "history",
     "audit": "history",
     "controller": "controller",
+    "verify": "storage",
+    "gc": "storage",
+    "copy": "storage",
 }
 
 

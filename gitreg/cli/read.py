@@ -227,13 +227,17 @@ def _size(n: int) -> str:
     help="Where to put it: a path, or a folder (existing, or ending in /) to put it in. Default: here.",
 )
 @json_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def pull_command(directory: str, ref: str, dest: str | None, as_json: bool) -> int:
+def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quiet: bool) -> int:
     """Download a version's artifact, verify every byte, print where it is."""
+    from gitreg.cli.storage import transfer_progress  # noqa: PLC0415 - commands load lazily
+
     reg = Registry.open(directory)
     version = reg.resolve(ref)
     # os.path.join keeps a trailing slash, which says "a folder to put it in"
-    path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
+    with transfer_progress(quiet):
+        path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
     if as_json:
         _print_json(
             {

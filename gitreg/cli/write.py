@@ -102,6 +102,7 @@ def init_command(cwd: str, directory: Path, storage: str | None) -> int:
     help="Commit on this branch (created from HEAD if new) instead of the current one.",
 )
 @click.option("--message", metavar="M", help="Commit message subject.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def register_command(
     directory: str,
@@ -124,6 +125,7 @@ def register_command(
     owners: tuple[str, ...],
     branch: str | None,
     message: str | None,
+    quiet: bool,
 ) -> int:
     """Store the file or folder at PATH as a new version of MODEL and commit its manifest."""
     registration = Registration(
@@ -147,6 +149,9 @@ def register_command(
         branch=branch,
         message=message,
     )
-    result = register(Registry.open(directory), registration)
+    from gitreg.cli.storage import transfer_progress  # noqa: PLC0415 - commands load lazily
+
+    with transfer_progress(quiet):
+        result = register(Registry.open(directory), registration)
     click.echo(result.ref)
     return 0

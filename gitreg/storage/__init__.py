@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from gitreg.errors import GitregError, UsageError
-from gitreg.storage.base import Blob, BlobStore, VerifyingReader
+from gitreg.storage.base import Blob, BlobStore, Incomplete, VerifyingReader
 from gitreg.storage.local import LocalStore
 
 REMOTE_SCHEMES = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
@@ -30,10 +30,9 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
             raise UsageError(f"storage URL {url!r} names a host", "file URLs look like file:///absolute/path")
         return LocalStore(Path(unquote(parsed.path)))
     if parsed.scheme in REMOTE_SCHEMES:
-        raise GitregError(
-            f"storage URL {url!r} needs a remote storage backend, which this version of gitreg lacks",
-            "use a local path or file:// URL",
-        )
+        from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - loads a cloud client only when used
+
+        return open_remote(url, dict(options or {}))
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme
         raise UsageError(
             f"storage URL {url!r} has an unknown scheme {parsed.scheme!r}",
@@ -50,4 +49,12 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
     return LocalStore(path)
 
 
-__all__ = ["Blob", "BlobStore", "LocalStore", "VerifyingReader", "default_store_url", "open_store"]
+__all__ = [
+    "Blob",
+    "BlobStore",
+    "Incomplete",
+    "LocalStore",
+    "VerifyingReader",
+    "default_store_url",
+    "open_store",
+]

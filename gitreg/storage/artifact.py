@@ -15,14 +15,17 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError
-from gitreg.storage.base import BlobStore, VerifyingReader, digest_of
+from gitreg.storage import progress
+from gitreg.storage.base import BlobStore, VerifyingReader, digest_of, put_files
 
 TREE_KIND = "gitreg-tree/v1"
+DOWNLOAD_WORKERS = 8
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
@@ -145,11 +148,12 @@ def upload(store: BlobStore, path: Path) -> StoredArtifact:
     files = list(walk_tree(path))  # refuse a bad tree before anything is stored
     if not files:
         raise GitregError(f"folder {path} has no files to register")
-    entries = []
-    for rel, file_path in files:
-        blob = store.put_file(file_path)
-        executable = bool(file_path.stat().st_mode & 0o111)
-        entries.append(TreeEntry(rel, blob.size, blob.digest, executable))
+    # every file is confirmed stored (present, or uploaded) before the listing that names it
+    blobs = put_files(store, [file_path for _, file_path in files])
+    entries = [
+        TreeEntry(rel, blob.size, blob.digest, bool(file_path.stat().st_mode & 0o111))
+        for (rel, file_path), blob in zip(files, blobs, strict=True)
+    ]
     listing = tree_listing(entries)
     blob = store.put_bytes(listing)
     return StoredArtifact(blob.digest, sum(e.size for e in entries), "tree", name)
@@ -181,16 +185,27 @@ def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
     try:
         if kind == "file":
             staged = tmp / "artifact"
-            fetch_file(store, digest, staged, None)
+            # the size is only needed for a progress bar; the digest alone verifies the bytes
+            fetch_file(store, digest, staged, store.size(digest) if progress.active() else None)
         else:
             staged = tmp / "tree"
             staged.mkdir()
+            targets = []
             for entry in tree_entries(store, digest):
                 target = staged / check_relative_path(entry.path)
                 target.parent.mkdir(parents=True, exist_ok=True)
+                targets.append((entry, target))
+
+            def fetch(item: tuple[TreeEntry, Path]) -> None:
+                entry, target = item
                 fetch_file(store, entry.digest, target, entry.size)
                 if entry.executable:
                     target.chmod(target.stat().st_mode | 0o111)
+
+            # a few files at a time (a remote store answers each request after a round trip); the first
+            # failure in listing order is the one reported, and every fetch ends before ``tmp`` is removed
+            with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
+                list(pool.map(fetch, targets))
         staged.rename(dest)
     except OSError as exc:
         raise StorageError(f"cannot write to {dest}: {exc.strerror}") from None
@@ -202,10 +217,15 @@ def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
 def fetch_file(store: BlobStore, digest: str, target: Path, size: int | None) -> None:
     """Copy one blob to ``target``, verified as it streams; IntegrityError (and no file) on mismatch."""
     try:
-        with store.open(digest) as stream, target.open("wb") as out:
+        with (
+            store.open(digest) as stream,
+            target.open("wb") as out,
+            progress.meter(size or 0, f"downloading {target.name}") as update,
+        ):
             reader = VerifyingReader(stream, digest, size)
             for chunk in reader.chunks():
                 out.write(chunk)
+                update(len(chunk))
             if size is not None and reader.size != size:
                 raise IntegrityError(digest, f"{reader.size} bytes instead of {size}")
     except BaseException:

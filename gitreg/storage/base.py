@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -32,10 +32,22 @@ def digest_of(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Blob:
-    """A stored blob: its digest and size in bytes."""
+    """A stored blob: its digest and size in bytes, and (when listed from a store) when it was stored, in
+    seconds since the epoch."""
 
     digest: str
     size: int
+    modified: float | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """An upload that never finished: a temporary file of the local store, or an S3 multipart upload.
+    It holds no blob; garbage collection removes it once it is older than the grace period."""
+
+    name: str
+    started: float
+    size: int | None = None
 
 
 class BlobStore(Protocol):
@@ -48,7 +60,8 @@ class BlobStore(Protocol):
         ...
 
     def put_file(self, path: Path) -> Blob:
-        """Store the file's bytes under their digest, reading them once; return digest and size."""
+        """Store the file's bytes under their digest; return digest and size. The bytes are never all held
+        in memory, and nothing appears under the digest unless it hashes to it."""
         ...
 
     def put_bytes(self, data: bytes) -> Blob:
@@ -64,8 +77,56 @@ class BlobStore(Protocol):
         ...
 
     def digests(self) -> Iterator[Blob]:
-        """Every blob in the store."""
+        """Every blob in the store, with its modification time."""
         ...
+
+
+class BatchingStore(BlobStore, Protocol):
+    """What the local and remote stores add to ``BlobStore``; callers reach it through the functions below,
+    which fall back to the basic protocol for any other store."""
+
+    def sizes(self, digests: Iterable[str]) -> dict[str, int | None]:
+        """``size`` of many digests at once (concurrently, for a remote store)."""
+        ...
+
+    def put_files(self, paths: list[Path]) -> list[Blob]:
+        """``put_file`` of many files (a tree's), in order; a remote store checks which are present with
+        concurrent requests and uploads only the missing ones."""
+        ...
+
+    def incomplete(self) -> list[Incomplete]:
+        """Uploads that were started and never finished (for garbage collection)."""
+        ...
+
+    def discard(self, upload: Incomplete) -> None:
+        """Remove one unfinished upload."""
+        ...
+
+
+def sizes(store: BlobStore, digests: Iterable[str]) -> dict[str, int | None]:
+    batch = getattr(store, "sizes", None)
+    if batch is not None:
+        found: dict[str, int | None] = batch(digests)
+        return found
+    return {d: store.size(d) for d in digests}
+
+
+def put_files(store: BlobStore, paths: list[Path]) -> list[Blob]:
+    batch = getattr(store, "put_files", None)
+    if batch is not None:
+        blobs: list[Blob] = batch(paths)
+        return blobs
+    return [store.put_file(p) for p in paths]
+
+
+def incomplete(store: BlobStore) -> list[Incomplete]:
+    lister = getattr(store, "incomplete", None)
+    found: list[Incomplete] = lister() if lister is not None else []
+    return found
+
+
+def discard(store: BlobStore, upload: Incomplete) -> None:
+    getattr(store, "discard")(upload)  # noqa: B009 - only called with what ``incomplete`` listed
 
 
 class VerifyingReader:

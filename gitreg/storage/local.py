@@ -8,17 +8,22 @@ writer leaves only a temporary file (swept by ``gitreg gc``)."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
-from gitreg.storage.base import CHUNK_SIZE, Blob, check_digest
+from gitreg.storage import progress
+from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
+
+WRITERS = 8  # files of a folder written at once
 
 
 class LocalStore:
@@ -41,18 +46,30 @@ class LocalStore:
         except OSError as exc:
             raise StorageError(f"cannot read the blob store at {self.root}: {exc.strerror}") from None
 
+    def sizes(self, digests: Iterable[str]) -> dict[str, int | None]:
+        return {d: self.size(d) for d in digests}
+
     def put_file(self, path: Path) -> Blob:
         try:
             src = path.open("rb")
+            total = os.fstat(src.fileno()).st_size
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror}") from None
-        with src:
-            return self._write(src)
+        with src, progress.meter(total, f"storing {path.name}") as update:
+            return self._write(src, update)
+
+    def put_files(self, paths: list[Path]) -> list[Blob]:
+        """``put_file`` of each, a few at a time: each write waits for its fsync, and those overlap."""
+        if len(paths) < 2:
+            return [self.put_file(p) for p in paths]
+        context = contextvars.copy_context()  # the progress reporter, in the worker threads too
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            return list(pool.map(lambda p: context.copy().run(self.put_file, p), paths))
 
     def put_bytes(self, data: bytes) -> Blob:
         return self._write(_BytesSource(data))
 
-    def _write(self, src: _Readable) -> Blob:
+    def _write(self, src: _Readable, update: progress.Update | None = None) -> Blob:
         tmp_dir = self.root / "tmp"
         try:
             tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +88,8 @@ class LocalStore:
                     hasher.update(chunk)
                     out.write(chunk)
                     size += n
+                    if update is not None:
+                        update(n)
                 os.fsync(out.fileno())
             blob = Blob("sha256:" + hasher.hexdigest(), size)
             final = self.path(blob.digest)
@@ -115,7 +134,23 @@ class LocalStore:
             return
         for sub in sorted(base.iterdir()):
             for entry in sorted(sub.iterdir()):
-                yield Blob(f"sha256:{sub.name}{entry.name}", entry.stat().st_size)
+                st = entry.stat()
+                yield Blob(f"sha256:{sub.name}{entry.name}", st.st_size, st.st_mtime)
+
+    def incomplete(self) -> list[Incomplete]:
+        """Temporary files of writes that never finished (a killed ``gitreg register``)."""
+        tmp_dir = self.root / "tmp"
+        found = []
+        with contextlib.suppress(FileNotFoundError):
+            for entry in sorted(tmp_dir.iterdir()):
+                with contextlib.suppress(FileNotFoundError):
+                    st = entry.stat()
+                    found.append(Incomplete(f"tmp/{entry.name}", st.st_mtime, st.st_size))
+        return found
+
+    def discard(self, upload: Incomplete) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / upload.name).unlink()
 
 
 def _read(src: _Readable, buf: bytearray) -> int | None:

@@ -431,17 +431,6 @@ def test_open_store_unknown_scheme(url: str, scheme: str) -> None:
     assert info.value.exit_code == 2
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/prefix", "gs://bucket/p", "gcs://bucket", "az://container/p"])
-def test_open_store_remote_url_needs_a_backend(url: str) -> None:
-    with pytest.raises(GitregError) as info:
-        open_store(url, {"endpoint_url": "http://localhost:9000"})
-    assert str(info.value) == (
-        f"storage URL {url!r} needs a remote storage backend, which this version of gitreg lacks "
-        "(use a local path or file:// URL)"
-    )
-    assert info.value.exit_code == 3
-
-
 def test_open_store_file_url_with_a_host() -> None:
     with pytest.raises(UsageError) as info:
         open_store("file://fileserver/srv/blobs")

@@ -1,0 +1,159 @@
+"""Garbage collection of the blob store: mark every digest that a version manifest references on any branch
+or tag of the registry (remote-tracking branches included, and every file of a referenced tree), then sweep
+the blobs nobody references that are older than a grace period, and the unfinished uploads older than it.
+
+The grace period protects a registration in progress: its blobs are stored before its manifest is
+committed. gc assumes the store belongs to this registry alone (a store shared by several registries would
+lose the others' blobs), so it refuses the per-user default store, which every registry on the machine
+shares unless told otherwise."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gitreg import yamlio
+from gitreg.errors import GitregError, StorageError, UsageError
+from gitreg.gitrepo import GitRepo
+from gitreg.registry import Registry
+from gitreg.storage import Blob, BlobStore, Incomplete, default_store_url
+from gitreg.storage import artifact as artifacts
+from gitreg.storage.base import discard, incomplete
+
+_DURATION = re.compile(r"^(\d+)([smhdw]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_VERSION_FILE = re.compile(r"^models/[^/]+/versions/[1-9][0-9]*\.yaml$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``7d``, ``12h``, ``30m``, ``45s``, ``2w`` or ``0``."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise UsageError(f"--grace {text!r} is not a duration", "write e.g. 7d, 12h, 30m, 45s or 0")
+    return float(int(match[1]) * _UNITS[match[2]])
+
+
+@dataclass
+class Plan:
+    """What a collection deletes (or would): unreferenced blobs and unfinished uploads past the grace."""
+
+    referenced: set[str]
+    kept: int = 0  # blobs in the store that are referenced
+    young: list[Blob] = field(default_factory=list)  # unreferenced, but inside the grace period
+    blobs: list[Blob] = field(default_factory=list)
+    uploads: list[Incomplete] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(b.size for b in self.blobs) + sum(u.size or 0 for u in self.uploads)
+
+
+def referenced_digests(registry: Registry, store: BlobStore) -> set[str]:
+    """Every digest referenced at the tip of any branch, remote-tracking branch or tag."""
+    repo = registry.repo
+    if repo is None:
+        raise GitregError("gc needs a registry repository", "run it inside a registry checkout")
+    manifests: dict[str, str] = {}  # git blob sha -> path, across every ref
+    for commit in _ref_commits(repo):
+        for path, sha in repo.ls_tree(commit, ["models"]).items():
+            if _VERSION_FILE.match(path):
+                manifests.setdefault(sha, path)
+    marked: set[str] = set()
+    trees: set[str] = set()
+    for sha, path in manifests.items():
+        data = repo.read_blob(sha)
+        digest, kind = _artifact_of(data, path)
+        if digest is not None:
+            marked.add(digest)
+            if kind == "tree":
+                trees.add(digest)
+        else:  # a manifest gitreg cannot read: keep everything it mentions, and any tree among them
+            found = set(_DIGEST.findall(data.decode("utf-8", errors="replace")))
+            marked |= found
+            trees |= {d for d in found if _looks_like_tree(store, d)}
+    for digest in sorted(trees):
+        try:
+            entries = artifacts.tree_entries(store, digest)
+        except StorageError as exc:
+            if store.size(digest) is None:
+                continue  # a missing tree has no files to keep
+            raise GitregError(
+                f"cannot read tree listing {digest}, so gc cannot tell which files it needs: {exc.message}",
+                "run gitreg verify --all and repair the store first",
+            ) from None
+        marked |= {e.digest for e in entries}
+    return marked
+
+
+def _ref_commits(repo: GitRepo) -> list[str]:
+    out = repo.run(
+        "for-each-ref", "--format=%(objectname) %(*objectname)", "refs/heads", "refs/remotes", "refs/tags"
+    )
+    commits = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if parts:
+            commits.add(parts[-1])  # a tag object's peeled commit, else the ref's own commit
+    return sorted(c for c in commits if repo.rev_parse(c) is not None)
+
+
+def _artifact_of(data: bytes, path: str) -> tuple[str | None, str | None]:
+    try:
+        doc = yamlio.load(data, path).data
+        art = doc["artifact"]
+        digest, kind = art["digest"], art.get("type", "file")
+    except (GitregError, KeyError, TypeError, AttributeError):
+        return None, None
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        return None, None
+    return digest, str(kind)
+
+
+def _looks_like_tree(store: BlobStore, digest: str) -> bool:
+    try:
+        size = store.size(digest)
+        if size is None or size > 64 * 1024 * 1024:
+            return False
+        artifacts.tree_entries(store, digest)
+    except GitregError:
+        return False
+    return True
+
+
+def plan(registry: Registry, grace: float, allow_shared: bool = False, now: float | None = None) -> Plan:
+    store = registry.store
+    if store.url == default_store_url() and not allow_shared:
+        raise GitregError(
+            f"the blob store {store.url} is the per-user default that every registry on this machine "
+            "shares, so gc could delete other registries' blobs",
+            "give this registry its own storage.url, or pass --shared-store if it has the store alone",
+        )
+    now = time.time() if now is None else now
+    result = Plan(referenced_digests(registry, store))
+    for blob in store.digests():
+        if blob.digest in result.referenced:
+            result.kept += 1
+        elif blob.modified is None or now - blob.modified < grace:  # unknown age counts as young
+            result.young.append(blob)
+        else:
+            result.blobs.append(blob)
+    result.uploads = [u for u in incomplete(store) if now - u.started >= grace]
+    return result
+
+
+def sweep(store: BlobStore, todo: Plan, on_delete: Callable[[Blob | Incomplete], None] | None = None) -> None:
+    """Delete what ``todo`` lists (unfinished uploads first, then blobs)."""
+    for upload in todo.uploads:
+        discard(store, upload)
+        if on_delete:
+            on_delete(upload)
+    for blob in todo.blobs:
+        store.delete(blob.digest)
+        if on_delete:
+            on_delete(blob)
+
+
+__all__ = ["Plan", "parse_duration", "plan", "referenced_digests", "sweep"]

@@ -1,0 +1,137 @@
+"""Copying a version from one registry to another (a team registry to the company one): its blobs go to the
+destination's store (only those it lacks, each verified on the way), and its manifest is committed on a new
+branch ``gitreg/copy/<model>-<version>`` of the destination, ready for a pull request there, as a promotion
+would be. The version takes the destination's next number; ``lineage.parent`` is dropped (it numbers a
+version of the source).
+
+The destination's blob store is the one its registry.yaml names: ``GITREG_STORAGE_URL`` and
+``GITREG_STORAGE_OPTIONS`` apply to the source only. A destination given as a git URL is fetched shallowly
+into a temporary repository, and the branch is pushed back to it."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg import yamlio
+from gitreg.errors import ConflictError, GitregError, IntegrityError
+from gitreg.gitrepo import GitRepo
+from gitreg.manifest import ModelVersion
+from gitreg.registry import Registry, model_path, version_path
+from gitreg.snapshot import CommitSnapshot
+from gitreg.storage import BlobStore, open_store
+from gitreg.storage import artifact as artifacts
+from gitreg.storage.base import sizes
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    source: str  # MODEL@V in the source
+    ref: str  # MODEL@V in the destination
+    branch: str
+    commit: str
+    blobs_copied: int
+    bytes_copied: int
+    pushed_to: str | None
+
+
+def is_git_url(text: str) -> bool:
+    return "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text) is not None
+
+
+def copy_version(source: Registry, ref: str, destination: str) -> CopyResult:
+    version = source.resolve(ref)
+    if is_git_url(destination):
+        with tempfile.TemporaryDirectory(prefix="gitreg-copy-") as tmp:
+            repo = GitRepo.init_bare(Path(tmp) / "registry.git")
+            repo.run("fetch", "--quiet", "--depth=1", "--no-tags", destination, "+HEAD:refs/gitreg/base")
+            base = repo.rev_parse("refs/gitreg/base")
+            if base is None:  # pragma: no cover - the fetch succeeded
+                raise GitregError(f"{destination} has no commits")
+            dest = Registry(CommitSnapshot(repo, base), repo, None)
+            result = _copy(source, version, dest, repo, base, destination)
+            repo.run("push", "--quiet", destination, f"refs/heads/{result.branch}:refs/heads/{result.branch}")
+            return result
+    repo = GitRepo.open(Path(destination))
+    base = repo.rev_parse("refs/heads/main") or repo.head()
+    if base is None:
+        raise GitregError(f"{destination} has no commits", "create it with gitreg init")
+    dest = Registry.open(destination, ref=base)
+    return _copy(source, version, dest, repo, base, None)
+
+
+def _copy(
+    source: Registry, version: ModelVersion, dest: Registry, repo: GitRepo, base: str, url: str | None
+) -> CopyResult:
+    where = url or str(dest.workdir)
+    config = dest.config  # raises if the destination is not a registry
+    model = version.model
+    numbers = dest.version_numbers(model) if dest.has_model(model) else []
+    for number in numbers:
+        if dest.version(model, number).artifact.digest == version.artifact.digest:
+            raise ConflictError(
+                f"{where} already has {model}@{number} with the artifact of {version.ref}",
+                "promote that version there instead",
+            )
+    number = max(numbers, default=0) + 1
+    branch = f"gitreg/copy/{model}-{number}"
+    if repo.rev_parse(f"refs/heads/{branch}") is not None:
+        raise ConflictError(f"branch {branch} already exists in {where}", "merge or delete it first")
+    if url is not None and "://" not in config.storage.url and not config.storage.url.startswith(("/", "~")):
+        raise GitregError(
+            f"the registry at {url} keeps its blobs at the relative path {config.storage.url!r}",
+            "clone it and pass the clone's path to --to-registry",
+        )
+    dest_store = open_store(config.storage.url, dict(config.storage.options), dest.workdir)
+    copied, size = copy_blobs(source.store, dest_store, version.artifact.digest, version.artifact.type)
+
+    data = version.to_yaml_data()
+    data["version"] = number
+    data.get("lineage", {}).pop("parent", None)
+    copy = ModelVersion.model_validate(data)
+    files: dict[str, bytes | None] = {version_path(model, number): yamlio.dump(copy.to_yaml_data()).encode()}
+    if not dest.has_model(model):
+        info = source.snapshot.read(model_path(model))
+        if info is not None:
+            files[model_path(model)] = info
+    message = (
+        f"Copy {version.ref} as {copy.ref}\n\n"
+        f"Gitreg-Model: {model}\nGitreg-Version: {number}\nGitreg-Digest: {version.artifact.digest}\n"
+        f"Gitreg-Copied-From: {version.ref}\n"
+    )
+    commit = repo.commit_files(files, message, branch, base)
+    return CopyResult(version.ref, copy.ref, branch, commit, copied, size, url)
+
+
+def copy_blobs(src: BlobStore, dst: BlobStore, digest: str, kind: str) -> tuple[int, int]:
+    """Copy an artifact's blobs that ``dst`` lacks (a tree's files first, its listing last); each is
+    verified as it is read from ``src``. Returns (blobs copied, bytes copied)."""
+    needed: dict[str, int | None] = {digest: None}
+    listing = b""
+    if kind == "tree":
+        listing = artifacts.read_blob(src, digest)
+        entries = artifacts.parse_tree_listing(listing, digest)
+        needed = {**{e.digest: e.size for e in entries}, digest: len(listing)}
+    present = sizes(dst, list(needed))
+    copied = total = 0
+    with tempfile.TemporaryDirectory(prefix="gitreg-copy-") as tmp:
+        for d, size in needed.items():
+            if present[d] is not None:
+                continue
+            if d == digest and kind == "tree":
+                dst.put_bytes(listing)
+                copied, total = copied + 1, total + len(listing)
+                continue
+            staged = Path(tmp) / d.removeprefix("sha256:")
+            artifacts.fetch_file(src, d, staged, size)
+            blob = dst.put_file(staged)
+            staged.unlink()
+            if blob.digest != d:  # pragma: no cover - fetch_file verified it
+                raise IntegrityError(d, blob.digest)
+            copied, total = copied + 1, total + blob.size
+    return copied, total
+
+
+__all__ = ["CopyResult", "copy_blobs", "copy_version", "is_git_url"]

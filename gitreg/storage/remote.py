@@ -1,0 +1,409 @@
+"""A blob store in a bucket (S3, GCS, Azure Blob) through fsspec: the same guarantees as the local store.
+
+Layout: ``<bucket>/<prefix>/sha256/<first two hex digits>/<remaining 62>``, as on disk.
+
+Uploads. The key is the digest, which is only known once the whole file has been read, so a file is read
+twice: a hash pass (local disk, which runs at several hundred MB/s, and costs nothing on the network), then
+an existence check, and only if the store lacks the blob an upload pass straight to the final key. The
+alternatives cost more: uploading to a temporary key then copying server-side doubles the store's work and
+leaves temporary objects behind a killed process, and can never skip the upload of bytes already stored.
+The upload pass hashes again and commits only if the bytes it sent hash to the digest:
+
+- up to one part (``PART_SIZE``): one conditional PUT of those bytes, hashed before they are sent;
+- larger: a multipart upload (S3 multipart, Azure staged blocks, a GCS resumable session) with at most
+  ``UPLOAD_CONCURRENCY`` parts in flight (GCS: one, its sessions are sequential), memory bounded by that many
+  parts; the last part is held back until the whole file hashed to the digest, then sent with the commit
+  (S3 CompleteMultipartUpload, Azure Put Block List, the final GCS chunk).
+
+Every create is conditional (S3 ``If-None-Match: *``, Azure ``If-None-Match: *``, GCS ``ifGenerationMatch=0``)
+and "already there" is success once its size matches, so concurrent registrations of the same bytes are
+harmless. On S3 every PUT carries its SHA-256 (``x-amz-checksum-sha256``), so the server rejects a body
+corrupted on the way; Azure requests carry a Content-MD5 for the same purpose. A killed upload never
+creates the object: an unfinished S3 multipart upload is listed by ``incomplete`` and aborted by
+``gitreg gc`` (a bucket lifecycle rule ``AbortIncompleteMultipartUpload`` does the same server-side); Azure
+drops uncommitted blocks and GCS resumable sessions by themselves after a week. A retried register starts
+that file again and skips every file already stored. Transient errors (connection resets, timeouts, HTTP
+408/429/5xx) are retried with exponential backoff.
+
+Downloads stream (one GET, re-opened at the current offset after a transient error) into the verifying
+reader of ``artifact.fetch_file``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, TypeVar, cast
+
+from fsspec.asyn import sync
+
+from gitreg.errors import GitregError, StorageError
+from gitreg.storage import progress
+from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
+from gitreg.storage.cache import PresentCache
+from gitreg.storage.download import Download
+from gitreg.storage.sources import changed, file_size, hash_files, read_exactly, read_part
+from gitreg.storage.transient import ATTEMPTS, is_transient, one_line, pause, status_of
+
+MIB = 1024 * 1024
+PART_SIZE = 8 * MIB
+MAX_PARTS = 9000  # S3 allows 10,000; larger files get larger parts
+UPLOAD_CONCURRENCY = 4  # parts of one file in flight
+FILE_CONCURRENCY = 8  # files of one tree uploaded at once
+CHECK_CONCURRENCY = 32  # existence checks in flight
+T = TypeVar("T")
+
+
+class Reader(Protocol):
+    """An open download: ``read`` returns up to n bytes, b"" at the end."""
+
+    async def read(self, n: int) -> bytes: ...
+    async def close(self) -> None: ...
+
+
+class Driver(Protocol):
+    """What differs between S3, GCS and Azure: each call is one request (or a few) with its native client."""
+
+    fs: Any  # the fsspec file system (its ``loop`` runs every coroutine)
+    bucket: str
+    word: str  # "bucket" or "container", for messages
+    part_concurrency: int
+
+    async def head(self, key: str) -> int | None: ...
+    async def put(self, key: str, data: bytes, sha256: bytes) -> bool: ...
+    async def start(self, key: str, size: int) -> Any: ...
+    async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any: ...
+    async def finish(
+        self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
+    ) -> bool: ...
+    async def abort(self, upload: Any) -> None: ...
+    async def open(self, key: str, offset: int) -> Reader: ...
+    async def delete(self, key: str) -> None: ...
+    async def incomplete(self, prefix: str) -> list[Incomplete]: ...
+    async def discard(self, upload: Incomplete) -> None: ...
+
+
+def _default_opener(path: Path) -> BinaryIO:
+    return path.open("rb")
+
+
+class RemoteStore:
+    def __init__(
+        self,
+        url: str,
+        make_driver: Callable[[], Driver],
+        prefix: str,
+        *,
+        part_size: int | None = None,
+        concurrency: int = UPLOAD_CONCURRENCY,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix.strip("/")
+        #: Bytes per part of a multipart upload (and the most sent in one PUT); None: the backend's choice.
+        self.part_size = part_size
+        self.concurrency = concurrency
+        self.cache = PresentCache(url)
+        #: How the upload pass opens a file (tests wrap it to corrupt or cut the stream).
+        self.opener: Callable[[Path], BinaryIO] = _default_opener
+        self._make_driver = make_driver
+        self._driver: Driver | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.url!r})"
+
+    @property
+    def driver(self) -> Driver:
+        if self._driver is None:
+            try:
+                self._driver = self._make_driver()
+            except GitregError:
+                raise
+            except Exception as exc:
+                raise StorageError(f"cannot open the blob store at {self.url}: {one_line(exc)}") from None
+        return self._driver
+
+    def key(self, digest: str) -> str:
+        hexdigest = check_digest(digest).removeprefix("sha256:")
+        return f"{self.prefix}/sha256/{hexdigest[:2]}/{hexdigest[2:]}".lstrip("/")
+
+    def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        driver = self.driver
+        result: T = sync(driver.fs.loop, fn, *args)
+        return result
+
+    # --- reading sizes ----------------------------------------------------------------------------------
+
+    def size(self, digest: str) -> int | None:
+        return self.sizes([digest])[digest]
+
+    def sizes(self, digests: Iterable[str]) -> dict[str, int | None]:
+        wanted = list(dict.fromkeys(digests))
+        for d in wanted:
+            check_digest(d)
+        found = self._run(self._sizes, wanted)
+        self.cache.add(Blob(d, s) for d, s in found.items() if s is not None)
+        return found
+
+    async def _sizes(self, digests: list[str]) -> dict[str, int | None]:
+        gate = asyncio.Semaphore(CHECK_CONCURRENCY)
+
+        async def one(digest: str) -> int | None:
+            async with gate:
+                return await self._retry(
+                    f"cannot check blob {digest} in {self.url}", self.driver.head, self.key(digest)
+                )
+
+        sizes = await asyncio.gather(*(one(d) for d in digests))
+        return dict(zip(digests, sizes, strict=True))
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    def put_file(self, path: Path) -> Blob:
+        return self.put_files([path])[0]
+
+    def put_files(self, paths: list[Path]) -> list[Blob]:
+        if not paths:
+            return []
+        total = sum(file_size(p) for p in paths)
+        label = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+        with progress.meter(total, f"hashing {label}") as update:
+            blobs = hash_files(paths, update)
+        unique = {b.digest: (b, p) for b, p in zip(blobs, paths, strict=True)}
+        # whole single files are always checked against the store; the cache only spares a tree's files
+        unknown = [d for d, (b, _) in unique.items() if len(paths) == 1 or not self.cache.has(b)]
+        present = self.sizes(unknown) if unknown else {}
+        missing = []
+        for digest, size in present.items():
+            blob, path = unique[digest]
+            if size is None:
+                missing.append((path, blob))
+            elif size != blob.size:
+                raise _wrong_size(digest, size, blob.size, self.url)
+        if missing:
+            with progress.meter(sum(b.size for _, b in missing), f"uploading {label}") as update:
+                self._run(self._upload_all, missing, update)
+            self.cache.add(b for _, b in missing)
+        return blobs
+
+    def put_bytes(self, data: bytes) -> Blob:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        blob = Blob(digest, len(data))
+        size = self.size(digest)
+        if size is None:
+            self._run(self._put_small, self.key(digest), blob, data, "tree listing")
+        elif size != blob.size:
+            raise _wrong_size(digest, size, blob.size, self.url)
+        return blob
+
+    async def _upload_all(self, items: list[tuple[Path, Blob]], update: progress.Update) -> None:
+        gate = asyncio.Semaphore(FILE_CONCURRENCY)
+
+        # small files go FILE_CONCURRENCY at a time, large ones (multipart) one at a time, each with its
+        # parts in flight: memory stays under (FILE_CONCURRENCY + UPLOAD_CONCURRENCY + 2) parts
+        large = asyncio.Semaphore(1)
+
+        async def one(path: Path, blob: Blob) -> None:
+            async with gate:
+                await self._upload(path, blob, update, large)
+
+        tasks = [asyncio.ensure_future(one(p, b)) for p, b in items]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _put_small(self, key: str, blob: Blob, data: bytes, what: str) -> None:
+        sha = hashlib.sha256(data).digest()
+        created = await self._retry(f"cannot upload {what} to {self.url}", self.driver.put, key, data, sha)
+        if not created:
+            await self._confirm(blob)
+
+    async def _confirm(self, blob: Blob) -> None:
+        """After a conditional create found the key taken: the stored blob must have our size."""
+        size = await self._retry(
+            f"cannot check blob {blob.digest} in {self.url}", self.driver.head, self.key(blob.digest)
+        )
+        if size is not None and size != blob.size:
+            raise _wrong_size(blob.digest, size, blob.size, self.url)
+
+    async def _upload(
+        self, path: Path, blob: Blob, update: progress.Update, large: asyncio.Semaphore
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            src = self.opener(path)
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with src:
+            chosen: int = self.part_size or int(getattr(self.driver, "part_size", PART_SIZE))
+            part_size = max(chosen, -(-blob.size // MAX_PARTS // MIB) * MIB)
+            if blob.size <= part_size:
+                data = await loop.run_in_executor(None, read_exactly, src, path, blob.size + 1)
+                if len(data) != blob.size or "sha256:" + hashlib.sha256(data).hexdigest() != blob.digest:
+                    raise changed(path)
+                await self._put_small(self.key(blob.digest), blob, data, str(path))
+                update(len(data))
+                return
+            async with large:
+                await self._upload_parts(src, path, blob, part_size, update)
+
+    async def _upload_parts(
+        self, src: BinaryIO, path: Path, blob: Blob, part_size: int, update: progress.Update
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        driver = self.driver
+        what = f"cannot upload {path} to {self.url}"
+        upload = await self._retry(what, driver.start, self.key(blob.digest), blob.size)
+        gate = asyncio.Semaphore(max(1, min(driver.part_concurrency, self.concurrency)))
+        tasks: list[asyncio.Future[Any]] = []
+
+        async def send(number: int, offset: int, data: bytes, sha: bytes) -> Any:
+            try:
+                receipt = await self._retry(what, driver.put_part, upload, number, offset, data, sha)
+                update(len(data))
+                return receipt
+            finally:
+                gate.release()
+
+        try:
+            hasher = hashlib.sha256()
+            offset = 0
+            pending: tuple[int, int, bytes, bytes] | None = None
+            while True:
+                data, sha = await loop.run_in_executor(None, read_part, src, path, part_size, hasher)
+                if not data:
+                    break
+                if pending is not None:
+                    await gate.acquire()
+                    tasks.append(asyncio.ensure_future(send(*pending)))
+                    for task in tasks:
+                        if task.done() and task.exception() is not None:
+                            await task  # raises the part's error now, not after reading the whole file
+                pending = (len(tasks) + 1, offset, data, sha)
+                offset += len(data)
+                if offset > blob.size:
+                    break
+            if pending is None or offset != blob.size or "sha256:" + hasher.hexdigest() != blob.digest:
+                raise changed(path)
+            receipts = list(await asyncio.gather(*tasks))
+            created = await self._retry(what, driver.finish, upload, receipts, *pending)
+            update(len(pending[2]))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(driver.abort(upload))
+            raise
+        if not created:
+            await self._confirm(blob)
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def open(self, digest: str) -> Iterator[BinaryIO]:
+        stream = Download(self, digest)
+        stream.reader = self._run(stream.reopen)
+        try:
+            yield cast(BinaryIO, io.BufferedReader(stream, buffer_size=CHUNK_SIZE))
+        finally:
+            with contextlib.suppress(Exception):
+                self._run(stream.release)
+
+    def _missing(self, digest: str) -> StorageError:
+        return StorageError(
+            f"blob {digest} is missing from the store at {self.url}",
+            "register the artifact again, or point GITREG_STORAGE_URL at the store that has it",
+        )
+
+    # --- maintenance ------------------------------------------------------------------------------------
+
+    def delete(self, digest: str) -> None:
+        key = self.key(digest)
+        self._run(self._retry, f"cannot delete blob {digest} from {self.url}", self.driver.delete, key)
+        self.cache.forget([digest])
+
+    def digests(self) -> Iterator[Blob]:
+        base = f"{self.driver.bucket}/{self.prefix}/sha256".replace("//", "/")
+        found: dict[str, Any] = self._run(
+            self._retry, f"cannot list the blob store at {self.url}", self._find, base
+        )
+        for path in sorted(found):
+            info = found[path]
+            match = re.search(r"/sha256/([0-9a-f]{2})/([0-9a-f]{62})$", path)
+            if match and info.get("type", "file") == "file":
+                yield Blob(f"sha256:{match[1]}{match[2]}", int(info.get("size") or 0), _mtime(info))
+
+    async def _find(self, base: str) -> dict[str, Any]:
+        fs = self.driver.fs
+        found: dict[str, Any] = await fs._find(base, detail=True)
+        if not found and not await fs._exists(self.driver.bucket):  # some listings hide a missing bucket
+            raise FileNotFoundError(self.driver.bucket)
+        return found
+
+    def incomplete(self) -> list[Incomplete]:
+        what = f"cannot list unfinished uploads in {self.url}"
+        found: list[Incomplete] = self._run(self._retry, what, self.driver.incomplete, self.prefix)
+        return found
+
+    def discard(self, upload: Incomplete) -> None:
+        what = f"cannot abort upload {upload.name} in {self.url}"
+        self._run(self._retry, what, self.driver.discard, upload)
+
+    # --- errors and retries -----------------------------------------------------------------------------
+
+    async def _retry(self, what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``fn(*args)``, retried with backoff on transient errors; any other failure becomes a one-line
+        StorageError that starts with ``what``."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return await fn(*args)
+            except (GitregError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                if attempt + 1 < ATTEMPTS and is_transient(exc):
+                    await pause(attempt)
+                    continue
+                raise self._error(what, exc) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error(self, what: str, exc: BaseException) -> StorageError:
+        driver = self.driver
+        if isinstance(exc, PermissionError) or status_of(exc) in (401, 403):
+            return StorageError(
+                f"{what}: access denied",
+                "check the credentials in your environment, profile or instance identity",
+            )
+        if isinstance(exc, FileNotFoundError) or status_of(exc) == 404:
+            return StorageError(
+                f"{what}: the {driver.word} {driver.bucket!r} does not exist", "create it, or fix storage.url"
+            )
+        return StorageError(f"{what}: {one_line(exc)}")
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    for name in ("LastModified", "last_modified", "mtime", "updated"):
+        value = info.get(name)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return None
+
+
+def _wrong_size(digest: str, stored: int, expected: int, url: str) -> StorageError:
+    return StorageError(
+        f"blob {digest} is in the store at {url} with {stored} bytes instead of {expected}",
+        "the stored copy is damaged: delete it from the store, then register again",
+    )
+
+
+__all__ = ["Driver", "Reader", "RemoteStore"]

