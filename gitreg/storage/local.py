@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
-from gitreg.storage import progress
+from gitreg.storage import progress, seen
 from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
 
 WRITERS = 8  # files of a folder written at once
@@ -52,11 +52,32 @@ class LocalStore:
     def put_file(self, path: Path) -> Blob:
         try:
             src = path.open("rb")
-            total = os.fstat(src.fileno()).st_size
+            st = os.fstat(src.fileno())
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror}") from None
-        with src, progress.meter(total, f"storing {path.name}") as update:
-            return self._write(src, update)
+        with src, progress.meter(st.st_size, f"storing {path.name}") as update:
+            known = self._already_stored(src, seen.recorded(path, st), update)
+            if known is not None:
+                return known
+            blob = self._write(src, update)
+        seen.record(path, st, blob.digest)
+        return blob
+
+    def _already_stored(self, src: BinaryIO, digest: str | None, update: progress.Update) -> Blob | None:
+        """When this file was stored before under ``digest`` and that blob is here: hash it (reading only,
+        no write, no fsync) and return the blob if it still matches. Otherwise rewind for a full write."""
+        if digest is None or self.size(digest) is None:
+            return None
+        hasher = hashlib.sha256()
+        size = 0
+        while chunk := _read_chunk(src):
+            hasher.update(chunk)
+            size += len(chunk)
+            update(len(chunk))
+        if "sha256:" + hasher.hexdigest() == digest and self.size(digest) == size:
+            return Blob(digest, size)
+        src.seek(0)  # changed after all: store it properly
+        return None
 
     def put_files(self, paths: list[Path]) -> list[Blob]:
         """``put_file`` of each, a few at a time: each write waits for its fsync, and those overlap."""
@@ -151,6 +172,13 @@ class LocalStore:
     def discard(self, upload: Incomplete) -> None:
         with contextlib.suppress(FileNotFoundError):
             (self.root / upload.name).unlink()
+
+
+def _read_chunk(src: BinaryIO) -> bytes:
+    try:
+        return src.read(CHUNK_SIZE)
+    except OSError as exc:
+        raise StorageError(f"cannot read {src.name}: {exc.strerror or exc}") from None
 
 
 def _read(src: _Readable, buf: bytearray) -> int | None:

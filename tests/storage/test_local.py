@@ -7,13 +7,14 @@ import errno
 import hashlib
 import io
 import os
+import random
 import stat
 from pathlib import Path
 
 import pytest
 
 from gitreg.errors import GitregError, IntegrityError, StorageError, UsageError
-from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, open_store
+from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, open_store, seen
 from gitreg.storage.base import CHUNK_SIZE, check_digest, digest_of
 from testing import tree_state, write_bytes
 
@@ -447,3 +448,47 @@ def test_default_store_url_is_in_the_user_data_folder(monkeypatch: pytest.Monkey
     assert (
         default_store_url() == (Path(os.environ["HOME"]) / ".local" / "share" / "gitreg" / "blobs").as_uri()
     )
+
+
+# --- storing a large file again ----------------------------------------------------------------------------
+
+
+def _big(path: Path, seed: int) -> Path:
+    path.write_bytes(random.Random(seed).randbytes(seen.MIN_SIZE + 1000))  # noqa: S311 - test data
+    return path
+
+
+def test_storing_the_same_large_file_again_writes_nothing(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    source = _big(tmp_path / "model.bin", 1)
+    first = store.put_file(source)
+    inode = store.path(first.digest).stat().st_ino
+    again = store.put_file(source)
+    assert again == first
+    # not even replaced by an identical copy: the blob file is the one the first store wrote
+    assert store.path(first.digest).stat().st_ino == inode
+    assert list((tmp_path / "store" / "tmp").iterdir()) == []
+
+
+def test_a_changed_file_is_stored_again_even_with_its_old_times(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    source = _big(tmp_path / "model.bin", 1)
+    first = store.put_file(source)
+    before = source.stat()
+    data = bytearray(source.read_bytes())
+    data[-1] ^= 0xFF
+    source.write_bytes(bytes(data))
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size and mtime (ctime moves)
+    second = store.put_file(source)
+    assert second.digest == "sha256:" + hashlib.sha256(bytes(data)).hexdigest()
+    assert second.digest != first.digest
+
+
+def test_a_wrong_hint_costs_a_pass_never_a_wrong_digest(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    other = store.put_file(_big(tmp_path / "other.bin", 2))
+    source = _big(tmp_path / "model.bin", 1)
+    seen.record(source, source.stat(), other.digest)  # a stale or corrupted entry naming another blob
+    stored = store.put_file(source)
+    assert stored.digest == "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()
+    assert store.size(stored.digest) == source.stat().st_size
