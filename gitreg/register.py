@@ -17,6 +17,7 @@ from gitreg import manifest, yamlio
 from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.manifest import ModelInfo, ModelVersion
+from gitreg.proposal import BaseRef, Change, Proposed, propose
 from gitreg.registry import Registry, model_path, version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
@@ -45,10 +46,20 @@ class Registration:
     owners: list[str] = field(default_factory=list)  # for a new model: model.yaml owners and CODEOWNERS
     branch: str | None = None
     message: str | None = None
+    push: bool = False  # with a new --branch: push it ...
+    open_pr: bool = False  # ... and open its pull request
+    forge: str | None = None
 
 
 def register(registry: Registry, reg: Registration) -> ModelVersion:
     """Store, write and commit one new version; return its manifest."""
+    return register_proposal(registry, reg)[0]
+
+
+def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersion, Proposed | None]:
+    """``register``, and what it proposed: with a new ``--branch``, the commit goes through the same
+    path as promotions (proposal.propose: a new branch, optionally pushed and opened as a pull request);
+    otherwise it lands on the current branch (or an existing ``--branch``) and the proposal is None."""
     repo = registry.repo
     if repo is None or registry.workdir is None:
         raise GitregError(
@@ -66,6 +77,9 @@ def register(registry: Registry, reg: Registration) -> ModelVersion:
         )
 
     branch, parent = _target(repo, reg.branch)
+    proposing = reg.branch is not None and not repo.branch_exists(branch)
+    if (reg.push or reg.open_pr) and not proposing:
+        raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the version")
     base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
     base.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
     numbers = base.version_numbers(reg.model) if base.has_model(reg.model) else []
@@ -89,8 +103,27 @@ def register(registry: Registry, reg: Registration) -> ModelVersion:
         version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode(),
         **model_files,
     }
+    if proposing:
+        change = Change(
+            branch=branch,
+            files=files,
+            subject=reg.message or f"Register {version.ref}",
+            trailers=_trailers(version),
+            body="" if reg.message else reg.description,
+            pr_body=f"This pull request registers **{version.ref}**.\n\n{reg.description}\n",
+        )
+        target = repo.current_branch() or "main"
+        proposed = propose(
+            repo,
+            change,
+            BaseRef(parent, target, "HEAD"),
+            push=reg.push,
+            open_pr=reg.open_pr,
+            forge_name=reg.forge,
+        )
+        return version, proposed
     repo.commit_files(files, _message(reg, version), branch, parent)
-    return version
+    return version, None
 
 
 def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
@@ -236,12 +269,15 @@ def _manifest(
         raise UsageError(f"{where}: {first['msg']}") from None
 
 
+def _trailers(version: ModelVersion) -> dict[str, str]:
+    return {
+        "Gitreg-Model": version.model,
+        "Gitreg-Version": str(version.version),
+        "Gitreg-Digest": version.artifact.digest,
+    }
+
+
 def _message(reg: Registration, version: ModelVersion) -> str:
-    subject = reg.message or f"Register {version.ref}"
-    body = f"\n\n{reg.description}" if reg.description and not reg.message else ""
-    trailers = (
-        f"Gitreg-Model: {version.model}\n"
-        f"Gitreg-Version: {version.version}\n"
-        f"Gitreg-Digest: {version.artifact.digest}"
-    )
-    return f"{subject}{body}\n\n{trailers}\n"
+    change = Change("", {}, reg.message or f"Register {version.ref}", _trailers(version))
+    change.body = "" if reg.message else reg.description
+    return change.message

@@ -49,11 +49,11 @@ def _run(directory: str, base: str | None, plan: Callable[[GitRepo, BaseRef], Pl
     result = propose(
         repo, planned.change, base_ref, push=kw["push"], open_pr=kw["open_pr"], forge_name=kw["forge_name"]
     )
-    _report(result)
+    report_proposal(result)
     return 0
 
 
-def _report(result: Proposed) -> None:
+def report_proposal(result: Proposed) -> None:
     click.echo(f"branch {result.branch} (commit {result.commit[:12]}) from {result.base.label}")
     if result.pushed:
         click.echo(f"pushed {result.branch} to origin")

@@ -12,7 +12,7 @@ from gitreg import yamlio
 from gitreg.cli import cli
 from gitreg.errors import ManifestError
 from gitreg.init import init as init_registry
-from gitreg.register import Registration, register
+from gitreg.register import Registration, register_proposal
 from gitreg.registry import Registry
 
 
@@ -96,6 +96,11 @@ def init_command(cwd: str, directory: Path, storage: str | None) -> int:
 @click.option(
     "--owner", "owners", multiple=True, metavar="HANDLE", help="Owner of a new model (@team); repeatable."
 )
+@click.option("--push", is_flag=True, help="With --branch NEW: push the branch to origin.")
+@click.option("--open-pr", is_flag=True, help="With --branch NEW: push it and open its pull request.")
+@click.option(
+    "--forge", "forge_name", type=click.Choice(["github", "gitlab"]), help="Forge, if not clear from the URL."
+)
 @click.option(
     "--branch",
     metavar="NAME",
@@ -123,6 +128,9 @@ def register_command(
     run_url: str | None,
     parent: int | None,
     owners: tuple[str, ...],
+    push: bool,
+    open_pr: bool,
+    forge_name: str | None,
     branch: str | None,
     message: str | None,
     quiet: bool,
@@ -147,11 +155,18 @@ def register_command(
         parent=parent,
         owners=list(owners),
         branch=branch,
+        push=push,
+        open_pr=open_pr,
+        forge=forge_name,
         message=message,
     )
     from gitreg.cli.storage import transfer_progress  # noqa: PLC0415 - commands load lazily
 
     with transfer_progress(quiet):
-        result = register(Registry.open(directory), registration)
+        result, proposed = register_proposal(Registry.open(directory), registration)
     click.echo(result.ref)
+    if proposed is not None and (push or open_pr):
+        from gitreg.cli.promote import report_proposal  # noqa: PLC0415 - commands load lazily
+
+        report_proposal(proposed)
     return 0

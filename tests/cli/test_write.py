@@ -476,3 +476,39 @@ def test_owner_option(registry: Path, tmp_path: Path) -> None:
     model: dict[str, Any] = yaml.safe_load(git(registry, "show", "HEAD:models/fraud/model.yaml"))
     assert model["owners"] == ["@risk-ml", "@org/team"]
     assert git(registry, "show", "HEAD:CODEOWNERS").endswith("\n/models/fraud/ @risk-ml @org/team\n")
+
+
+# --- register --branch NEW goes through the same proposal path as promote ---------------------------------
+
+
+def test_branch_new_with_push_proposes_the_version_like_a_promotion(
+    registry: Path, blobs: Path, tmp_path: Path
+) -> None:
+    remote = tmp_path / "forge.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(registry, "remote", "add", "origin", remote.as_uri())
+    git(registry, "push", "--quiet", "origin", "main")
+    head = git(registry, "rev-parse", "HEAD").strip()
+    result = run("register", "fraud", artifact(tmp_path), "--branch", "add-fraud", "--push", cwd=registry)
+    assert result.exit_code == 0, result.stderr
+    commit = git(registry, "rev-parse", "add-fraud").strip()
+    assert result.stdout == (
+        f"fraud@1\nbranch add-fraud (commit {commit[:12]}) from HEAD\npushed add-fraud to origin\n"
+    )
+    assert git(tmp_path / "forge.git", "rev-parse", "add-fraud").strip() == commit
+    assert git(registry, "rev-parse", "HEAD").strip() == head  # the checkout did not move
+    assert git(registry, "log", "-1", "--format=%B", commit).endswith(
+        "Gitreg-Model: fraud\nGitreg-Version: 1\n"
+        f"Gitreg-Digest: sha256:{hashlib.sha256(artifact(tmp_path).read_bytes()).hexdigest()}\n\n"
+    )
+
+
+def test_push_without_a_new_branch_is_a_usage_error(registry: Path, blobs: Path, tmp_path: Path) -> None:
+    before, store = tree_state(registry), tree_state(blobs)
+    result = run("register", "fraud", artifact(tmp_path), "--push", cwd=registry)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: --push and --open-pr go with --branch NEW, the branch that proposes the version\n"
+    )
+    assert tree_state(registry) == before
+    assert tree_state(blobs) == store
