@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from importlib import resources
 from pathlib import Path
 
 from gitreg.errors import ConflictError, GitregError
+from gitreg.filesystem import data_folder
 from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
@@ -18,15 +18,7 @@ HOOK_NAMES = ("pre-commit",)
 
 
 def hooks_root() -> Path:
-    packaged = Path(str(resources.files("gitreg"))) / "_data" / "hooks"
-    if packaged.is_dir():
-        return packaged
-    source = Path(__file__).resolve().parent.parent / "hooks"
-    if source.is_dir():
-        return source
-    raise GitregError(
-        "gitreg's hook scripts are missing from this installation", "reinstall gitreg"
-    )  # pragma: no cover
+    return data_folder("hooks", "hook scripts")
 
 
 def validate_index(registry: Registry) -> Report:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sys
-from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 from gitreg import __version__
-from gitreg.errors import ConflictError, GitregError
+from gitreg.errors import ConflictError
+from gitreg.filesystem import data_folder
 from gitreg.gitrepo import GitRepo
 from gitreg.storage import default_store_url, open_store
 
@@ -19,15 +19,7 @@ GITREG_REPO = "https://github.com/gitreg/gitreg"
 
 def template_root() -> Path:
     """The templates: inside the installed wheel, or at the top of a source checkout (editable install)."""
-    packaged = Path(str(resources.files("gitreg"))) / "_data" / "registry-template"
-    if packaged.is_dir():
-        return packaged
-    source = Path(__file__).resolve().parent.parent / "registry-template"
-    if source.is_dir():
-        return source
-    raise GitregError(
-        "gitreg's registry templates are missing from this installation", "reinstall gitreg"
-    )  # pragma: no cover
+    return data_folder("registry-template", "registry templates")
 
 
 def render(storage_url: str, name: str) -> dict[str, bytes]:

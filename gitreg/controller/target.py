@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gitreg.errors import ConflictError, StorageError
+from gitreg.filesystem import fsync_dir
 from gitreg.manifest import NAME_PATTERN, Artifact
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
@@ -158,7 +159,7 @@ class Target:
             )
             _fsync_tree(folder)
             folder.rename(final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except OSError as exc:
             raise _os_error(f"write {final}", exc) from None
         finally:
@@ -177,7 +178,7 @@ class Target:
         try:
             tmp_link.symlink_to(str(version))
             tmp_link.replace(link)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             stamp = time.time()  # the newest switch is the newest mtime: what trim() keeps
             os.utime(folder / str(version), (stamp, stamp), follow_symlinks=False)
         except OSError as exc:
@@ -234,14 +235,6 @@ def _files(root: Path) -> Iterator[Path]:
     for folder, _dirs, files in os.walk(root):
         yield Path(folder)
         yield from (Path(folder) / f for f in files)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["Target"]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
+from gitreg.filesystem import fsync_dir
 from gitreg.storage import progress, seen
 from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
 
@@ -119,7 +120,7 @@ class LocalStore:
             tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.replace(final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return blob
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -206,11 +207,3 @@ class _BytesSource:
         buf[:n] = self.view[self.pos : self.pos + n]
         self.pos += n
         return n
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
