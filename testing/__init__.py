@@ -30,6 +30,11 @@ def run(*args: str | os.PathLike[str], cwd: Path | None = None) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr)
 
 
+def sha256(data: bytes) -> str:
+    """The ``sha256:<hex>`` digest of ``data``, computed independently of gitreg's own code."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run a real git command and return its stdout; raise if it fails."""
     out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)

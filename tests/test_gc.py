@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from gitreg.errors import UsageError
 from gitreg.gc import parse_duration, plan, referenced_digests
 from gitreg.registry import Registry
 from gitreg.storage import LocalStore
-from testing import git, run, write_bytes
+from testing import git, run, sha256, write_bytes
 
 
 @pytest.mark.parametrize(
@@ -27,10 +26,6 @@ def test_bad_durations(text: str) -> None:
     with pytest.raises(UsageError) as info:
         parse_duration(text)
     assert str(info.value) == f"--grace {text!r} is not a duration (write e.g. 7d, 12h, 30m, 45s or 0)"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def test_a_manifest_gitreg_cannot_read_still_keeps_what_it_mentions(

@@ -4,7 +4,6 @@ errors, and that a refused or dry-run command changes nothing."""
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import pty
 import struct
@@ -18,7 +17,7 @@ import pytest
 import yaml
 
 from gitreg.storage import LocalStore, default_store_url
-from testing import Result, git, run, tree_state, write_bytes
+from testing import Result, git, run, sha256, tree_state, write_bytes
 
 CORRUPT_ART = 300
 
@@ -34,10 +33,6 @@ def ok(*args: str | Path, cwd: Path) -> str:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def age(store: Path, digest: str, days: float) -> None:

@@ -21,6 +21,17 @@ REMOTES = ["s3", "azure", "gcs"]
 ALL_BACKENDS = ["local", *REMOTES]
 
 
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """The folder of the local store ``store``."""
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def store(root: Path) -> LocalStore:
+    return LocalStore(root)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[servers.Server]:
     server = servers.start_moto()

@@ -3,7 +3,6 @@ downloading it verified and atomically, and re-hashing it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -27,25 +26,11 @@ from gitreg.storage.artifact import (
     upload,
     verify,
 )
-from testing import tree_state, write_bytes
+from testing import sha256, tree_state, write_bytes
 
 MISSING_HINT = "register the artifact again, or point GITREG_STORAGE_URL at the store that has it"
 CORRUPT_HINT = "the store copy was altered; run `gitreg verify` and re-register the artifact from its source"
 LISTING_HINT = "the tree listing is not one gitreg wrote"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def store(root: Path) -> LocalStore:
-    return LocalStore(root)
 
 
 class RecordingStore:

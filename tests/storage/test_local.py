@@ -16,25 +16,11 @@ import pytest
 from gitreg.errors import GitregError, IntegrityError, StorageError, UsageError
 from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, open_store, seen
 from gitreg.storage.base import CHUNK_SIZE, check_digest, digest_of
-from testing import tree_state, write_bytes
+from testing import sha256, tree_state, write_bytes
 
 MISSING_HINT = "register the artifact again, or point GITREG_STORAGE_URL at the store that has it"
 DIGEST_HINT = "digests look like sha256:<64 hex digits>"
 CORRUPT_HINT = "the store copy was altered; run `gitreg verify` and re-register the artifact from its source"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def store(root: Path) -> LocalStore:
-    return LocalStore(root)
 
 
 def blob_files(root: Path) -> list[str]:

@@ -4,7 +4,6 @@ mid-stream, a killed process) or by writing over a stored object, never by mocki
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import signal
@@ -23,17 +22,13 @@ from gitreg.storage import Blob, LocalStore, VerifyingReader, open_store
 from gitreg.storage import artifact as artifacts
 from gitreg.storage.base import put_files
 from gitreg.storage.remote import RemoteStore
-from testing import write_bytes
+from testing import sha256, write_bytes
 from testing.servers import Backend
 
 MIB = 1024 * 1024
 MISSING_HINT = "register the artifact again, or point GITREG_STORAGE_URL at the store that has it"
 CORRUPT_HINT = "the store copy was altered; run `gitreg verify` and re-register the artifact from its source"
 CHANGED_HINT = "register it again once whatever writes it is done"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def read_back(store: Any, digest: str) -> bytes:
