@@ -16,10 +16,10 @@ processes, then checked: the first-parent and merge counts, and ``gitreg validat
 
 Measured, best and median of --repeat runs after one untimed run whose result is checked against the plan:
 
-a) ``gitreg history MODEL`` (a model near the middle): ``gitreg.history.stage_history`` and the CLI in
+a) ``gitreg history MODEL`` (a model near the middle): ``gitreg.ops.history.stage_history`` and the CLI in
    process through click's CliRunner;
 b) the same with ``--stage production``;
-c) ``gitreg audit --format json`` over every change: ``gitreg.history.audit`` and the CLI in process; and
+c) ``gitreg audit --format json`` over every change: ``gitreg.ops.history.audit`` and the CLI in process; and
    the audit of only the last tenth of the changes (``--since``), to show what a window costs;
 d) the baselines, as subprocesses: ``git log --first-parent --raw -- stages/`` and ``... -p -- stages/``,
    the exact ``git log`` command gitreg itself runs for history and for audit, and for reference
@@ -72,8 +72,8 @@ from click.testing import CliRunner
 from gitreg import yamlio
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
-from gitreg.history import AuditEntry, StageChange, audit, stage_history
-from gitreg.init import init
+from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
+from gitreg.ops.init import init
 from gitreg.registry import stage_path
 
 #: (name, email): who proposes promotions, and who merges them (a forge's merge commit is authored by the
@@ -213,7 +213,7 @@ def git_out(root: Path, *args: str) -> None:
 
 
 def gitreg_log_args(paths: list[str]) -> list[str]:
-    """The ``git log`` command ``gitreg.history.landings`` runs."""
+    """The ``git log`` command ``gitreg.ops.history.landings`` runs."""
     fmt = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
     return [
         "-c", "core.quotePath=false", "log", "--first-parent", "--raw", "--no-abbrev", "--no-renames",

@@ -38,7 +38,7 @@ from _common import (
 from click.testing import CliRunner
 
 from gitreg.cli import cli
-from gitreg.init import render
+from gitreg.ops.init import render
 from gitreg.registry import Registry
 
 # --- the registry ----------------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from _common import (
     work_folder,
 )
 
-from gitreg.init import init
+from gitreg.ops.init import init
 from gitreg.manifest import ModelVersion
-from gitreg.register import Registration, register
+from gitreg.ops.register import Registration, register
 from gitreg.registry import Registry
 
 MODEL = "bench-model"

@@ -45,7 +45,7 @@ BACKENDS = ["local", "s3", "azure", "gcs"]
 
 
 def _plain_fs(backend: dict[str, Any]) -> Any:
-    from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - the child's imports are measured
+    from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - the child's imports are measured
 
     return open_remote(backend["url"], dict(backend["options"])).driver.fs
 
@@ -259,7 +259,7 @@ def transfer_rows(backend: dict[str, Any], work: Path, big: Path, size: int) -> 
 
 
 def register_row(backend: dict[str, Any], work: Path, many: Path) -> list[str]:
-    from gitreg.init import init  # noqa: PLC0415
+    from gitreg.ops.init import init  # noqa: PLC0415
 
     name = backend["name"]
     registry = work / f"registry-{name}"

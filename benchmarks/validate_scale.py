@@ -66,13 +66,13 @@ from _common import (
 import gitreg
 from gitreg import manifest, yamlio
 from gitreg.gitrepo import GitRepo
-from gitreg.init import init
+from gitreg.ops.init import init
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.registry import Registry, stage_path, version_path
 from gitreg.snapshot import CommitSnapshot, MemorySnapshot
 from gitreg.validate import Report, View, validate
-from gitreg.validate.checkout import validate_registry
-from gitreg.validate.files import CREDENTIAL_PATTERNS
+from gitreg.validate.runner import validate_registry
+from gitreg.validate.rules.files import CREDENTIAL_PATTERNS
 
 #: Every model's production policy; the generated versions meet it.
 _PRODUCTION_METRICS = {"auc": ">= 0.5"}

@@ -1,6 +1,6 @@
-"""``gitreg.edit``: a top-level entry set or removed the way a person would edit the file, so a promotion's
-diff is one line; where a line edit cannot express the change (flow style, multi-line values), the file is
-rewritten from its data, which is always what the edit means."""
+"""``gitreg.yamledit``: a top-level entry set or removed the way a person would edit the file, so a
+promotion's diff is one line; where a line edit cannot express the change (flow style, multi-line
+values), the file is rewritten from its data, which is always what the edit means."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gitreg import ManifestError
-from gitreg.edit import remove_entry, set_entry
+from gitreg.yamledit import remove_entry, set_entry
 
 STAGE = """\
 # Production: what the serving cluster runs.

@@ -1,4 +1,4 @@
-"""gitreg.gc: durations, and which digests count as referenced."""
+"""gitreg.ops.gc: durations, and which digests count as referenced."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.errors import UsageError
-from gitreg.gc import parse_duration, plan, referenced_digests
+from gitreg.ops.gc import parse_duration, plan, referenced_digests
 from gitreg.registry import Registry
 from gitreg.storage import LocalStore
 from testing import git, run, sha256, write_bytes

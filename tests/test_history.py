@@ -1,4 +1,4 @@
-"""``gitreg.history``: every stage change along main's first-parent history, with the pull request it came
+"""``gitreg.ops.history``: every stage change along main's first-parent history, with the pull request it came
 through (GitHub merge commits, GitLab "See merge request" bodies, squash titles), who proposed and who
 merged it, and the audit evidence (artifact, validator verdict, direct-push and invalid flags).
 
@@ -17,7 +17,7 @@ from forge_server import ALICE, BOB, CAROL, DATES, SETUP_DATE, STAGING, Team, gi
 
 from gitreg import NotFoundError
 from gitreg.gitrepo import GitRepo
-from gitreg.history import Landing, StageChange, audit, landings, stage_history
+from gitreg.ops.history import Landing, StageChange, audit, landings, stage_history
 from testing import git, run
 
 ALICE_ID, BOB_ID, CAROL_ID = str(ALICE), str(BOB), str(CAROL)

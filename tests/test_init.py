@@ -11,8 +11,8 @@ import yaml
 
 from gitreg import yamlio
 from gitreg.errors import ConflictError, UsageError
-from gitreg.init import init
 from gitreg.manifest import RegistryConfig, parse
+from gitreg.ops.init import init
 from testing import Result, git, run, tree_state, write_bytes
 
 LAYOUT = [

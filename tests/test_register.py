@@ -1,4 +1,4 @@
-"""``gitreg.register``: numbering, the manifest it writes, lineage, the commit it makes, and every refusal
+"""``gitreg.ops.register``: numbering, the manifest it writes, lineage, the commit it makes, and every refusal
 (each detected before a byte is stored, so the blob store and the repository are left as they were)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gitreg import ConflictError, GitregError, ManifestError, NotFoundError, Registry, UsageError
-from gitreg.register import Registration, register
+from gitreg.ops.register import Registration, register
 from testing import git, run, tree_state, write_bytes
 
 

@@ -10,7 +10,7 @@ import click
 
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
-from gitreg.history import AuditEntry, StageChange, audit, stage_history
+from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
 
 ref_option = click.option(
     "--ref", metavar="REF", help="The branch whose history counts (default: origin/main, else main)."

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from gitreg import hooks
 from gitreg.cli import cli
 from gitreg.errors import NotFoundError
 from gitreg.gitrepo import GitRepo
+from gitreg.ops import hooks
 from gitreg.registry import Registry
 from gitreg.validate import Report
 from gitreg.validate import report as reports

@@ -11,8 +11,8 @@ import click
 from gitreg import forge
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
-from gitreg.promote import Planned, plan_promotion, plan_rollback, plan_status
-from gitreg.proposal import BaseRef, Proposed, propose, resolve_base
+from gitreg.ops.promote import Planned, plan_promotion, plan_rollback, plan_status
+from gitreg.ops.propose import BaseRef, Proposed, propose, resolve_base
 
 F = Callable[..., Any]
 

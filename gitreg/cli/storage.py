@@ -11,13 +11,13 @@ from pathlib import Path
 
 import click
 
-from gitreg import gc as collection
 from gitreg.cli import cli
 from gitreg.errors import UsageError
+from gitreg.ops import gc as collection
+from gitreg.ops.copy import copy_version, is_git_url
+from gitreg.ops.verify import BlobCheck, verify_versions
 from gitreg.registry import Registry
-from gitreg.replication import copy_version, is_git_url
 from gitreg.storage import Blob, Incomplete, progress
-from gitreg.verification import BlobCheck, verify_versions
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 

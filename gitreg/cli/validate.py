@@ -10,7 +10,7 @@ import click
 from gitreg.cli import cli
 from gitreg.registry import Registry
 from gitreg.validate import report as reports
-from gitreg.validate.checkout import validate_registry
+from gitreg.validate.runner import validate_registry
 
 
 @cli.command("validate")

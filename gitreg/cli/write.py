@@ -11,8 +11,8 @@ import click
 from gitreg import yamlio
 from gitreg.cli import cli
 from gitreg.errors import ManifestError
-from gitreg.init import init as init_registry
-from gitreg.register import Registration, register_proposal
+from gitreg.ops.init import init as init_registry
+from gitreg.ops.register import Registration, register_proposal
 from gitreg.registry import Registry
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from gitreg.controller import status as statuses
 from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
 from gitreg.controller.events import Event, Field, Level, Log, ignore
-from gitreg.controller.hook import run_hook
 from gitreg.controller.metrics import Metrics
+from gitreg.controller.on_deploy import run_hook
 from gitreg.controller.source import Source, signature_problem
 from gitreg.controller.status import (
     Attempt,

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from gitreg.errors import GitregError, UsageError
-from gitreg.storage.base import Blob, BlobStore, Incomplete, VerifyingReader
 from gitreg.storage.local import LocalStore
+from gitreg.storage.protocol import Blob, BlobStore, Incomplete, VerifyingReader
 
 REMOTE_SCHEMES = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
@@ -30,7 +30,7 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
             raise UsageError(f"storage URL {url!r} names a host", "file URLs look like file:///absolute/path")
         return LocalStore(Path(unquote(parsed.path)))
     if parsed.scheme in REMOTE_SCHEMES:
-        from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - loads a cloud client only when used
+        from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - loads a cloud client only when used
 
         return open_remote(url, dict(options or {}))
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme

@@ -22,7 +22,7 @@ from typing import Any
 
 from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError
 from gitreg.storage import progress
-from gitreg.storage.base import BlobStore, VerifyingReader, digest_of, put_files
+from gitreg.storage.protocol import BlobStore, VerifyingReader, digest_of, put_files
 
 TREE_KIND = "gitreg-tree/v1"
 DOWNLOAD_WORKERS = 8

@@ -21,8 +21,8 @@ from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
 from gitreg.filesystem import fsync_dir
-from gitreg.storage import progress, seen
-from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
+from gitreg.storage import file_digests, progress
+from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
 
 WRITERS = 8  # files of a folder written at once
 
@@ -57,11 +57,11 @@ class LocalStore:
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror}") from None
         with src, progress.meter(st.st_size, f"storing {path.name}") as update:
-            known = self._already_stored(src, seen.recorded(path, st), update)
+            known = self._already_stored(src, file_digests.recorded(path, st), update)
             if known is not None:
                 return known
             blob = self._write(src, update)
-        seen.record(path, st, blob.digest)
+        file_digests.record(path, st, blob.digest)
         return blob
 
     def _already_stored(self, src: BinaryIO, digest: str | None, update: progress.Update) -> Blob | None:

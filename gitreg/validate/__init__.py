@@ -14,10 +14,10 @@ from gitreg import yamlio
 from gitreg.errors import GitregError, ManifestError
 from gitreg.manifest import ModelVersion, StageFile
 from gitreg.storage import BlobStore
-from gitreg.validate.artifacts import check_artifact
-from gitreg.validate.change import HeldBefore, changed_entries, check_transitions, check_version_change
-from gitreg.validate.files import check_file
-from gitreg.validate.stages import check_model_folder, check_stage_entries
+from gitreg.validate.rules.change import HeldBefore, changed_entries, check_transitions, check_version_change
+from gitreg.validate.rules.files import check_file
+from gitreg.validate.rules.stages import check_model_folder, check_stage_entries
+from gitreg.validate.store import check_artifact
 from gitreg.validate.view import VERSION_FILE, Finding, View
 
 _STAGE_FILE = re.compile(r"^stages/([^/]+)\.yaml$")

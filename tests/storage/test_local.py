@@ -1,4 +1,4 @@
-"""gitreg.storage.local (the filesystem blob store), gitreg.storage.base (digests, verifying reads) and
+"""gitreg.storage.local (the filesystem blob store), gitreg.storage.protocol (digests, verifying reads) and
 gitreg.storage.open_store (picking a backend from a URL)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gitreg.errors import GitregError, IntegrityError, StorageError, UsageError
-from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, open_store, seen
-from gitreg.storage.base import CHUNK_SIZE, check_digest, digest_of
+from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, file_digests, open_store
+from gitreg.storage.protocol import CHUNK_SIZE, check_digest, digest_of
 from testing import sha256, tree_state, write_bytes
 
 MISSING_HINT = "register the artifact again, or point GITREG_STORAGE_URL at the store that has it"
@@ -440,7 +440,7 @@ def test_default_store_url_is_in_the_user_data_folder(monkeypatch: pytest.Monkey
 
 
 def _big(path: Path, seed: int) -> Path:
-    path.write_bytes(random.Random(seed).randbytes(seen.MIN_SIZE + 1000))  # noqa: S311 - test data
+    path.write_bytes(random.Random(seed).randbytes(file_digests.MIN_SIZE + 1000))  # noqa: S311 - test data
     return path
 
 
@@ -474,7 +474,7 @@ def test_a_wrong_hint_costs_a_pass_never_a_wrong_digest(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     other = store.put_file(_big(tmp_path / "other.bin", 2))
     source = _big(tmp_path / "model.bin", 1)
-    seen.record(source, source.stat(), other.digest)  # a stale or corrupted entry naming another blob
+    file_digests.record(source, source.stat(), other.digest)  # a stale or corrupted entry naming another blob
     stored = store.put_file(source)
     assert stored.digest == "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()
     assert store.size(stored.digest) == source.stat().st_size

@@ -20,7 +20,7 @@ import pytest
 from gitreg.errors import IntegrityError, StorageError
 from gitreg.storage import Blob, LocalStore, VerifyingReader, open_store
 from gitreg.storage import artifact as artifacts
-from gitreg.storage.base import put_files
+from gitreg.storage.protocol import put_files
 from gitreg.storage.remote import RemoteStore
 from testing import sha256, write_bytes
 from testing.servers import Backend
@@ -358,7 +358,7 @@ def test_existence_checks_of_a_folder_are_concurrent_and_cached(remote: Backend,
 def test_transient_errors_are_retried(
     remote: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gitreg.storage.transient.BACKOFF", 0.01)
+    monkeypatch.setattr("gitreg.storage.remote.retry.BACKOFF", 0.01)
     src = write_bytes(tmp_path / "model.bin", 1000, seed=9)
     store = remote.store()
     assert isinstance(store, RemoteStore)
@@ -371,7 +371,7 @@ def test_transient_errors_are_retried(
 def test_an_error_that_lasts_is_reported_after_the_retries(
     remote: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gitreg.storage.transient.BACKOFF", 0.01)
+    monkeypatch.setattr("gitreg.storage.remote.retry.BACKOFF", 0.01)
     src = write_bytes(tmp_path / "model.bin", 1000, seed=10)
     store = remote.store()
     assert isinstance(store, RemoteStore)

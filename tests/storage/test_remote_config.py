@@ -101,7 +101,7 @@ def test_a_bucket_that_does_not_exist(remote: Backend, tmp_path: Path) -> None:
 
 
 def test_a_server_that_does_not_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gitreg.storage.transient.BACKOFF", 0.01)
+    monkeypatch.setattr("gitreg.storage.remote.retry.BACKOFF", 0.01)
     for key, value in servers.s3_env().items():
         monkeypatch.setenv(key, value)
     port = servers.free_port()  # nobody listens there

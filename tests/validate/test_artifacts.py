@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.registry import Registry
-from gitreg.validate.checkout import validate_registry
+from gitreg.validate.runner import validate_registry
 from testing import run, tree_state, write_bytes
 
 

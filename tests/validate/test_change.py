@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gitreg.registry import Registry
 from gitreg.validate import Report
-from gitreg.validate.checkout import validate_registry
+from gitreg.validate.runner import validate_registry
 from testing import git, run, write_bytes
 
 COMMIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"

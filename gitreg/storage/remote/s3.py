@@ -7,9 +7,9 @@ from typing import Any
 
 import s3fs
 
-from gitreg.storage.base import Incomplete
-from gitreg.storage.drivers import Body, b64
+from gitreg.storage.protocol import Incomplete
 from gitreg.storage.remote import UPLOAD_CONCURRENCY
+from gitreg.storage.remote.driver import Body, b64
 
 
 def make(options: dict[str, Any], bucket: str) -> S3Driver:

@@ -17,7 +17,7 @@ from gitreg import manifest, yamlio
 from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.manifest import ModelInfo, ModelVersion
-from gitreg.proposal import BaseRef, Change, Proposed, propose
+from gitreg.ops.propose import BaseRef, Change, Proposed, propose
 from gitreg.registry import Registry, model_path, version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from gitreg.storage.base import Blob
+from gitreg.storage.protocol import Blob
 
 #: How long a cached "present" is believed: a day, well under gc's default grace period of a week.
 TTL = 24 * 3600.0

@@ -11,7 +11,7 @@ from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, Report, validate
-from gitreg.validate.files import DEFAULT_MAX_FILE_SIZE, large_file, size_limit
+from gitreg.validate.rules.files import DEFAULT_MAX_FILE_SIZE, large_file, size_limit
 from gitreg.validate.view import Finding, View
 
 HOOK_NAMES = ("pre-commit",)

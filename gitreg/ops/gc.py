@@ -20,7 +20,7 @@ from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
 from gitreg.storage import Blob, BlobStore, Incomplete, default_store_url
 from gitreg.storage import artifact as artifacts
-from gitreg.storage.base import discard, incomplete
+from gitreg.storage.protocol import discard, incomplete
 
 _DURATION = re.compile(r"^(\d+)([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -7,8 +7,8 @@ from typing import Any
 
 from gcsfs.core import GCSFileSystem, initiate_upload, simple_upload, upload_chunk, validate_response
 
-from gitreg.storage.base import Incomplete
-from gitreg.storage.drivers import Body
+from gitreg.storage.protocol import Incomplete
+from gitreg.storage.remote.driver import Body
 
 
 def make(options: dict[str, Any], bucket: str) -> GCSDriver:

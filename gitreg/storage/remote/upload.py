@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 from gitreg.errors import StorageError
 from gitreg.storage import progress
-from gitreg.storage.base import CHUNK_SIZE, Blob
+from gitreg.storage.protocol import CHUNK_SIZE, Blob
 
 
 def changed(path: Path) -> StorageError:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitreg import edit, yamlio
+from gitreg import yamledit, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.manifest import ModelVersion
-from gitreg.proposal import BaseRef, Change
+from gitreg.ops.propose import BaseRef, Change
 from gitreg.registry import Ref, Registry, stage_path, version_path
 from gitreg.snapshot import CommitSnapshot, OverlaySnapshot
 from gitreg.validate import validate
-from gitreg.validate.checkout import base_at
+from gitreg.validate.runner import base_at
 from gitreg.validate.view import Finding, View
 
 
@@ -131,7 +131,7 @@ def plan_status(
         raise UsageError(f"{version.ref} is already {status}")
     path = version_path(version.model, version.version)
     text = (registry.snapshot.read(path) or b"").decode()
-    files: dict[str, bytes | None] = {path: edit.set_entry(text, "status", status).encode()}
+    files: dict[str, bytes | None] = {path: yamledit.set_entry(text, "status", status).encode()}
     stages = [s for s, n in registry.stages_of(version.model).items() if n == version.version]
     if stages and status == "archived":
         if not unstage:
@@ -141,7 +141,7 @@ def plan_status(
             )
         for stage in stages:
             stage_text = (registry.snapshot.read(stage_path(stage)) or b"").decode()
-            files[stage_path(stage)] = edit.remove_entry(stage_text, version.model).encode()
+            files[stage_path(stage)] = yamledit.remove_entry(stage_text, version.model).encode()
     check(repo, base, files)
     unstaged = f" and remove it from {', '.join(stages)}" if stages and status == "archived" else ""
     change = Change(
@@ -178,7 +178,7 @@ def _resolve_on_base(repo: GitRepo, base: BaseRef, registry: Registry, ref: Ref)
 
 def _stage_text(registry: Registry, stage: str, model: str, version: int) -> bytes:
     current = (registry.snapshot.read(stage_path(stage)) or b"").decode()
-    return edit.set_entry(current, model, version).encode()
+    return yamledit.set_entry(current, model, version).encode()
 
 
 def _trailers(version: ModelVersion, stage: str, previous: int | None) -> dict[str, str]:

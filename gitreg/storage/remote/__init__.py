@@ -44,11 +44,11 @@ from fsspec.asyn import sync
 
 from gitreg.errors import GitregError, StorageError
 from gitreg.storage import progress
-from gitreg.storage.base import CHUNK_SIZE, Blob, Incomplete, check_digest
-from gitreg.storage.cache import PresentCache
-from gitreg.storage.download import Download
-from gitreg.storage.sources import changed, file_size, hash_files, read_exactly, read_part
-from gitreg.storage.transient import ATTEMPTS, is_transient, one_line, pause, status_of
+from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
+from gitreg.storage.remote.download import Download
+from gitreg.storage.remote.present_cache import PresentCache
+from gitreg.storage.remote.retry import ATTEMPTS, is_transient, one_line, pause, status_of
+from gitreg.storage.remote.upload import changed, file_size, hash_files, read_exactly, read_part
 
 MIB = 1024 * 1024
 PART_SIZE = 8 * MIB

@@ -8,7 +8,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import GitregError, StorageError
-from gitreg.storage.transient import ATTEMPTS, is_transient, pause
+from gitreg.storage.remote.retry import ATTEMPTS, is_transient, pause
 
 if TYPE_CHECKING:
     from gitreg.storage.remote import Reader, RemoteStore

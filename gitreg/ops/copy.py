@@ -23,7 +23,7 @@ from gitreg.registry import Registry, model_path, version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts
-from gitreg.storage.base import sizes
+from gitreg.storage.protocol import sizes
 
 
 @dataclass(frozen=True)

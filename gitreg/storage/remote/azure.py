@@ -8,9 +8,9 @@ from typing import Any
 import adlfs
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from gitreg.storage.base import Incomplete
-from gitreg.storage.drivers import Ranges, b64
+from gitreg.storage.protocol import Incomplete
 from gitreg.storage.remote import UPLOAD_CONCURRENCY
+from gitreg.storage.remote.driver import Ranges, b64
 
 
 def make(options: dict[str, Any], container: str) -> AzureDriver:

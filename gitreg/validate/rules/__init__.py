@@ -1,0 +1,2 @@
+"""The rules: pure functions from a snapshot view to findings. They import only the manifest models, the
+layout, the findings and the view: no git, no blob store, no I/O."""
