@@ -50,6 +50,11 @@ class IntegrityError(StorageError):
         self.actual = actual
 
 
+class UnsafePathError(GitregError):
+    """A name gitreg will not write or store: it would land outside the folder given, or is not one
+    portable file name (see gitreg.filesystem.name_problem)."""
+
+
 class GitError(GitregError):
     """A git command failed."""
 

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from gitreg.errors import ManifestError, Problem
+from gitreg.filesystem import name_problem
 from gitreg.yamlio import Document
 
 API_VERSION = "gitreg/v1"
@@ -35,12 +36,25 @@ DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 _NAME_RE = re.compile(NAME_PATTERN)
 
 
-def _name(value: str) -> str:
+def name_error(value: str) -> str | None:
+    """Why ``value`` cannot name a model or a stage (both become file names), or None when it can."""
     if not _NAME_RE.fullmatch(value):
-        raise ValueError(
+        return (
             f"{value!r} is not a valid name: use 1-64 lowercase letters, digits, '.', '_' or '-', "
             "starting and ending with a letter or digit"
         )
+    problem = name_problem(value)
+    return None if problem is None else f"{value!r} is not a valid name: it {problem}"
+
+
+def is_name(value: str) -> bool:
+    return name_error(value) is None
+
+
+def _name(value: str) -> str:
+    error = name_error(value)
+    if error is not None:
+        raise ValueError(error)
     return value
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from gitreg import manifest, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
+from gitreg.filesystem import check_artifact_name
 from gitreg.gitrepo import GitRepo
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
@@ -240,6 +241,7 @@ class Registry:
         if isinstance(version, str):
             version = self.resolve(version)
         art = version.artifact
+        check_artifact_name(version.ref, art.name)
         target = Path(dest) if dest is not None else Path.cwd()
         if target.is_dir() or os.fspath(dest or "").endswith(("/", os.sep)):
             target = target / art.name

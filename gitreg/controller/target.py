@@ -29,9 +29,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from gitreg.errors import ConflictError, StorageError
-from gitreg.filesystem import fsync_dir
-from gitreg.manifest import NAME_PATTERN, Artifact
+from gitreg.errors import ConflictError, StorageError, UnsafePathError
+from gitreg.filesystem import check_artifact_name, fsync_dir, shown
+from gitreg.manifest import NAME_PATTERN, Artifact, is_name
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
 
@@ -143,9 +143,10 @@ class Target:
     def install(self, model: str, version: int, store: BlobStore, art: Artifact) -> Path:
         """Download, verify and flush one version, then rename it into place. Raises a GitregError (and
         leaves no version folder) if the blob is missing or corrupt or the disk fills up."""
+        if not is_name(model) or version < 1:  # checked again here, where they become folder names
+            raise UnsafePathError(f"{shown(model)}@{version} is not a model version gitreg can deploy")
+        check_artifact_name(f"{model}@{version}", art.name)
         final = self.root / model / str(version)
-        if art.type == "file" and (art.name in (".", "..") or "/" in art.name or "\\" in art.name):
-            raise StorageError(f"{model}@{version}'s artifact name {art.name!r} is not a plain file name")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             staging = self.tmp / f"{model}.{version}.{secrets.token_hex(4)}"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from gitreg import manifest, yamlio
 from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
+from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.manifest import ModelInfo, ModelVersion
 from gitreg.ops.propose import BaseRef, Change, Proposed, propose
@@ -71,6 +72,8 @@ def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersi
             f"{reg.model!r} is not a valid model name",
             "use 1-64 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
         )
+    if (problem := name_problem(reg.model)) is not None:
+        raise UsageError(f"{reg.model!r} is not a valid model name: it {problem}", "choose another name")
     if not reg.path.exists() and not reg.path.is_symlink():
         raise NotFoundError(
             f"{reg.path} does not exist", "give the path of the model file or folder to register"

@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError
+from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError, UnsafePathError
+from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
 from gitreg.storage import progress
 from gitreg.storage.protocol import BlobStore, VerifyingReader, digest_of, put_files
 
 TREE_KIND = "gitreg-tree/v1"
 DOWNLOAD_WORKERS = 8
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+LISTING_HINT = "the tree listing is not one gitreg wrote"
+RENAME_HINT = "rename it: gitreg stores only names that are valid on Linux, macOS and Windows"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,9 @@ def tree_listing(entries: list[TreeEntry]) -> bytes:
 
 
 def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
-    """Entries of a listing, refusing any path that would land outside the artifact."""
+    """Entries of a listing, refusing one that is not canonical: paths sorted and unique, each a portable
+    relative path (gitreg.filesystem's rule), no file that is also a folder, no names that a
+    case-insensitive file system would merge. Whatever reads a listing reads it through here."""
     try:
         doc: Any = json.loads(data)
         if doc.get("kind") != TREE_KIND:
@@ -69,23 +74,22 @@ def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StorageError(f"blob {digest} is not a valid tree listing: {exc}") from None
+    problem = paths_problem(e.path for e in entries)
+    if problem is not None:
+        raise StorageError(f"blob {digest} is not a valid tree listing: {problem}", LISTING_HINT)
     for entry in entries:
-        check_relative_path(entry.path)
         if not _DIGEST.fullmatch(entry.digest) or entry.size < 0:
             raise StorageError(f"blob {digest} is not a valid tree listing: bad entry for {entry.path!r}")
     return entries
 
 
 def check_relative_path(path: str) -> PurePosixPath:
-    """A relative path that stays inside its parent folder, or StorageError."""
-    pure = PurePosixPath(path)
-    bad_part = any(p in ("..", ".", "") for p in path.split("/"))
-    control = any(ord(c) < 32 or c == "\x7f" for c in path)
-    if not path or pure.is_absolute() or bad_part or "\\" in path or control:
-        raise StorageError(
-            f"path {path!r} lies outside the artifact", "the tree listing is not one gitreg wrote"
-        )
-    return pure
+    """A relative path that stays inside its parent folder and is portable, or StorageError: checked again
+    where a file is written, whatever was checked before."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise StorageError(f"cannot write {problem}", LISTING_HINT)
+    return PurePosixPath(path)
 
 
 def walk_tree(root: Path) -> Iterator[tuple[str, Path]]:
@@ -140,14 +144,22 @@ def upload(store: BlobStore, path: Path) -> StoredArtifact:
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror}") from None
     name = Path(os.path.abspath(path)).name  # noqa: PTH100 - the name given, not a symlink's target
+    problem = name_problem(name)
+    if problem is not None:
+        raise UnsafePathError(
+            f"cannot register {displayed(path)}: its name {shown(name)} {problem}", RENAME_HINT
+        )
     if stat.S_ISREG(st.st_mode):
         blob = store.put_file(path)
         return StoredArtifact(blob.digest, blob.size, "file", name)
     if not stat.S_ISDIR(st.st_mode):
         raise StorageError(f"{path} is not a regular file or folder (a device, socket or FIFO)")
-    files = list(walk_tree(path))  # refuse a bad tree before anything is stored
+    files = sorted(walk_tree(path))  # refuse a bad tree before anything is stored
     if not files:
         raise GitregError(f"folder {path} has no files to register")
+    problem = paths_problem(rel for rel, _ in files)  # what a listing may hold, so pull can write it
+    if problem is not None:
+        raise UnsafePathError(f"cannot register {displayed(path)}: {problem}", RENAME_HINT)
     # every file is confirmed stored (present, or uploaded) before the listing that names it
     blobs = put_files(store, [file_path for _, file_path in files])
     entries = [
@@ -179,7 +191,8 @@ def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
     parent = dest.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name}.gitreg-"))
+        # a short prefix: a name of the longest length allowed still leaves room for the suffix
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name[:40]}.gitreg-"))
     except OSError as exc:
         raise StorageError(f"cannot write to {parent}: {exc.strerror}") from None
     try:

@@ -1,11 +1,13 @@
-"""Rules about one file at a time: it parses, matches its schema, agrees with its path, is small, and
-holds no credentials. Each rule takes the view and a path and returns findings; none does I/O."""
+"""Rules about one file at a time: it parses, matches its schema, agrees with its path, names its artifact
+with one portable file name, is small, and holds no credentials. Each rule takes the view and a path and
+returns findings; none does I/O."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
+from gitreg.filesystem import name_problem, shown
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.validate.view import NUMBERED_VERSION, Finding, View
 
@@ -172,6 +174,18 @@ def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator
         line, col = view.position(path, ("version",))
         yield Finding(
             path, line, col, "path-mismatch", f"version is {version.version} but the file is named {filename}"
+        )
+    name = version.artifact.name
+    problem = name_problem(name)
+    if problem is not None:  # pull and the controller write a file by this name
+        line, col = view.position(path, ("artifact", "name"))
+        yield Finding(
+            path,
+            line,
+            col,
+            "unsafe-name",
+            f"artifact.name {shown(name)} {problem}: give the file or folder name alone, "
+            "as gitreg register records it",
         )
 
 
