@@ -13,7 +13,7 @@ import yaml
 
 from gitreg import Registry
 from gitreg.errors import GitregError, StorageError
-from gitreg.replication import copy_blobs
+from gitreg.ops.copy import copy_blobs
 from gitreg.storage import LocalStore
 from gitreg.storage.artifact import download, parse_tree_listing, verify
 from testing import Result, git, run, tree_state, write_bytes
