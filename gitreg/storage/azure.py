@@ -81,7 +81,7 @@ class AzureDriver:
         with contextlib.suppress(ResourceNotFoundError):
             await self._blob(key).delete_blob()
 
-    async def touch(self, key: str) -> bool:
+    async def touch(self, key: str, size: int) -> bool:
         """A new Last-Modified: set the blob's metadata (no bytes move)."""
         try:
             await self._blob(key).set_blob_metadata({"gitreg_touched": "1"})

@@ -81,7 +81,7 @@ class GCSDriver:
         with contextlib.suppress(FileNotFoundError):
             await self.fs._call("DELETE", "b/{}/o/{}", self.bucket, key)
 
-    async def touch(self, key: str) -> bool:
+    async def touch(self, key: str, size: int) -> bool:
         """A new ``updated`` time: rewrite the object onto itself, server-side (no bytes through gitreg).
         A metadata patch would be lighter, but not every GCS-speaking server stamps it."""
         params: dict[str, str] = {}

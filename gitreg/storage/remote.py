@@ -84,7 +84,7 @@ class Driver(Protocol):
     async def abort(self, upload: Any) -> None: ...
     async def open(self, key: str, offset: int) -> Reader: ...
     async def delete(self, key: str) -> None: ...
-    async def touch(self, key: str) -> bool: ...
+    async def touch(self, key: str, size: int) -> bool: ...
     async def incomplete(self, prefix: str) -> list[Incomplete]: ...
     async def discard(self, upload: Incomplete) -> None: ...
 
@@ -189,7 +189,7 @@ class RemoteStore:
                 missing.append((path, blob))
                 if size is not None:  # damaged (or cut short): replace it
                     self._run(self._discard_damaged, blob)
-        gone = set(found) - self._touch(found)  # gc (or a person) deleted it since
+        gone = set(found) - self._touch({d: unique[d][0].size for d in found})  # deleted since
         self.cache.forget(gone)
         missing += [(unique[d][1], unique[d][0]) for d in sorted(gone)]
         if missing:
@@ -202,7 +202,7 @@ class RemoteStore:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         blob = Blob(digest, len(data))
         size = self.size(digest)
-        if size == blob.size and self._touch([digest]):
+        if size == blob.size and self._touch({digest: blob.size}):
             return blob
         if size is not None and size != blob.size:
             self._run(self._discard_damaged, blob)
@@ -217,7 +217,7 @@ class RemoteStore:
         await self._retry(f"cannot replace damaged blob {blob.digest} in {self.url}", self.driver.delete, key)
         self.cache.forget([blob.digest])
 
-    def _touch(self, digests: list[str]) -> set[str]:
+    def _touch(self, digests: dict[str, int]) -> set[str]:
         """Refresh the last-modified time of blobs a registration found already stored, so that gc's grace
         period covers them until the registration commits (a metadata-only update, which each backend
         stamps with a new time: S3 copies the object onto itself, GCS patches it, Azure sets its metadata).
@@ -227,13 +227,13 @@ class RemoteStore:
         touched: set[str] = self._run(self._touch_all, digests)
         return touched
 
-    async def _touch_all(self, digests: list[str]) -> set[str]:
+    async def _touch_all(self, digests: dict[str, int]) -> set[str]:
         gate = asyncio.Semaphore(CHECK_CONCURRENCY)
 
         async def one(digest: str) -> bool:
             async with gate:
                 what = f"cannot refresh blob {digest} in {self.url}"
-                return await self._retry(what, self.driver.touch, self.key(digest))
+                return await self._retry(what, self.driver.touch, self.key(digest), digests[digest])
 
         there = await asyncio.gather(*(one(d) for d in digests))
         return {d for d, ok in zip(digests, there, strict=True) if ok}

@@ -92,22 +92,20 @@ class S3Driver:
     async def delete(self, key: str) -> None:
         await self._call("delete_object", Key=key)
 
-    async def touch(self, key: str) -> bool:
+    async def touch(self, key: str, size: int) -> bool:
         """A new LastModified: S3 has no metadata-only update, so copy the object onto itself (server-side,
-        no bytes through gitreg; objects up to 5 GB, S3's limit for one copy, larger ones stay as they
-        are and rely on the grace period being longer than a registration)."""
+        no bytes through gitreg). One copy request takes at most 5 GB: larger objects are left as they are
+        and rely on the grace period being longer than a registration."""
+        if size > 5 * 1024**3:
+            return True
         try:
-            size = await self.head(key)
-            if size is None:
-                return False
-            if size <= 5 * 1024**3:
-                await self._call(
-                    "copy_object",
-                    Key=key,
-                    CopySource={"Bucket": self.bucket, "Key": key},
-                    MetadataDirective="REPLACE",
-                    Metadata={"gitreg-touched": "1"},
-                )
+            await self._call(
+                "copy_object",
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                Metadata={"gitreg-touched": "1"},
+            )
         except FileNotFoundError:
             return False
         return True
