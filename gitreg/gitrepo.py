@@ -7,10 +7,13 @@ checked out, and either lands the whole commit or nothing."""
 from __future__ import annotations
 
 import io
+import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
 from git.objects.fun import tree_entries_from_data
@@ -321,15 +324,18 @@ class GitRepo:
 
         If ``branch`` is checked out, the written paths are also updated in the index and working tree;
         nothing else there is touched. Returns the new commit's sha."""
+        shas: dict[str, str | None] = {}
         with tempfile.TemporaryDirectory(prefix="gitreg-index-") as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             if parent:
                 self.run("read-tree", parent, env=env)
             for path, data in files.items():
                 if data is None:
+                    shas[path] = None
                     self.run("update-index", "--force-remove", "--", path, env=env)
                 else:
                     sha = self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode()
+                    shas[path] = sha
                     self.run("update-index", "--add", "--cacheinfo", f"100644,{sha},{path}", env=env)
             tree = self.run("write-tree", env=env).strip()
         args = ["commit-tree", tree, "-m", message]
@@ -339,28 +345,65 @@ class GitRepo:
         ref = f"refs/heads/{branch}"
         # a new branch must still not exist; an existing one must still point at the parent
         expected = parent if parent and self.rev_parse(ref) is not None else ZERO_SHA
+        checked_out = branch == self.current_branch() and self.workdir is not None
+        # On the checked-out branch, the working tree and the index take the new content BEFORE the branch
+        # moves. A kill at any instant then leaves either the old state, the new one, or the change written
+        # but not yet committed (new files untracked or staged as additions), never the reverse: had the
+        # branch moved first, a kill before the index caught up would leave the new version staged for
+        # deletion, and the user's next ``git commit`` would delete it.
+        saved = self._stage(files, shas) if checked_out else None
         try:
             self.git.execute(["git", "update-ref", "-m", "gitreg", ref, commit, expected])
         except git.GitCommandError:
+            if saved is not None:
+                self._restore(*saved)
             raise ConflictError(
                 f"branch {branch} moved while gitreg was committing", "run the command again"
             ) from None
-        if branch == self.current_branch() and self.workdir is not None:
-            self._sync_worktree(files)
         return commit
 
-    def _sync_worktree(self, files: Mapping[str, bytes | None]) -> None:
-        """Bring the given paths of the index and working tree to HEAD after HEAD's branch moved."""
-        if self.workdir is None:  # pragma: no cover - callers check
+    def _stage(
+        self, files: Mapping[str, bytes | None], shas: Mapping[str, str | None]
+    ) -> tuple[str, dict[str, bytes | None]]:
+        """Write ``files`` to the working tree (each atomically) and then to the index (one update); return
+        what was there before, for ``_restore``."""
+        workdir = self.workdir
+        if workdir is None:  # pragma: no cover - callers check
+            raise AssertionError("no working tree")
+        paths = list(files)
+        index_before = self.run("ls-files", "--stage", "-z", "--", *paths)
+        tree_before = {p: _read_or_none(workdir / p) for p in paths}
+        try:
+            for path, data in files.items():
+                _write_atomically(workdir / path, data)
+            entries = "".join(
+                f"0 {ZERO_SHA}\t{path}\0" if sha is None else f"100644 {sha}\t{path}\0"
+                for path, sha in shas.items()
+            )
+            self._update_index(entries)
+        except BaseException:
+            self._restore(index_before, tree_before)
+            raise
+        return index_before, tree_before
+
+    def _restore(self, index_before: str, tree_before: Mapping[str, bytes | None]) -> None:
+        """Put the index entries and working-tree files of ``_stage`` back as they were."""
+        workdir = self.workdir
+        if workdir is None:  # pragma: no cover - callers check
             return
-        self.run("reset", "--quiet", "HEAD", "--", *files)
-        for path, data in files.items():
-            target = self.workdir / path
-            if data is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+        old = {e.split("\t", 1)[1]: e for e in index_before.split("\0") if "\t" in e}
+        entries = "".join(f"{old[p]}\0" if p in old else f"0 {ZERO_SHA}\t{p}\0" for p in tree_before)
+        self._update_index(entries)
+        for path, data in tree_before.items():
+            _write_atomically(workdir / path, data)
+
+    def _update_index(self, entries: str) -> None:
+        """One ``git update-index -z --index-info``: every entry lands in the index at once, or none."""
+        try:
+            with _stdin(entries.encode()) as stream:
+                self.git.execute(["git", "update-index", "-z", "--index-info"], istream=stream)
+        except git.GitCommandError as exc:
+            raise GitError(f"git update-index failed: {_one_line(exc)}") from None
 
     # --- a controller's cache: one branch of a remote, fetched shallowly --------------------------------
 
@@ -406,6 +449,38 @@ class GitRepo:
         if not target.exists():
             return blob is None
         return blob is not None and target.read_bytes() == self.read_blob(blob)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomically(path: Path, data: bytes | None) -> None:
+    """Replace (or, with None, remove) one working-tree file; a reader sees the old or the new file."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.gitreg-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for git
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _stdin(data: bytes) -> Any:
+    """A file object git's ``istream`` can read ``data`` from."""
+    stream = tempfile.TemporaryFile()  # noqa: SIM115 - git reads it; closed by the caller's scope
+    stream.write(data)
+    stream.seek(0)
+    return stream
 
 
 def _text(value: str | bytes) -> str:

@@ -121,7 +121,7 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
         return f"{verb} {item.digest} ({size_text(item.size)}{age})"
 
     if yes:
-        collection.sweep(reg.store, todo, lambda item: click.echo(line(item)))
+        collection.sweep(reg.store, todo, lambda item: click.echo(line(item)), reg)
     else:
         items: list[Blob | Incomplete] = [*todo.uploads, *todo.blobs]
         for item in items:
@@ -153,15 +153,21 @@ def _age(seconds: float) -> str:
     metavar="PATH_OR_URL",
     help="The registry to copy into: a checkout's path, or a git URL (the branch is pushed there).",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Download and re-hash every blob the destination already has (and copy again any that is damaged).",
+)
 @quiet_option
 @click.pass_obj
-def copy_command(directory: str, ref: str, destination: str, quiet: bool) -> int:
-    """Copy a version into another registry: its blobs (if missing there) and a branch with its manifest."""
+def copy_command(directory: str, ref: str, destination: str, verify: bool, quiet: bool) -> int:
+    """Copy a version into another registry: its blobs (if missing or damaged there) and a branch with its
+    manifest. A blob the destination has is checked by size, and with --verify by its digest."""
     reg = Registry.open(directory)
     if not is_git_url(destination):
         destination = str(Path(directory) / destination)
     with transfer_progress(quiet):
-        result = copy_version(reg, ref, destination)
+        result = copy_version(reg, ref, destination, verify)
     where = result.pushed_to or destination
     click.echo(
         f"{result.source} -> {result.ref} on branch {result.branch} of {where} "

@@ -1,8 +1,9 @@
 """Copying a version from one registry to another (a team registry to the company one): its blobs go to the
-destination's store (only those it lacks, each verified on the way), and its manifest is committed on a new
-branch ``gitreg/copy/<model>-<version>`` of the destination, ready for a pull request there, as a promotion
-would be. The version takes the destination's next number; ``lineage.parent`` is dropped (it numbers a
-version of the source).
+destination's store (only those it lacks or holds damaged, each verified on the way; a blob the destination
+has is trusted when its size is right, and with ``--verify`` only once its bytes hash to its digest), and its
+manifest is committed on a new branch ``gitreg/copy/<model>-<version>`` of the destination, ready for a pull
+request there, as a promotion would be. The version takes the destination's next number; ``lineage.parent`` is
+dropped (it numbers a version of the source).
 
 The destination's blob store is the one its registry.yaml names: ``GITREG_STORAGE_URL`` and
 ``GITREG_STORAGE_OPTIONS`` apply to the source only. A destination given as a git URL is fetched shallowly
@@ -23,7 +24,7 @@ from gitreg.registry import Registry, model_path, version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts
-from gitreg.storage.protocol import sizes
+from gitreg.storage.protocol import VerifyingReader, sizes
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def is_git_url(text: str) -> bool:
     return "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text) is not None
 
 
-def copy_version(source: Registry, ref: str, destination: str) -> CopyResult:
+def copy_version(source: Registry, ref: str, destination: str, verify: bool = False) -> CopyResult:
     version = source.resolve(ref)
     if is_git_url(destination):
         with tempfile.TemporaryDirectory(prefix="gitreg-copy-") as tmp:
@@ -51,7 +52,7 @@ def copy_version(source: Registry, ref: str, destination: str) -> CopyResult:
             if base is None:  # pragma: no cover - the fetch succeeded
                 raise GitregError(f"{destination} has no commits")
             dest = Registry(CommitSnapshot(repo, base), repo, None)
-            result = _copy(source, version, dest, repo, base, destination)
+            result = _copy(source, version, dest, repo, base, destination, verify)
             repo.run("push", "--quiet", destination, f"refs/heads/{result.branch}:refs/heads/{result.branch}")
             return result
     repo = GitRepo.open(Path(destination))
@@ -59,11 +60,17 @@ def copy_version(source: Registry, ref: str, destination: str) -> CopyResult:
     if base is None:
         raise GitregError(f"{destination} has no commits", "create it with gitreg init")
     dest = Registry.open(destination, ref=base)
-    return _copy(source, version, dest, repo, base, None)
+    return _copy(source, version, dest, repo, base, None, verify)
 
 
 def _copy(
-    source: Registry, version: ModelVersion, dest: Registry, repo: GitRepo, base: str, url: str | None
+    source: Registry,
+    version: ModelVersion,
+    dest: Registry,
+    repo: GitRepo,
+    base: str,
+    url: str | None,
+    verify: bool,
 ) -> CopyResult:
     where = url or str(dest.workdir)
     config = dest.config  # raises if the destination is not a registry
@@ -85,7 +92,9 @@ def _copy(
             "clone it and pass the clone's path to --to-registry",
         )
     dest_store = open_store(config.storage.url, dict(config.storage.options), dest.workdir)
-    copied, size = copy_blobs(source.store, dest_store, version.artifact.digest, version.artifact.type)
+    art = version.artifact
+    size = art.size if art.type == "file" else None
+    copied, total = copy_blobs(source.store, dest_store, art.digest, art.type, size, verify)
 
     data = version.to_yaml_data()
     data["version"] = number
@@ -102,13 +111,17 @@ def _copy(
         f"Gitreg-Copied-From: {version.ref}\n"
     )
     commit = repo.commit_files(files, message, branch, base)
-    return CopyResult(version.ref, copy.ref, branch, commit, copied, size, url)
+    return CopyResult(version.ref, copy.ref, branch, commit, copied, total, url)
 
 
-def copy_blobs(src: BlobStore, dst: BlobStore, digest: str, kind: str) -> tuple[int, int]:
-    """Copy an artifact's blobs that ``dst`` lacks (a tree's files first, its listing last); each is
-    verified as it is read from ``src``. Returns (blobs copied, bytes copied)."""
-    needed: dict[str, int | None] = {digest: None}
+def copy_blobs(
+    src: BlobStore, dst: BlobStore, digest: str, kind: str, size: int | None = None, verify: bool = False
+) -> tuple[int, int]:
+    """Copy an artifact's blobs that ``dst`` lacks or holds damaged (a tree's files first, its listing
+    last); each is verified as it is read from ``src``. A blob ``dst`` already has is trusted only if its
+    size is right and, with ``verify``, if it hashes to its digest (it is downloaded); otherwise it is
+    deleted and copied again. ``size`` is a single file's recorded size. Returns (blobs copied, bytes)."""
+    needed: dict[str, int | None] = {digest: size}
     listing = b""
     if kind == "tree":
         listing = artifacts.read_blob(src, digest)
@@ -117,21 +130,39 @@ def copy_blobs(src: BlobStore, dst: BlobStore, digest: str, kind: str) -> tuple[
     present = sizes(dst, list(needed))
     copied = total = 0
     with tempfile.TemporaryDirectory(prefix="gitreg-copy-") as tmp:
-        for d, size in needed.items():
+        for d, want in needed.items():
             if present[d] is not None:
-                continue
+                if _intact(dst, d, present[d], want, verify):
+                    continue
+                dst.delete(d)  # damaged: the conditional writes below would keep it otherwise
             if d == digest and kind == "tree":
                 dst.put_bytes(listing)
                 copied, total = copied + 1, total + len(listing)
                 continue
             staged = Path(tmp) / d.removeprefix("sha256:")
-            artifacts.fetch_file(src, d, staged, size)
+            artifacts.fetch_file(src, d, staged, want)
             blob = dst.put_file(staged)
             staged.unlink()
             if blob.digest != d:  # pragma: no cover - fetch_file verified it
                 raise IntegrityError(d, blob.digest)
             copied, total = copied + 1, total + blob.size
     return copied, total
+
+
+def _intact(store: BlobStore, digest: str, stored: int | None, size: int | None, verify: bool) -> bool:
+    """Whether a blob the destination has can be trusted: the recorded size, and with ``verify`` the
+    digest of its bytes."""
+    if size is not None and stored != size:
+        return False
+    if not verify:
+        return True
+    try:
+        with store.open(digest) as stream:
+            for _ in VerifyingReader(stream, digest, size).chunks():
+                pass
+    except IntegrityError:
+        return False
+    return True
 
 
 __all__ = ["CopyResult", "copy_blobs", "copy_version", "is_git_url"]

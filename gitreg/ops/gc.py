@@ -1,11 +1,14 @@
-"""Garbage collection of the blob store: mark every digest that a version manifest references on any branch
-or tag of the registry (remote-tracking branches included, and every file of a referenced tree), then sweep
-the blobs nobody references that are older than a grace period, and the unfinished uploads older than it.
+"""Garbage collection of the blob store: mark every digest that a version manifest references on any branch or
+tag of the registry (remote-tracking branches included, and every file of a referenced tree), then sweep the
+blobs nobody references that are older than a grace period, and the unfinished uploads older than it.
 
-The grace period protects a registration in progress: its blobs are stored before its manifest is
-committed. gc assumes the store belongs to this registry alone (a store shared by several registries would
-lose the others' blobs), so it refuses the per-user default store, which every registry on the machine
-shares unless told otherwise."""
+The grace period protects a registration in progress: its blobs are stored before its manifest is committed,
+and a blob it finds already stored is touched (its modification time refreshed) before it commits. So a sweep
+that races a registration cannot take its blobs: the references are read again just before deleting (a version
+committed meanwhile keeps its blobs), and each blob's age is checked again at the moment it is deleted (on the
+local store after moving it aside, so a touch cannot slip in between). gc assumes the store belongs to this
+registry alone (a store shared by several registries would lose the others' blobs), so it refuses the per-user
+default store, which every registry on the machine shares unless told otherwise."""
 
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ class Plan:
     """What a collection deletes (or would): unreferenced blobs and unfinished uploads past the grace."""
 
     referenced: set[str]
+    cutoff: float = 0.0  # blobs modified at or after this (seconds since the epoch) are young
+    tips: str = ""  # the ref tips the references were read from
     kept: int = 0  # blobs in the store that are referenced
     young: list[Blob] = field(default_factory=list)  # unreferenced, but inside the grace period
     blobs: list[Blob] = field(default_factory=list)
@@ -88,10 +93,14 @@ def referenced_digests(registry: Registry, store: BlobStore) -> set[str]:
     return marked
 
 
-def _ref_commits(repo: GitRepo) -> list[str]:
-    out = repo.run(
+def _ref_tips(repo: GitRepo) -> str:
+    return repo.run(
         "for-each-ref", "--format=%(objectname) %(*objectname)", "refs/heads", "refs/remotes", "refs/tags"
     )
+
+
+def _ref_commits(repo: GitRepo) -> list[str]:
+    out = _ref_tips(repo)
     commits = set()
     for line in out.splitlines():
         parts = line.split()
@@ -132,11 +141,12 @@ def plan(registry: Registry, grace: float, allow_shared: bool = False, now: floa
             "give this registry its own storage.url, or pass --shared-store if it has the store alone",
         )
     now = time.time() if now is None else now
-    result = Plan(referenced_digests(registry, store))
+    tips = _ref_tips(registry.repo) if registry.repo is not None else ""
+    result = Plan(referenced_digests(registry, store), cutoff=now - grace, tips=tips)
     for blob in store.digests():
         if blob.digest in result.referenced:
             result.kept += 1
-        elif blob.modified is None or now - blob.modified < grace:  # unknown age counts as young
+        elif blob.modified is None or blob.modified > result.cutoff:  # unknown age counts as young
             result.young.append(blob)
         else:
             result.blobs.append(blob)
@@ -144,16 +154,34 @@ def plan(registry: Registry, grace: float, allow_shared: bool = False, now: floa
     return result
 
 
-def sweep(store: BlobStore, todo: Plan, on_delete: Callable[[Blob | Incomplete], None] | None = None) -> None:
-    """Delete what ``todo`` lists (unfinished uploads first, then blobs)."""
+def sweep(
+    store: BlobStore,
+    todo: Plan,
+    on_delete: Callable[[Blob | Incomplete], None] | None = None,
+    registry: Registry | None = None,
+) -> None:
+    """Delete what ``todo`` lists (unfinished uploads first, then blobs). With ``registry``, the references
+    are read again first if any branch or tag moved since ``plan``, and a blob referenced now is kept; a blob
+    touched since ``plan`` (a registration found it stored) is kept too."""
     for upload in todo.uploads:
         discard(store, upload)
         if on_delete:
             on_delete(upload)
+    if registry is not None and registry.repo is not None and _ref_tips(registry.repo) != todo.tips:
+        now_referenced = referenced_digests(registry, store)
+        todo.blobs = [b for b in todo.blobs if b.digest not in now_referenced]
+    delete_old = getattr(store, "delete_unless_newer", None)
+    kept = []
     for blob in todo.blobs:
-        store.delete(blob.digest)
+        if delete_old is not None and not delete_old(blob.digest, todo.cutoff):
+            kept.append(blob)  # touched meanwhile: a registration is using it
+            continue
+        if delete_old is None:
+            store.delete(blob.digest)
         if on_delete:
             on_delete(blob)
+    todo.blobs = [b for b in todo.blobs if b not in kept]
+    todo.young += kept
 
 
 __all__ = ["Plan", "parse_duration", "plan", "referenced_digests", "sweep"]

@@ -2,9 +2,10 @@
 before writing anything, that a file being stored again is probably already there.
 
 Keyed by the file's path and stat identity (device, inode, size, modification and change times), as
-git's index is. The hint is never trusted alone: the store still hashes the file, and skips the write
-only if that hash equals the recorded digest and the blob is present with the same size. So a stale or
-wrong entry costs a wasted hashing pass, never a wrong digest. One JSON file under
+git's index is. The hint is never trusted alone: the store still hashes the file and compares it byte for
+byte with the stored blob, and skips the write only if that hash equals the recorded digest and the blob
+holds exactly those bytes (a blob damaged in place is rewritten). So a stale or wrong entry costs a wasted
+reading pass, never a wrong digest nor a damaged blob under a new version. One JSON file under
 ``$XDG_CACHE_HOME/gitreg/``, replaced atomically; safe to delete."""
 
 from __future__ import annotations

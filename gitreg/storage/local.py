@@ -65,20 +65,44 @@ class LocalStore:
         return blob
 
     def _already_stored(self, src: BinaryIO, digest: str | None, update: progress.Update) -> Blob | None:
-        """When this file was stored before under ``digest`` and that blob is here: hash it (reading only,
-        no write, no fsync) and return the blob if it still matches. Otherwise rewind for a full write."""
-        if digest is None or self.size(digest) is None:
+        """When this file was stored before under ``digest``: hash it and compare it byte for byte with the
+        stored blob (reading both, writing nothing). Only if the file hashes to ``digest`` and the blob holds
+        exactly its bytes is the blob trusted, and then touched so that ``gitreg gc`` sees it young while
+        this registration commits. Otherwise rewind for a full write, which replaces a damaged blob."""
+        if digest is None:
+            return None
+        try:
+            stored = self.path(digest).open("rb")
+        except OSError:
             return None
         hasher = hashlib.sha256()
         size = 0
-        while chunk := _read_chunk(src):
-            hasher.update(chunk)
-            size += len(chunk)
-            update(len(chunk))
-        if "sha256:" + hasher.hexdigest() == digest and self.size(digest) == size:
+        same = True
+        with stored:
+            while chunk := _read_chunk(src):
+                hasher.update(chunk)
+                size += len(chunk)
+                update(len(chunk))
+                if same and stored.read(len(chunk)) != chunk:
+                    same = False  # keep hashing: the source may have changed, not the blob
+            same = same and stored.read(1) == b""
+        if same and "sha256:" + hasher.hexdigest() == digest and self.touch(digest):
             return Blob(digest, size)
-        src.seek(0)  # changed after all: store it properly
+        src.seek(0)  # changed, damaged or gone after all: store it properly
         return None
+
+    def touch(self, digest: str) -> bool:
+        """Mark a blob as just stored (its mtime), so that gc's grace period covers a registration that
+        found it already here; False if it is gone (gc took it), and it must be written again. gc decides
+        on the mtime after moving the blob aside (``delete_unless_newer``), so the two cannot interleave
+        into a deletion of a touched blob."""
+        try:
+            os.utime(self.path(digest))
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StorageError(f"cannot write to the blob store at {self.root}: {exc.strerror}") from None
+        return True
 
     def put_files(self, paths: list[Path]) -> list[Blob]:
         """``put_file`` of each, a few at a time: each write waits for its fsync, and those overlap."""
@@ -149,6 +173,30 @@ class LocalStore:
     def delete(self, digest: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(digest).unlink()
+
+    def delete_unless_newer(self, digest: str, cutoff: float) -> bool:
+        """Delete a blob unless it was modified at or after ``cutoff`` (seconds since the epoch); True if it
+        is gone. The blob is first renamed aside and its age read there: a register that touches it before
+        the rename makes it young (it is put back), and one that touches it after finds it gone and writes it
+        again. Either way the blob a registration commits is in the store."""
+        final = self.path(digest)
+        aside = self.root / "tmp" / f"gc-{digest.removeprefix('sha256:')}-{os.getpid()}"
+        try:
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            final.rename(aside)
+        except FileNotFoundError:
+            return True
+        except OSError as exc:
+            raise StorageError(f"cannot delete blob {digest}: {exc.strerror}") from None
+        try:
+            if aside.stat().st_mtime >= cutoff:
+                with contextlib.suppress(FileExistsError):  # written again meanwhile: that copy stays
+                    os.link(aside, final)
+                return False
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                aside.unlink()
 
     def digests(self) -> Iterator[Blob]:
         base = self.root / "sha256"

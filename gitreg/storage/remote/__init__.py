@@ -84,6 +84,7 @@ class Driver(Protocol):
     async def abort(self, upload: Any) -> None: ...
     async def open(self, key: str, offset: int) -> Reader: ...
     async def delete(self, key: str) -> None: ...
+    async def touch(self, key: str, size: int) -> bool: ...
     async def incomplete(self, prefix: str) -> list[Incomplete]: ...
     async def discard(self, upload: Incomplete) -> None: ...
 
@@ -176,14 +177,21 @@ class RemoteStore:
         unique = {b.digest: (b, p) for b, p in zip(blobs, paths, strict=True)}
         # whole single files are always checked against the store; the cache only spares a tree's files
         unknown = [d for d, (b, _) in unique.items() if len(paths) == 1 or not self.cache.has(b)]
-        present = self.sizes(unknown) if unknown else {}
+        present: dict[str, int | None] = {d: b.size for d, (b, _) in unique.items()}  # cache's word
+        present.update(self.sizes(unknown) if unknown else {})
         missing = []
+        found = []
         for digest, size in present.items():
             blob, path = unique[digest]
-            if size is None:
+            if size == blob.size:
+                found.append(digest)
+            else:
                 missing.append((path, blob))
-            elif size != blob.size:
-                raise _wrong_size(digest, size, blob.size, self.url)
+                if size is not None:  # damaged (or cut short): replace it
+                    self._run(self._discard_damaged, blob)
+        gone = set(found) - self._touch({d: unique[d][0].size for d in found})  # deleted since
+        self.cache.forget(gone)
+        missing += [(unique[d][1], unique[d][0]) for d in sorted(gone)]
         if missing:
             with progress.meter(sum(b.size for _, b in missing), f"uploading {label}") as update:
                 self._run(self._upload_all, missing, update)
@@ -194,11 +202,41 @@ class RemoteStore:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         blob = Blob(digest, len(data))
         size = self.size(digest)
-        if size is None:
-            self._run(self._put_small, self.key(digest), blob, data, "tree listing")
-        elif size != blob.size:
-            raise _wrong_size(digest, size, blob.size, self.url)
+        if size == blob.size and self._touch({digest: blob.size}):
+            return blob
+        if size is not None and size != blob.size:
+            self._run(self._discard_damaged, blob)
+        self._run(self._put_small, self.key(digest), blob, data, "tree listing")
         return blob
+
+    async def _discard_damaged(self, blob: Blob) -> None:
+        """A blob is stored with another size than its bytes have: delete it, so the upload that follows
+        (conditional, like every create) writes the right bytes. No reader could use it anyway: every
+        download is verified."""
+        key = self.key(blob.digest)
+        await self._retry(f"cannot replace damaged blob {blob.digest} in {self.url}", self.driver.delete, key)
+        self.cache.forget([blob.digest])
+
+    def _touch(self, digests: dict[str, int]) -> set[str]:
+        """Refresh the last-modified time of blobs a registration found already stored, so that gc's grace
+        period covers them until the registration commits (a metadata-only update, which each backend
+        stamps with a new time: S3 copies the object onto itself, GCS patches it, Azure sets its metadata).
+        Returns those that are still there."""
+        if not digests:
+            return set()
+        touched: set[str] = self._run(self._touch_all, digests)
+        return touched
+
+    async def _touch_all(self, digests: dict[str, int]) -> set[str]:
+        gate = asyncio.Semaphore(CHECK_CONCURRENCY)
+
+        async def one(digest: str) -> bool:
+            async with gate:
+                what = f"cannot refresh blob {digest} in {self.url}"
+                return await self._retry(what, self.driver.touch, self.key(digest), digests[digest])
+
+        there = await asyncio.gather(*(one(d) for d in digests))
+        return {d for d, ok in zip(digests, there, strict=True) if ok}
 
     async def _upload_all(self, items: list[tuple[Path, Blob]], update: progress.Update) -> None:
         gate = asyncio.Semaphore(FILE_CONCURRENCY)
@@ -329,6 +367,23 @@ class RemoteStore:
         key = self.key(digest)
         self._run(self._retry, f"cannot delete blob {digest} from {self.url}", self.driver.delete, key)
         self.cache.forget([digest])
+
+    def delete_unless_newer(self, digest: str, cutoff: float) -> bool:
+        """Delete a blob unless it was modified at or after ``cutoff``; True if it is gone. Its age is read
+        again just before the delete; the stores offer no delete conditional on a time, so a touch in the
+        instant between the two can still lose (a register checks its blobs again only while uploading)."""
+        path = f"{self.driver.bucket}/{self.key(digest)}"
+        try:
+            info: dict[str, Any] = self._run(self.driver.fs._info, path)
+        except FileNotFoundError:
+            return True
+        except Exception as exc:
+            raise self._error(f"cannot check blob {digest} in {self.url}", exc) from None
+        modified = _mtime(info)
+        if modified is None or modified >= cutoff:
+            return False
+        self.delete(digest)
+        return True
 
     def digests(self) -> Iterator[Blob]:
         base = f"{self.driver.bucket}/{self.prefix}/sha256".replace("//", "/")

@@ -81,6 +81,14 @@ class AzureDriver:
         with contextlib.suppress(ResourceNotFoundError):
             await self._blob(key).delete_blob()
 
+    async def touch(self, key: str, size: int) -> bool:
+        """A new Last-Modified: set the blob's metadata (no bytes move)."""
+        try:
+            await self._blob(key).set_blob_metadata({"gitreg_touched": "1"})
+        except ResourceNotFoundError:
+            return False
+        return True
+
     async def incomplete(self, prefix: str) -> list[Incomplete]:
         return []  # uncommitted blocks are not blobs, and Azure discards them after a week
 

@@ -92,6 +92,24 @@ class S3Driver:
     async def delete(self, key: str) -> None:
         await self._call("delete_object", Key=key)
 
+    async def touch(self, key: str, size: int) -> bool:
+        """A new LastModified: S3 has no metadata-only update, so copy the object onto itself (server-side,
+        no bytes through gitreg). One copy request takes at most 5 GB: larger objects are left as they are
+        and rely on the grace period being longer than a registration."""
+        if size > 5 * 1024**3:
+            return True
+        try:
+            await self._call(
+                "copy_object",
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                Metadata={"gitreg-touched": "1"},
+            )
+        except FileNotFoundError:
+            return False
+        return True
+
     async def incomplete(self, prefix: str) -> list[Incomplete]:
         found = []
         marker: dict[str, str] = {}
