@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitreg import gc
 from gitreg.registry import Registry
-from gitreg.storage import LocalStore, seen
+from gitreg.storage import LocalStore, file_digests
 from testing import git, run, write_bytes
 
 ITERATIONS = 12
@@ -48,7 +48,7 @@ def test_gc_racing_register_never_deletes_what_the_register_commits(
     folder = tmp_path / "bundle"
     big = folder / "weights.bin"
     big.parent.mkdir(parents=True)
-    big.write_bytes(random.Random(1).randbytes(seen.MIN_SIZE + 10))  # noqa: S311 - test data
+    big.write_bytes(random.Random(1).randbytes(file_digests.MIN_SIZE + 10))  # noqa: S311 - test data
     for i in range(60):
         write_bytes(folder / "shards" / f"{i}.bin", 100 + i, i)
     assert run("register", "m", folder, cwd=registry).exit_code == 0

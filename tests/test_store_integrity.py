@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from gitreg.storage import LocalStore, seen
+from gitreg.storage import LocalStore, file_digests
 from testing import run, sha256
 
 
 def _big(path: Path, seed: int) -> Path:
     """A file large enough for the local store's "stored before" hint."""
-    path.write_bytes(random.Random(seed).randbytes(seen.MIN_SIZE + 1000))  # noqa: S311 - test data
+    path.write_bytes(random.Random(seed).randbytes(file_digests.MIN_SIZE + 1000))  # noqa: S311 - test data
     return path
 
 
