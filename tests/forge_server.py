@@ -140,8 +140,34 @@ class ForgeServer:
 
     # --- serving ---------------------------------------------------------------------------------------
 
+    def add_merged_pull(self, head: str, head_sha: str, merge_commit: str, base: str = "main") -> int:
+        """A GitHub pull request of ``head`` (at ``head_sha``) merged as ``merge_commit`` into ``base``."""
+        number = self.add_pull(head, base, state="closed")
+        self.pulls[-1]["head"]["sha"] = head_sha
+        self.pulls[-1].update(merged_at="2026-01-05T10:00:00Z", merge_commit_sha=merge_commit)
+        return number
+
+    def add_merged_merge_request(
+        self, source: str, head_sha: str, commit: str, squash: bool = False, target: str = "main"
+    ) -> int:
+        """A GitLab merge request of ``source`` (at ``head_sha``) merged as ``commit`` (a squash, or a
+        merge commit) into ``target``."""
+        iid = self.add_merge_request(source, target, state="merged")
+        self.merge_requests[-1].update(
+            sha=head_sha,
+            merge_commit_sha=None if squash else commit,
+            squash_commit_sha=commit if squash else None,
+        )
+        return iid
+
     def handle(self, req: Request) -> tuple[int, Any, dict[str, str]]:
         path = urllib.parse.unquote(req.path)
+        if match := re.fullmatch(r"(?:/api/v3)?/repos/[^/]+/[^/]+/commits/([0-9a-f]{40})/pulls", path):
+            return self._github_commit_pulls(req, match.group(1))
+        if match := re.fullmatch(
+            r"/api/v4/projects/(.+)/repository/commits/([0-9a-f]{40})/merge_requests", path
+        ):
+            return self._gitlab_commit_merge_requests(req, match.group(2))
         if match := re.fullmatch(r"(?:/api/v3)?/(?:repos/([^/]+)/([^/]+)|repositories/\d+)/pulls", path):
             return self._github(req, match.group(1) or self.github_owner)
         if match := re.fullmatch(r"/api/v4/projects/(.+)/merge_requests", path):
@@ -186,6 +212,21 @@ class ForgeServer:
         self.add_pull(str(body["head"]), str(body["base"]), owner=owner)
         self.pulls[-1].update(title=body["title"], body=body.get("body", ""))
         return 201, self.pulls[-1], {"Location": self.pulls[-1]["html_url"]}
+
+    def _github_commit_pulls(self, req: Request, sha: str) -> tuple[int, Any, dict[str, str]]:
+        """GitHub's "list pull requests associated with a commit": those merged as it or whose head it is."""
+        auth = req.headers.get("authorization", "")
+        if auth not in (f"Bearer {self.token}", f"token {self.token}"):
+            return 401, GITHUB_ERRORS[401], {}
+        items = [p for p in self.pulls if sha in (p.get("merge_commit_sha"), p["head"].get("sha"))]
+        return 200, items, {}
+
+    def _gitlab_commit_merge_requests(self, req: Request, sha: str) -> tuple[int, Any, dict[str, str]]:
+        """GitLab's "merge requests associated with a commit"."""
+        if req.headers.get("private-token") != self.token:
+            return 401, GITLAB_ERRORS[401], {}
+        keys = ("sha", "merge_commit_sha", "squash_commit_sha")
+        return 200, [m for m in self.merge_requests if sha in (m.get(k) for k in keys)], {}
 
     def _gitlab(self, req: Request) -> tuple[int, Any, dict[str, str]]:
         if req.headers.get("private-token") != self.token:
@@ -334,6 +375,7 @@ class Forge:
     def __init__(self, root: Path, slug: str = "owner/reg") -> None:
         self.slug = slug
         self.bare = root / f"{slug}.git"
+        self.merges: dict[int, tuple[str, str]] = {}  # pull request -> (its head, its commit on main)
         self.bare.parent.mkdir(parents=True)
         git(root, "init", "--quiet", "--bare", "--initial-branch=main", str(self.bare))
 
@@ -434,7 +476,33 @@ class Forge:
             check=True,
         ).stdout.strip()
         git(self.bare, "update-ref", "refs/heads/main", commit, main)
+        self.open_pull(branch, number, "gitlab" if style == "gitlab" else "github", base=main)
+        self.merges[number] = (tip, commit)
         return commit
+
+    def open_pull(self, branch: str, number: int, forge: str = "github", base: str | None = None) -> None:
+        """Write the refs a forge keeps for pull request ``number`` of ``branch``: GitHub's
+        ``refs/pull/N/head`` and ``refs/pull/N/merge`` (the branch merged into main), GitLab's
+        ``refs/merge-requests/N/head``. No one can push these refs on a real forge."""
+        tip = self.rev(f"refs/heads/{branch}")
+        assert tip is not None, f"{branch} is not on the forge"
+        if forge == "gitlab":
+            git(self.bare, "update-ref", f"refs/merge-requests/{number}/head", tip)
+            return
+        git(self.bare, "update-ref", f"refs/pull/{number}/head", tip)
+        main = base or self.rev("refs/heads/main")
+        tree = git(self.bare, "merge-tree", "--write-tree", str(main), tip).split()[0]
+        env = {**os.environ, "GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.com"}
+        env.update(GIT_COMMITTER_NAME="GitHub", GIT_COMMITTER_EMAIL="noreply@github.com")
+        test_merge = subprocess.run(
+            ["git", "commit-tree", tree, "-p", str(main), "-p", tip, "-m", f"Merge {tip} into {main}"],
+            cwd=self.bare,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        git(self.bare, "update-ref", f"refs/pull/{number}/merge", test_merge)
 
 
 def configure(checkout: Path, user: User) -> None:
@@ -536,7 +604,22 @@ def make_team(registry: Path, tmp_path: Path) -> Team:
     team.register(team.alice, "churn", 4, *READY, push=False)
     team.commit(team.alice, {"stages/staging.yaml": STAGING}, "Stage churn@1 and fraud@1", date=SETUP_DATE)
     forge.clone(team.bob, BOB)
+    for checkout in (team.alice, team.bob):
+        fetch_pull_refs(checkout)
     return team
+
+
+#: What a clone adds to fetch the refs a forge keeps for its pull requests (review evidence for audit).
+PULL_REFSPECS = (
+    "+refs/pull/*:refs/remotes/origin/pull/*",
+    "+refs/merge-requests/*:refs/remotes/origin/merge-requests/*",
+)
+
+
+def fetch_pull_refs(checkout: Path) -> None:
+    """Make every ``git fetch origin`` in ``checkout`` also fetch the forge's pull-request refs."""
+    for spec in PULL_REFSPECS:
+        git(checkout, "config", "--add", "remote.origin.fetch", spec)
 
 
 # --- a history of stage changes, landed every way they land -----------------------------------------------
@@ -606,4 +689,5 @@ def land_history(team: Team) -> dict[str, str]:
     )
     for checkout in (team.alice, team.bob):
         team.pull(checkout)
+        git(checkout, "fetch", "--quiet", "origin")
     return landed

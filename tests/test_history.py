@@ -67,6 +67,7 @@ def change(
         merged_by=merged_by,
         direct_push=merged_by is None,
         subject=subject,
+        review="none" if merged_by is None else "confirmed",  # the forge's pull-request refs were fetched
     )
 
 

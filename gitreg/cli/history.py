@@ -8,9 +8,18 @@ from pathlib import Path
 
 import click
 
+from gitreg import forge
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
+from gitreg.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
+
+forge_option = click.option(
+    "--forge",
+    "forge_name",
+    type=click.Choice(forge.FORGES),
+    help="Forge whose API confirms review (with GITHUB_TOKEN or GITLAB_TOKEN), if not clear from the URL.",
+)
 
 ref_option = click.option(
     "--ref", metavar="REF", help="The branch whose history counts (default: origin/main, else main)."
@@ -31,17 +40,24 @@ def _who(text: str | None) -> str:
     return (text or "-").split(" <")[0]
 
 
+def _pull_request(c: StageChange) -> str:
+    """``#12`` when the forge confirms it; ``#12 (unconfirmed)`` or ``#12 (refuted)`` for a mere claim."""
+    if not c.pull_request:
+        return "-"
+    return f"#{c.pull_request}" if c.review == "confirmed" else f"#{c.pull_request} ({c.review})"
+
+
 def _change_row(c: StageChange) -> list[str]:
     return [
         c.date[:19].replace("T", " "),
         c.stage,
         c.model,
         f"{_version(c.from_version)} -> {_version(c.to_version)}",
-        f"#{c.pull_request}" if c.pull_request else "-",
+        _pull_request(c),
         _who(c.author),
         _who(c.merged_by),
         c.commit[:12],
-        "DIRECT PUSH" if c.direct_push else "",
+        "DIRECT PUSH" if c.direct_push else "UNCONFIRMED" if c.review == UNCONFIRMED else "",
     ]
 
 
@@ -55,12 +71,16 @@ def _table(rows: list[list[str]]) -> None:
 @click.argument("model")
 @click.option("--stage", metavar="S", help="Only this stage.")
 @ref_option
+@forge_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def history_command(directory: str, model: str, stage: str | None, ref: str | None, as_json: bool) -> int:
+def history_command(
+    directory: str, model: str, stage: str | None, ref: str | None, forge_name: str | None, as_json: bool
+) -> int:
     """Every change of MODEL's stages along main's first-parent history."""
     repo = GitRepo.open(Path(directory))
-    changes = stage_history(repo, _default_ref(repo, ref), model, stage)
+    branch = _default_ref(repo, ref)
+    changes = stage_history(repo, branch, model, stage, evidence(repo, branch, forge_name))
     if as_json:
         click.echo(json.dumps([c.as_dict() for c in changes], indent=2))
     elif changes:
@@ -90,19 +110,22 @@ def _when(value: str | None, end: bool) -> datetime | None:
 @click.option("--until", metavar="DATE", help="Up to this date (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @ref_option
+@forge_option
 @click.pass_obj
-def audit_command(directory: str, since: str | None, until: str | None, fmt: str, ref: str | None) -> int:
-    """Evidence for reviewers and auditors: every stage change, who, when, how, and what went live."""
+def audit_command(
+    directory: str, since: str | None, until: str | None, fmt: str, ref: str | None, forge_name: str | None
+) -> int:
+    """Evidence for reviewers and auditors: every stage change, who, when, how, and what went live.
+
+    Review counts only where the forge shows it: its pull-request refs, when fetched, or its API, with
+    GITHUB_TOKEN or GITLAB_TOKEN. A pull request only named in a commit message is flagged unconfirmed."""
     repo = GitRepo.open(Path(directory))
     branch = _default_ref(repo, ref)
-    entries = audit(repo, branch, _when(since, False), _when(until, True))
+    source = evidence(repo, branch, forge_name)
+    entries = audit(repo, branch, _when(since, False), _when(until, True), source)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {"ref": branch, "since": since, "until": until, "changes": [e.as_dict() for e in entries]},
-                indent=2,
-            )
-        )
+        report = {"ref": branch, "since": since, "until": until, "evidence": source.name}
+        click.echo(json.dumps({**report, "changes": [e.as_dict() for e in entries]}, indent=2))
     else:
         click.echo(_markdown(entries, branch, since, until), nl=False)
     return 0
@@ -126,13 +149,16 @@ def _markdown(entries: list[AuditEntry], branch: str, since: str | None, until: 
     window = f" from {since}" if since else ""
     window += f" until {until}" if until else ""
     flagged = [e for e in entries if e.flags]
+    unconfirmed = sum(UNCONFIRMED in e.flags for e in entries)
     lines = [
         f"# Stage changes on {branch}{window}",
         "",
         f"{len(entries)} changes; {len(flagged)} flagged "
         f"({sum('direct-push' in e.flags for e in entries)} direct pushes, "
-        f"{sum('invalid' in e.flags for e in entries)} failing validation).",
+        f"{sum('invalid' in e.flags for e in entries)} failing validation"
+        + (f", {unconfirmed} unconfirmed reviews)." if unconfirmed else ")."),
         "",
+        *([HOW_TO_CONFIRM, ""] if unconfirmed else []),
         "| " + " | ".join(_COLUMNS) + " |",
         "|" + "---|" * len(_COLUMNS),
     ]
@@ -144,7 +170,7 @@ def _markdown(entries: list[AuditEntry], branch: str, since: str | None, until: 
             c.stage,
             c.model,
             f"{_version(c.from_version)} → {_version(c.to_version)}",
-            f"#{c.pull_request}" if c.pull_request else "-",
+            _pull_request(c),
             _who(c.author),
             _who(c.merged_by),
             artifact,

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from gitreg import yamlio
-from gitreg.errors import GitregError, NotFoundError
+from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo
 from gitreg.manifest import ModelVersion, StageFile
 from gitreg.registry import version_path
+from gitreg.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, validate
 from gitreg.validate.view import ParseCache, View
@@ -48,6 +49,8 @@ class Landing:
 
     @property
     def pull_request(self) -> int | None:
+        """The pull request the message claims (a forge's merge commit or squash title): a claim only,
+        which ``gitreg.review`` confirms or not."""
         for pattern, text in (
             (_GITHUB_MERGE, self.subject),
             (_GITLAB_MERGE, self.body),
@@ -58,12 +61,6 @@ class Landing:
                 return int(match.group(1))
         return None
 
-    @property
-    def reviewed(self) -> bool:
-        """Landed through a pull (merge) request: a forge's merge commit or squash title names it. A
-        merge made on a laptop and pushed to main is a direct push, however it looks in the graph."""
-        return self.pull_request is not None
-
 
 @dataclass
 class StageChange:
@@ -73,11 +70,12 @@ class StageChange:
     to_version: int | None  # None: the model left the stage
     commit: str
     date: str
-    pull_request: int | None
+    pull_request: int | None  # as the forge shows it, else as the message claims it (see review)
     author: str  # who proposed it: the merged branch's author, or the commit's author
     merged_by: str | None  # who merged it (None for a direct push)
-    direct_push: bool
+    direct_push: bool  # no pull request, or one the forge shows it did not come from
     subject: str
+    review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.review
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,22 +120,42 @@ class _Stages:
 
 
 def stage_history(
-    repo: GitRepo, ref: str = "main", model: str | None = None, stage: str | None = None
+    repo: GitRepo,
+    ref: str = "main",
+    model: str | None = None,
+    stage: str | None = None,
+    evidence: Evidence | None = None,
 ) -> list[StageChange]:
-    """Every change of a stage entry along ``ref``'s first-parent history, oldest first."""
-    if repo.rev_parse(ref) is None:
-        raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
+    """Every change of a stage entry along ``ref``'s first-parent history, oldest first; review as
+    ``evidence`` shows it (default: the fetched pull-request refs, if any)."""
+    evidence = _check_history(repo, ref, evidence)
     paths = [f"stages/{stage}.yaml"] if stage else ["stages/"]
     stages = _Stages(repo)
     return [
         change
         for landing in reversed(list(landings(repo, ref, paths)))
-        for change in _stage_changes(repo, landing, stages, model)
+        for change in _stage_changes(repo, landing, stages, model, evidence)
     ]
 
 
-def _stage_changes(repo: GitRepo, landing: Landing, stages: _Stages, model: str | None) -> list[StageChange]:
-    changes = []
+def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Evidence:
+    """Refuse a ref that is not there or a history that is cut off; the evidence of review to use."""
+    if repo.rev_parse(ref) is None:
+        raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
+    if repo.run("rev-parse", "--is-shallow-repository").strip() == "true":
+        raise GitError(
+            f"this clone is shallow: the history of {ref} is cut off, so stage changes before it would be "
+            "missing",
+            "gitreg does not fetch it for you: run git fetch --unshallow, then try again",
+        )
+    return evidence or PullRefs.of(repo) or Evidence()
+
+
+def _stage_changes(
+    repo: GitRepo, landing: Landing, stages: _Stages, model: str | None, evidence: Evidence
+) -> list[StageChange]:
+    changes: list[StageChange] = []
+    review: Review | None = None
     for path, (old_blob, new_blob, _status) in sorted(landing.changes.items()):
         match = _STAGE_FILE.match(path)
         if not match:
@@ -145,6 +163,8 @@ def _stage_changes(repo: GitRepo, landing: Landing, stages: _Stages, model: str 
         old, new = stages.entries(old_blob), stages.entries(new_blob)
         for name in sorted(set(old) | set(new)):
             if (model is None or name == model) and old.get(name) != new.get(name):
+                review = review or evidence.review(landing)  # asked once per commit, and only if needed
+                direct = review.status in (NONE, REFUTED)
                 changes.append(
                     StageChange(
                         stage=match.group(1),
@@ -153,11 +173,12 @@ def _stage_changes(repo: GitRepo, landing: Landing, stages: _Stages, model: str 
                         to_version=new.get(name),
                         commit=landing.commit,
                         date=landing.date,
-                        pull_request=landing.pull_request,
+                        pull_request=review.number,
                         author=_proposer(repo, landing),
-                        merged_by=_merger(landing),
-                        direct_push=not landing.reviewed,
+                        merged_by=None if direct else _merger(landing),
+                        direct_push=direct,
                         subject=landing.subject,
+                        review=review.status,
                     )
                 )
     return changes
@@ -173,14 +194,10 @@ def _proposer(repo: GitRepo, landing: Landing) -> str:
     return landing.author
 
 
-def _merger(landing: Landing) -> str | None:
-    if landing.pull_request is None:
-        return None  # pushed directly: whoever pushed is not recorded in git
+def _merger(landing: Landing) -> str:
     if landing.is_merge:
         return landing.author  # a forge's merge commit, or `git merge`, is authored by whoever merged
-    if landing.pull_request is not None:
-        return landing.committer  # a squash merge is committed by the forge on the merger's behalf
-    return None
+    return landing.committer  # a squash merge is committed by the forge on the merger's behalf
 
 
 @dataclass
@@ -202,22 +219,27 @@ class AuditEntry:
 
 
 def audit(
-    repo: GitRepo, ref: str = "main", since: datetime | None = None, until: datetime | None = None
+    repo: GitRepo,
+    ref: str = "main",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    evidence: Evidence | None = None,
 ) -> list[AuditEntry]:
     """Evidence for every stage change on ``ref`` in [since, until]: who, when, through which pull request,
-    which artifact went live, whether the validator passed that change, and whether it bypassed review."""
-    if repo.rev_parse(ref) is None:
-        raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
+    which artifact went live, whether the validator passed that change, and whether it bypassed review
+    (as ``evidence`` shows it: default, the fetched pull-request refs, if any)."""
+    evidence = _check_history(repo, ref, evidence)
     stages = _Stages(repo)
     held: dict[tuple[str, str], set[int]] = {}
     shared: ParseCache = {}  # a file parsed once for the whole walk, not once per commit that has it
     entries = []
     for landing in reversed(list(landings(repo, ref, ["stages/", "models/", "registry.yaml"]))):
-        changes = _stage_changes(repo, landing, stages, None)
+        landed = datetime.fromisoformat(landing.date)
+        in_window = not ((since and landed < since) or (until and landed > until))
+        changes = _stage_changes(repo, landing, stages, None, evidence if in_window else Evidence())
         if not changes:
             continue
-        landed = datetime.fromisoformat(landing.date)
-        if not ((since and landed < since) or (until and landed > until)):
+        if in_window:
             verdict = _verdict(repo, landing, held, shared)
             for change in changes:
                 entries.append(_evidence(repo, change, verdict))
@@ -235,6 +257,8 @@ def _evidence(repo: GitRepo, change: StageChange, verdict: str) -> AuditEntry:
         if version is not None:
             digest, size = version.artifact.digest, version.artifact.size
     flags = ["direct-push"] if change.direct_push else []
+    if change.review == UNCONFIRMED:
+        flags.append("unconfirmed")
     if verdict != "pass":
         flags.append("invalid")
     return AuditEntry(change, digest, size, verdict, flags)

@@ -14,7 +14,14 @@ from gitreg import yamlio
 from gitreg.errors import GitregError, ManifestError
 from gitreg.manifest import ModelVersion, StageFile
 from gitreg.storage import BlobStore
-from gitreg.validate.rules.change import HeldBefore, changed_entries, check_transitions, check_version_change
+from gitreg.validate.rules.change import (
+    HeldBefore,
+    changed_entries,
+    check_base_rules,
+    check_transitions,
+    check_version_change,
+    entries_to_judge,
+)
 from gitreg.validate.rules.files import check_file
 from gitreg.validate.rules.stages import check_model_folder, check_stage_entries
 from gitreg.validate.store import check_artifact
@@ -73,6 +80,8 @@ def validate(view: View, base: Base | None = None, store: BlobStore | None = Non
             findings += check_version_change(view, base.view, path, status)
         for stage in _changed_stages(base):
             findings += check_transitions(view, base.view, stage, base.held_before)
+        for stage, judged in entries_to_judge(view, base.view, base.changes).items():
+            findings += check_base_rules(view, base.view, stage, judged)
     if store is not None:
         for path in files:
             if VERSION_FILE.match(path) and (version := _version_at(view, path)) is not None:

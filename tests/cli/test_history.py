@@ -100,6 +100,7 @@ def test_history_json(team: Team, landed: dict[str, str]) -> None:
         "merged_by": "Carol Clerk <carol@example.com>",
         "direct_push": False,
         "subject": "Merge pull request #12 from owner/gitreg/promote/fraud-1-production",
+        "review": "confirmed",
     }
     assert [(d["from_version"], d["to_version"], d["pull_request"], d["direct_push"]) for d in data] == [
         (None, 1, 12, False),
@@ -197,6 +198,7 @@ def test_audit_markdown(team: Team, landed: dict[str, str]) -> None:
 def test_audit_json(team: Team, landed: dict[str, str]) -> None:
     report = json.loads(ok("audit", "--format", "json", cwd=team.alice))
     assert (report["ref"], report["since"], report["until"]) == ("origin/main", None, None)
+    assert report["evidence"] == "pull-request refs"
     invalid = next(e for e in report["changes"] if e["commit"] == landed["invalid"])
     assert invalid == {
         "stage": "production",
@@ -210,6 +212,7 @@ def test_audit_json(team: Team, landed: dict[str, str]) -> None:
         "merged_by": None,
         "direct_push": True,
         "subject": "Hotfix: fraud@3",
+        "review": "none",
         "digest": digest(team, "fraud", 3),
         "size": 203,
         "verdict": "fail: stages/production.yaml:1:1: policy-field: fraud@3 has no description, "

@@ -58,21 +58,22 @@ def _entry(view: View, stage: str, model: str, number: int) -> Iterator[Finding]
             "stage-archived",
             f"{model}@{number} is archived: restore it, or remove it from {stage}",
         )
-    for policy in _policies(view, stage, model):
-        yield from _policy(path, line, col, stage, version, policy)
+    for _source, policy in policies(view, stage, model):
+        yield from check_policy(path, line, col, stage, version, policy)
 
 
-def _policies(view: View, stage: str, model: str) -> list[Policy]:
+def policies(view: View, stage: str, model: str) -> list[tuple[str, Policy]]:
+    """(file it comes from, policy) of every policy ``model``'s versions meet to be in ``stage``."""
     config = view.config
     spec = config.stage(stage) if config else None
-    policies = [spec.policy] if spec else []
+    found = [("registry.yaml", spec.policy)] if spec else []
     info = view.model(model)
     if info is not None and stage in info.policy:
-        policies.append(info.policy[stage])
-    return policies
+        found.append((model_path(model), info.policy[stage]))
+    return found
 
 
-def _policy(
+def check_policy(
     path: str, line: int, col: int, stage: str, version: ModelVersion, policy: Policy
 ) -> Iterator[Finding]:
     for field in policy.fields:

@@ -1,0 +1,172 @@
+"""Evidence that a commit on main was reviewed: what a pusher cannot write.
+
+A commit message is only a claim: anyone who can push to main can title a commit "... (#2)" or make a merge
+locally with the message "Merge pull request #5 from org/x". The evidence is what only the forge writes:
+
+- its pull-request refs, when the clone fetched them (GitHub's ``refs/pull/N/head`` and ``.../merge``,
+  GitLab's ``refs/merge-requests/N/head``): the merge commit's second parent is the pull request's head, or
+  the commit's tree is what merging that head gives (a squash or rebase);
+- its API, when a token is given: GitHub's pull requests of a commit, GitLab's merge requests of a commit,
+  merged as that very commit into the branch audited.
+
+Refs show that what landed is exactly a pull request's content; only the API shows that the forge merged
+it. Without either, a claimed pull request is ``unconfirmed``, never reviewed."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Protocol
+
+from gitreg import forge
+from gitreg.errors import GitError
+from gitreg.gitrepo import GitRepo
+
+#: confirmed: the forge's refs or API show it; unconfirmed: a message claims a pull request, nothing shows
+#: it; refuted: the forge shows the claim false; none: no claim and no evidence (a direct push).
+CONFIRMED, UNCONFIRMED, REFUTED, NONE = "confirmed", "unconfirmed", "refuted", "none"
+
+#: How to give audit its evidence, for the reports.
+HOW_TO_CONFIRM = (
+    "Review is confirmed only by the forge: fetch its pull-request refs "
+    "(git fetch origin '+refs/pull/*:refs/remotes/origin/pull/*', on GitLab "
+    "'+refs/merge-requests/*:refs/remotes/origin/merge-requests/*') or set GITHUB_TOKEN or GITLAB_TOKEN."
+)
+
+_PULL_REF = re.compile(r"^refs/(?:remotes/origin/)?(pull|merge-requests)/(\d+)/(head|merge)$")
+
+
+@dataclass(frozen=True)
+class Review:
+    status: str
+    number: int | None  # the pull request: as the evidence shows it, else as the message claims it
+
+
+class Landed(Protocol):
+    """What the evidence looks at of a commit on main (``gitreg.ops.history.Landing``)."""
+
+    commit: str
+    parents: list[str]
+
+    @property
+    def pull_request(self) -> int | None: ...
+
+
+class Evidence:
+    """No evidence: every claim is unconfirmed."""
+
+    name = "none"
+
+    def review(self, landing: Landed) -> Review:
+        claim = landing.pull_request
+        return Review(UNCONFIRMED if claim is not None else NONE, claim)
+
+
+class PullRefs(Evidence):
+    """The forge's pull-request refs as fetched into the clone."""
+
+    name = "pull-request refs"
+
+    def __init__(self, repo: GitRepo, refs: dict[int, dict[str, str]]) -> None:
+        self.repo = repo
+        self.refs = refs  # number -> {"head": sha, "merge": sha}
+
+    @classmethod
+    def of(cls, repo: GitRepo) -> PullRefs | None:
+        out = repo.run(
+            "for-each-ref", "--format=%(refname) %(objectname)", "refs/pull/", "refs/merge-requests/",
+            "refs/remotes/origin/pull/", "refs/remotes/origin/merge-requests/",
+        )  # fmt: skip
+        refs: dict[int, dict[str, str]] = {}
+        for line in out.splitlines():
+            name, _, sha = line.partition(" ")
+            if match := _PULL_REF.match(name):
+                refs.setdefault(int(match.group(2)), {})[match.group(3)] = sha
+        return cls(repo, refs) if refs else None
+
+    def review(self, landing: Landed) -> Review:
+        claim = landing.pull_request
+        heads = {landing.commit, *landing.parents[1:]}
+        candidates = [claim] if claim is not None else []
+        candidates += sorted(n for n, refs in self.refs.items() if refs.get("head") in heads and n != claim)
+        for number in candidates:
+            if number in self.refs and self._merges(landing, self.refs[number]):
+                return Review(CONFIRMED, number)
+        if claim is None:
+            return Review(NONE, None)
+        return Review(REFUTED if claim in self.refs else UNCONFIRMED, claim)
+
+    def _merges(self, landing: Landed, refs: dict[str, str]) -> bool:
+        """Whether ``landing`` is the pull request of ``refs`` merged: its head is the commit itself (a fast
+        forward) or the merge's second parent, or the commit's tree is the head merged into the first parent
+        (a squash or a rebase), or the forge's own merge of it."""
+        head = refs.get("head")
+        if head is not None and (head == landing.commit or landing.parents[1:2] == [head]):
+            return True
+        if len(landing.parents) != 1:
+            return False
+        tree = self._tree(landing.commit)
+        if "merge" in refs and tree == self._tree(refs["merge"]):
+            return True
+        return head is not None and tree == self._merged_tree(landing.parents[0], head)
+
+    def _tree(self, commit: str) -> str:
+        return self.repo.run("rev-parse", f"{commit}^{{tree}}").strip()
+
+    def _merged_tree(self, base: str, head: str) -> str | None:
+        try:
+            return self.repo.run("merge-tree", "--write-tree", base, head).split()[0]
+        except GitError:
+            return None  # it conflicts: not what was squashed
+
+
+class ForgeApi(Evidence):
+    """The forge's REST API: the merged pull (merge) requests whose merge made the commit."""
+
+    def __init__(self, client: forge.GitHub | forge.GitLab, branch: str | None) -> None:
+        self.client = client
+        self.branch = branch
+        self.name = f"{client.name} API"
+
+    def review(self, landing: Landed) -> Review:
+        claim = landing.pull_request
+        sha = landing.commit
+        if isinstance(self.client, forge.GitHub):
+            url = f"{self.client.api}/repos/{self.client.repo.path}/commits/{sha}/pulls"
+            for pull in self.client.get_all(url):
+                base = (pull.get("base") or {}).get("ref")
+                if pull.get("merged_at") and pull.get("merge_commit_sha") == sha and self._into(base):
+                    return Review(CONFIRMED, int(pull["number"]))
+        else:
+            project = urllib.parse.quote(self.client.repo.path, safe="")
+            url = f"{self.client.api}/projects/{project}/repository/commits/{sha}/merge_requests"
+            for request in self.client.get_all(url):
+                made = sha in (request.get("merge_commit_sha"), request.get("squash_commit_sha"))
+                fast_forward = request.get("merge_commit_sha") is None and request.get("sha") == sha
+                merged = request.get("state") == "merged" and self._into(request.get("target_branch"))
+                if merged and (made or fast_forward):
+                    return Review(CONFIRMED, int(request["iid"]))
+        return Review(REFUTED if claim is not None else NONE, claim)
+
+    def _into(self, branch: object) -> bool:
+        return self.branch is None or branch == self.branch
+
+
+def evidence(repo: GitRepo, ref: str, forge_name: str | None = None) -> Evidence:
+    """The best evidence at hand for ``ref``'s history: the forge's API if its token is set (GitHub's
+    ``GITHUB_TOKEN``, GitLab's ``GITLAB_TOKEN``), else the fetched pull-request refs, else none."""
+    remote_url = repo.remote_url("origin")
+    name = forge.detect(remote_url, forge_name)
+    if name is not None and remote_url is not None:
+        client = forge.client(name, remote_url)
+        if client.token:
+            return ForgeApi(client, _branch_name(ref))
+    return PullRefs.of(repo) or Evidence()
+
+
+def _branch_name(ref: str) -> str | None:
+    for prefix in ("refs/remotes/origin/", "origin/", "refs/heads/"):
+        if ref.startswith(prefix):
+            return ref.removeprefix(prefix)
+    return None if "/" in ref or ref == "HEAD" or re.fullmatch(r"[0-9a-f]{7,40}", ref) else ref
