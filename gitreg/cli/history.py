@@ -12,7 +12,7 @@ from gitreg import forge
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
-from gitreg.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
+from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
 
 forge_option = click.option(
     "--forge",

@@ -17,8 +17,8 @@ from gitreg import yamlio
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo
 from gitreg.manifest import ModelVersion, StageFile
+from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.registry import version_path
-from gitreg.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, validate
 from gitreg.validate.view import ParseCache, View
@@ -50,7 +50,7 @@ class Landing:
     @property
     def pull_request(self) -> int | None:
         """The pull request the message claims (a forge's merge commit or squash title): a claim only,
-        which ``gitreg.review`` confirms or not."""
+        which ``gitreg.ops.review`` confirms or not."""
         for pattern, text in (
             (_GITHUB_MERGE, self.subject),
             (_GITLAB_MERGE, self.body),
@@ -75,7 +75,7 @@ class StageChange:
     merged_by: str | None  # who merged it (None for a direct push)
     direct_push: bool  # no pull request, or one the forge shows it did not come from
     subject: str
-    review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.review
+    review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.ops.review
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
