@@ -20,6 +20,7 @@ from git.objects.fun import tree_entries_from_data
 from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from gitreg.errors import ConflictError, GitError, NotFoundError
+from gitreg.layout import DEFAULT_BRANCH
 
 ZERO_SHA = "0" * 40
 
@@ -75,7 +76,7 @@ class GitRepo:
             ) from None
 
     @classmethod
-    def init(cls, path: Path, branch: str = "main") -> GitRepo:
+    def init(cls, path: Path, branch: str = DEFAULT_BRANCH) -> GitRepo:
         try:
             repo = git.Repo.init(path, initial_branch=branch)
         except git.GitCommandError as exc:

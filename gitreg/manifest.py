@@ -28,12 +28,12 @@ from pydantic import (
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.filesystem import name_problem
+from gitreg.layout import NAME
 from gitreg.yamlio import Document
 
 API_VERSION = "gitreg/v1"
-NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
-_NAME_RE = re.compile(NAME_PATTERN)
+_NAME_RE = NAME
 
 
 def name_error(value: str) -> str | None:

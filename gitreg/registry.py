@@ -18,13 +18,13 @@ from gitreg import manifest, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import DEFAULT_BRANCH, NAME, VERSION_FILE_NAME, model_path, stage_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
 from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts
 
 T = TypeVar("T", bound=BaseModel)
-_VERSION_FILE = re.compile(r"^([1-9][0-9]*)\.yaml$")
 _REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
 
 
@@ -52,18 +52,6 @@ class Ref:
         return f"{self.model}@{self.selector}" if self.selector else self.model
 
 
-def version_path(model: str, version: int) -> str:
-    return f"models/{model}/versions/{version}.yaml"
-
-
-def model_path(model: str) -> str:
-    return f"models/{model}/model.yaml"
-
-
-def stage_path(stage: str) -> str:
-    return f"stages/{stage}.yaml"
-
-
 class Registry:
     """A registry at one snapshot. Files are read and parsed on first use, then kept."""
 
@@ -81,7 +69,7 @@ class Registry:
         (``ref`` defaults to ``main``; fetched shallowly into a cache)."""
         text = os.fspath(location)
         if "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text):
-            return cls.open_remote(text, ref or "main")
+            return cls.open_remote(text, ref or DEFAULT_BRANCH)
         repo = GitRepo.open(Path(text))
         workdir = repo.workdir
         if ref is None and workdir is not None:
@@ -101,7 +89,7 @@ class Registry:
         return registry
 
     @classmethod
-    def open_remote(cls, url: str, ref: str = "main") -> Registry:
+    def open_remote(cls, url: str, ref: str = DEFAULT_BRANCH) -> Registry:
         cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         cache = Path(cache_home) / "gitreg" / "repos" / hashlib.sha256(url.encode()).hexdigest()[:16]
         repo = (
@@ -159,7 +147,7 @@ class Registry:
     # --- models and versions ----------------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        return [n for n in self.snapshot.listdir("models") if re.fullmatch(manifest.NAME_PATTERN, n)]
+        return [n for n in self.snapshot.listdir("models") if NAME.fullmatch(n)]
 
     def has_model(self, name: str) -> bool:
         return self.snapshot.read(model_path(name)) is not None
@@ -172,7 +160,7 @@ class Registry:
 
     def version_numbers(self, model: str) -> list[int]:
         names = self.snapshot.listdir(f"models/{model}/versions")
-        return sorted(int(m.group(1)) for n in names if (m := _VERSION_FILE.match(n)))
+        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
 
     def version(self, model: str, number: int) -> ModelVersion:
         found = self._load(version_path(model, number), ModelVersion)
@@ -259,4 +247,4 @@ def _suggest(name: str, known: list[str]) -> str | None:
     return f"known: {', '.join(known[:10])}" + (" ..." if len(known) > 10 else "") if known else None
 
 
-__all__ = ["GitregError", "Ref", "Registry", "model_path", "stage_path", "version_path"]
+__all__ = ["GitregError", "Ref", "Registry"]

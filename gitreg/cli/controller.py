@@ -12,6 +12,7 @@ from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResu
 from gitreg.controller import status as statuses
 from gitreg.controller.loop import Loop, cancel_git_timers
 from gitreg.controller.server import Server, parse_address
+from gitreg.layout import DEFAULT_BRANCH
 
 
 @cli.group("controller", invoke_without_command=True)
@@ -23,7 +24,7 @@ from gitreg.controller.server import Server, parse_address
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to keep in step: DIR/<model>/current -> DIR/<model>/<version>.",
 )
-@click.option("--branch", default="main", show_default=True, help="The branch to follow.")
+@click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="The branch to follow.")
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.05),

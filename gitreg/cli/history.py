@@ -11,6 +11,7 @@ import click
 from gitreg import forge
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
 from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
 
@@ -29,7 +30,8 @@ ref_option = click.option(
 def _default_ref(repo: GitRepo, ref: str | None) -> str:
     if ref:
         return ref
-    return "origin/main" if repo.rev_parse("refs/remotes/origin/main") else "main"
+    remote = remote_branch()
+    return remote if repo.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
 
 
 def _version(number: int | None) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gitreg.controller.status import Outcome, Spec
 from gitreg.errors import UsageError
+from gitreg.layout import DEFAULT_BRANCH
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class ControllerConfig:
     repo: str
     stage: str
     target: Path
-    branch: str = "main"
+    branch: str = DEFAULT_BRANCH
     keep: int = 2
     prune: bool = False
     verify_signatures: bool = False

@@ -34,6 +34,7 @@ from gitreg.controller.status import (
 from gitreg.controller.target import Target
 from gitreg.errors import GitregError
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import DEFAULT_BRANCH
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, View, validate
@@ -400,7 +401,7 @@ def reconcile_once(
     stage: str,
     target: str | Path,
     *,
-    branch: str = "main",
+    branch: str = DEFAULT_BRANCH,
     keep: int = 2,
     prune: bool = False,
     verify_signatures: bool = False,

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from gitreg.errors import ConflictError, StorageError, UnsafePathError
 from gitreg.filesystem import check_artifact_name, fsync_dir, shown
-from gitreg.manifest import NAME_PATTERN, Artifact, is_name
+from gitreg.layout import NAME_PATTERN
+from gitreg.manifest import Artifact, is_name
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from gitreg import yamlio
 from gitreg.errors import ConflictError, GitregError, IntegrityError
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import model_path, version_path
 from gitreg.manifest import ModelVersion
-from gitreg.registry import Registry, model_path, version_path
+from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from gitreg import yamlio
 from gitreg.errors import GitregError, StorageError, UsageError
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import DIGEST, DIGEST_ANYWHERE, NUMBERED_VERSION_FILE
 from gitreg.registry import Registry
 from gitreg.storage import Blob, BlobStore, Incomplete, default_store_url
 from gitreg.storage import artifact as artifacts
@@ -27,8 +28,6 @@ from gitreg.storage.protocol import discard, incomplete
 
 _DURATION = re.compile(r"^(\d+)([smhdw]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_VERSION_FILE = re.compile(r"^models/[^/]+/versions/[1-9][0-9]*\.yaml$")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def parse_duration(text: str) -> float:
@@ -64,7 +63,7 @@ def referenced_digests(registry: Registry, store: BlobStore) -> set[str]:
     manifests: dict[str, str] = {}  # git blob sha -> path, across every ref
     for commit in _ref_commits(repo):
         for path, sha in repo.ls_tree(commit, ["models"]).items():
-            if _VERSION_FILE.match(path):
+            if NUMBERED_VERSION_FILE.match(path):
                 manifests.setdefault(sha, path)
     marked: set[str] = set()
     trees: set[str] = set()
@@ -76,7 +75,7 @@ def referenced_digests(registry: Registry, store: BlobStore) -> set[str]:
             if kind == "tree":
                 trees.add(digest)
         else:  # a manifest gitreg cannot read: keep everything it mentions, and any tree among them
-            found = set(_DIGEST.findall(data.decode("utf-8", errors="replace")))
+            found = set(DIGEST_ANYWHERE.findall(data.decode("utf-8", errors="replace")))
             marked |= found
             trees |= {d for d in found if _looks_like_tree(store, d)}
     for digest in sorted(trees):
@@ -116,7 +115,7 @@ def _artifact_of(data: bytes, path: str) -> tuple[str | None, str | None]:
         digest, kind = art["digest"], art.get("type", "file")
     except (GitregError, KeyError, TypeError, AttributeError):
         return None, None
-    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+    if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
         return None, None
     return digest, str(kind)
 

@@ -16,14 +16,13 @@ from typing import Any
 from gitreg import yamlio
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import DEFAULT_BRANCH, STAGE_FILE, version_path
 from gitreg.manifest import ModelVersion, StageFile
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
-from gitreg.registry import version_path
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, validate
 from gitreg.validate.view import ParseCache, View
 
-_STAGE_FILE = re.compile(r"^stages/([^/]+)\.yaml$")
 _GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
 _GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!(\d+)")
 _SQUASH = re.compile(r"\(#(\d+)\)\s*$")
@@ -121,7 +120,7 @@ class _Stages:
 
 def stage_history(
     repo: GitRepo,
-    ref: str = "main",
+    ref: str = DEFAULT_BRANCH,
     model: str | None = None,
     stage: str | None = None,
     evidence: Evidence | None = None,
@@ -157,7 +156,7 @@ def _stage_changes(
     changes: list[StageChange] = []
     review: Review | None = None
     for path, (old_blob, new_blob, _status) in sorted(landing.changes.items()):
-        match = _STAGE_FILE.match(path)
+        match = STAGE_FILE.match(path)
         if not match:
             continue
         old, new = stages.entries(old_blob), stages.entries(new_blob)
@@ -220,7 +219,7 @@ class AuditEntry:
 
 def audit(
     repo: GitRepo,
-    ref: str = "main",
+    ref: str = DEFAULT_BRANCH,
     since: datetime | None = None,
     until: datetime | None = None,
     evidence: Evidence | None = None,

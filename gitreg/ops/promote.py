@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from gitreg import yamledit, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import stage_path, version_path
 from gitreg.manifest import ModelVersion
 from gitreg.ops.propose import BaseRef, Change
-from gitreg.registry import Ref, Registry, stage_path, version_path
+from gitreg.registry import Ref, Registry
 from gitreg.snapshot import CommitSnapshot, OverlaySnapshot
 from gitreg.validate import validate
 from gitreg.validate.runner import base_at

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from gitreg import forge
 from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
-
-DEFAULT_BRANCH = "main"
+from gitreg.layout import DEFAULT_BRANCH
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ content-addressed and harmless)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +16,10 @@ from gitreg import manifest, yamlio
 from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
 from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
+from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion
 from gitreg.ops.propose import BaseRef, Change, Proposed, propose
-from gitreg.registry import Registry, model_path, version_path
+from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
 
@@ -67,7 +67,7 @@ def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersi
             "registering needs a registry checkout with a working tree",
             "clone the registry and run gitreg there",
         )
-    if not re.fullmatch(manifest.NAME_PATTERN, reg.model):
+    if not NAME.fullmatch(reg.model):
         raise UsageError(
             f"{reg.model!r} is not a valid model name",
             "use 1-64 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
@@ -115,7 +115,7 @@ def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersi
             body="" if reg.message else reg.description,
             pr_body=f"This pull request registers **{version.ref}**.\n\n{reg.description}\n",
         )
-        target = repo.current_branch() or "main"
+        target = repo.current_branch() or DEFAULT_BRANCH
         proposed = propose(
             repo,
             change,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -22,12 +21,12 @@ from typing import Any
 
 from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError, UnsafePathError
 from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
+from gitreg.layout import DIGEST
 from gitreg.storage import progress
 from gitreg.storage.protocol import BlobStore, VerifyingReader, digest_of, put_files
 
 TREE_KIND = "gitreg-tree/v1"
 DOWNLOAD_WORKERS = 8
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 LISTING_HINT = "the tree listing is not one gitreg wrote"
 RENAME_HINT = "rename it: gitreg stores only names that are valid on Linux, macOS and Windows"
 
@@ -78,7 +77,7 @@ def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
     if problem is not None:
         raise StorageError(f"blob {digest} is not a valid tree listing: {problem}", LISTING_HINT)
     for entry in entries:
-        if not _DIGEST.fullmatch(entry.digest) or entry.size < 0:
+        if not DIGEST.fullmatch(entry.digest) or entry.size < 0:
             raise StorageError(f"blob {digest} is not a valid tree listing: bad entry for {entry.path!r}")
     return entries
 

@@ -7,7 +7,6 @@ the final name) lives here and in ``artifact.py`` so that every backend gets it 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -15,13 +14,13 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gitreg.errors import IntegrityError, UsageError
+from gitreg.layout import DIGEST
 
 CHUNK_SIZE = 1024 * 1024
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def check_digest(digest: str) -> str:
-    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
+    if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
         raise UsageError(f"{digest!r} is not a digest", "digests look like sha256:<64 hex digits>")
     return digest
 

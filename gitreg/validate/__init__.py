@@ -7,11 +7,11 @@ same in a registry of 100 versions as in one of 10,000."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from gitreg import yamlio
 from gitreg.errors import GitregError, ManifestError
+from gitreg.layout import MODEL_PATH, STAGE_FILE, VERSION_FILE
 from gitreg.manifest import ModelVersion, StageFile
 from gitreg.storage import BlobStore
 from gitreg.validate.rules.change import (
@@ -25,10 +25,7 @@ from gitreg.validate.rules.change import (
 from gitreg.validate.rules.files import check_file
 from gitreg.validate.rules.stages import check_model_folder, check_stage_entries
 from gitreg.validate.store import check_artifact
-from gitreg.validate.view import VERSION_FILE, Finding, View
-
-_STAGE_FILE = re.compile(r"^stages/([^/]+)\.yaml$")
-_MODEL_PATH = re.compile(r"^models/([^/]+)/")
+from gitreg.validate.view import Finding, View
 
 
 @dataclass
@@ -103,7 +100,7 @@ def _scope(view: View, base: Base | None) -> tuple[list[str], list[str], dict[st
         files = view.snapshot.files()
     else:
         files = [p for p, status in base.changes.items() if status != "D" and view.exists(p)]
-    folders = sorted({m.group(1) for p in base.changes if (m := _MODEL_PATH.match(p))})
+    folders = sorted({m.group(1) for p in base.changes if (m := MODEL_PATH.match(p))})
     return files, folders, _affected_entries(view, base)
 
 
@@ -125,7 +122,7 @@ def _version_at(view: View, path: str) -> ModelVersion | None:
 
 
 def _changed_stages(base: Base) -> list[str]:
-    return sorted({m.group(1) for p, s in base.changes.items() if s != "D" and (m := _STAGE_FILE.match(p))})
+    return sorted({m.group(1) for p, s in base.changes.items() if s != "D" and (m := STAGE_FILE.match(p))})
 
 
 def _affected_entries(view: View, base: Base) -> dict[str, set[str]]:
@@ -133,7 +130,7 @@ def _affected_entries(view: View, base: Base) -> dict[str, set[str]]:
     entry of a model whose version files or model.yaml changed; all entries if registry.yaml changed."""
     if "registry.yaml" in base.changes:
         return {s: set(view.stage(s)) for s in view.stage_files()}
-    touched_models = {m.group(1) for p in base.changes if (m := _MODEL_PATH.match(p))}
+    touched_models = {m.group(1) for p in base.changes if (m := MODEL_PATH.match(p))}
     affected: dict[str, set[str]] = {}
     for stage in view.stage_files():
         models = set()

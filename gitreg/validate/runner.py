@@ -7,7 +7,8 @@ from functools import cache
 
 from gitreg.errors import NotFoundError
 from gitreg.gitrepo import GitRepo
-from gitreg.registry import Registry, stage_path
+from gitreg.layout import stage_path
+from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, Report, history_lookup, validate
 from gitreg.validate.view import View

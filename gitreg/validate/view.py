@@ -5,7 +5,6 @@ findings (kept with the file) and ``None`` for its data, so one broken file does
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -14,14 +13,12 @@ from pydantic import BaseModel
 
 from gitreg import manifest, yamlio
 from gitreg.errors import ManifestError, Problem
+from gitreg.layout import VERSION_FILE_NAME, model_path, stage_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
-from gitreg.registry import model_path, stage_path, version_path
 from gitreg.snapshot import Snapshot
 
 T = TypeVar("T", bound=BaseModel)
 Severity = Literal["error", "warning"]
-VERSION_FILE = re.compile(r"^models/([^/]+)/versions/([^/]+)$")
-NUMBERED_VERSION = re.compile(r"^([1-9][0-9]*)\.yaml$")
 
 
 @dataclass(frozen=True, order=True)
@@ -120,7 +117,7 @@ class View:
 
     def version_numbers(self, model: str) -> list[int]:
         names = self.snapshot.listdir(f"models/{model}/versions")
-        return sorted(int(m.group(1)) for n in names if (m := NUMBERED_VERSION.match(n)))
+        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
 
     def stage(self, name: str) -> dict[str, int]:
         stage = self.parse(stage_path(name), StageFile)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+from gitreg.layout import VERSION_FILE, stage_path, version_path
 from gitreg.manifest import ModelVersion
-from gitreg.registry import stage_path, version_path
 from gitreg.validate.rules.stages import check_policy, policies
-from gitreg.validate.view import VERSION_FILE, Finding, View
+from gitreg.validate.view import Finding, View
 
 #: Fields of a version that may change once it is on the base branch.
 MUTABLE_FIELDS = frozenset({"status", "tags", "description"})

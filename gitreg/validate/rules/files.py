@@ -8,13 +8,11 @@ import re
 from collections.abc import Iterator
 
 from gitreg.filesystem import name_problem, shown
+from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
-from gitreg.validate.view import NUMBERED_VERSION, Finding, View
+from gitreg.validate.view import Finding, View
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
-_MODEL_FILE = re.compile(r"^models/([^/]+)/model\.yaml$")
-_VERSION_FILE = re.compile(r"^models/([^/]+)/versions/([^/]+)$")
-_STAGE_FILE = re.compile(r"^stages/([^/]+)$")
 
 #: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
 CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -38,11 +36,11 @@ def check_file(view: View, path: str) -> list[Finding]:
         return findings
     if path == "registry.yaml":
         findings += _registry_file(view)
-    elif match := _MODEL_FILE.match(path):
+    elif match := MODEL_FILE.match(path):
         findings += _model_file(view, path, match.group(1))
-    elif match := _VERSION_FILE.match(path):
+    elif match := VERSION_FILE.match(path):
         findings += _version_file(view, path, match.group(1), match.group(2))
-    elif match := _STAGE_FILE.match(path):
+    elif match := STAGE_FOLDER_FILE.match(path):
         findings += _stage_file(view, path, match.group(1))
     elif path.startswith("models/"):
         findings.append(
@@ -148,7 +146,7 @@ def _model_file(view: View, path: str, folder: str) -> Iterator[Finding]:
 
 
 def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator[Finding]:
-    match = NUMBERED_VERSION.match(filename)
+    match = VERSION_FILE_NAME.match(filename)
     if not match:
         yield Finding(
             path,

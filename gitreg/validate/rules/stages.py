@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from gitreg.layout import model_path, stage_path, version_path
 from gitreg.manifest import ModelVersion, Policy, threshold_holds
-from gitreg.registry import model_path, stage_path, version_path
 from gitreg.validate.view import Finding, View
 
 
