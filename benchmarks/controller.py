@@ -114,9 +114,12 @@ def main() -> int:
             path, url = served_registry(work, f"registry-{versions}", versions)
             add(path, "small", 1024)
             promote(path, "small: 1\n")
-            target = work / f"target-{versions}"
+            target = work / f"target-{versions}"  # the CLI's; the in-process controller has its own (a lock)
             once = [exe, "controller", "--repo", url, "--stage", "production", "--target", target, "--once"]
-            with Controller(ControllerConfig(url, "production", target)) as controller:
+            run(*once)
+            with Controller(
+                ControllerConfig(url, "production", work / f"target-{versions}-lib")
+            ) as controller:
                 reconcile(controller, "applied")
                 cases = [
                     Case("baseline: git ls-remote", partial(run, "git", "ls-remote", url, "refs/heads/main")),

@@ -47,7 +47,7 @@ def main() -> int:
     p.add_argument("--versions", type=int, default=10, help="versions of each model (10)")
     p.add_argument("--budget-ms", type=int, default=500, help="a best run must stay under this (500)")
     args = p.parse_args()
-    title = f"read scale: {args.models} models x {args.versions} versions, {args.repeat} rounds"
+    title = f"read scale: {args.models} models x {args.versions} versions, {args.repeat} round(s)"
     with session(args, title) as work:
         path, exe = work / "registry", gitreg_executable()
         names = generate(path, args.models, args.versions)

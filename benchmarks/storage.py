@@ -16,6 +16,8 @@ The source file is read before each upload, so that it comes from the page cache
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -59,9 +61,11 @@ def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
     elif op == "register":
         from gitreg.cli import cli  # noqa: PLC0415
 
-        cli.main(
-            ["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg", standalone_mode=False
-        )
+        try:
+            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
+        except SystemExit as exc:
+            if exc.code:
+                raise
     print(out, time.perf_counter() - start)
 
 
@@ -79,7 +83,8 @@ class Backend:
         env = {**os.environ, **self.env}
         argv = (sys.executable, __file__, "--child", op, self.url, json.dumps(self.options), *args)
         done = run_child(*argv, env=env)
-        return Sample(float(done.stdout.split()[-1]), done.rss_kib, done.stdout.split()[0])
+        *out, seconds = done.stdout.splitlines()[-1].split()  # the child's last line: what, seconds
+        return Sample(float(seconds), done.rss_kib, " ".join(out))
 
     def clean(self, *also: Path) -> None:
         """Empty gitreg's store and the plain client's destination; remove ``also``."""
@@ -105,10 +110,54 @@ def start(name: str, work: Path) -> tuple[Backend, servers.Server | None]:
         server = servers.start_azurite(location=work / "azurite")
     else:
         server = servers.start_fake_gcs(root=work / "gcs")
-    url = server.url("bench-store")
-    return Backend(
-        name, url, f"{servers.BUCKET}/bench-plain", server.options, server.env, server.filesystem()
-    ), server
+    with server.environment():  # a client that reads its credentials from the environment now
+        fs = server.filesystem()
+    plain = f"{servers.BUCKET}/bench-plain"
+    return Backend(name, server.url("bench-store"), plain, server.options, server.env, fs), server
+
+
+def bench(backend: Backend, work: Path, big: Path, many: Path, args: argparse.Namespace) -> None:
+    plain_big, plain_many = f"{backend.plain}/big.bin", f"{backend.plain}/many"
+    out, registry = work / "out.bin", work / "registry"
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "gitreg" / "present"
+
+    def warm() -> None:
+        backend.clean()
+        with big.open("rb", buffering=0) as src:
+            while src.read(MIB):
+                pass
+
+    def fresh() -> None:
+        backend.clean(registry, cache)
+        init(registry, backend.url)
+
+    print(f"\n{backend.name}: upload of {args.size_mib} MiB")
+    cases = [
+        Case("baseline: client put_file", partial(backend, "plain-put", big, plain_big), warm),
+        Case("gitreg put_file", partial(backend, "put", big), warm),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
+
+    print(f"\n{backend.name}: download of {args.size_mib} MiB")
+    digest = backend("put", big).stdout
+    backend("plain-put", big, plain_big)
+    gone = partial(out.unlink, missing_ok=True)
+    cases = [
+        Case("baseline: client get_file", partial(backend, "plain-get", plain_big, out), gone),
+        Case("gitreg fetch_file", partial(backend, "get", digest, big.stat().st_size, out), gone),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
+
+    print(f"\n{backend.name}: a folder of {args.files} files of 1 KiB")
+    backend.env.update(GITREG_STORAGE_URL=backend.url, GITREG_STORAGE_OPTIONS=json.dumps(backend.options))
+    register = partial(backend, "register", registry, many)
+    cases = [
+        Case("baseline: client put, recursive", partial(backend, "plain-put", many, plain_many), warm),
+        Case("gitreg register, first time", register, fresh),
+        Case("gitreg register again (digest cache)", register),
+        Case("gitreg register again (no cache)", register, partial(shutil.rmtree, cache, ignore_errors=True)),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label])
 
 
 def main() -> int:
@@ -124,63 +173,12 @@ def main() -> int:
             folder = many / f"d{i // 500:03}"
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
-        out, registry = work / "out.bin", work / "registry"
-        cache = Path(os.environ["XDG_CACHE_HOME"]) / "gitreg" / "present"
         for name in [n.strip() for n in args.backends.split(",") if n.strip()]:
             (work / name).mkdir()
             backend, server = start(name, work / name)
-            plain_big, plain_many = f"{backend.plain}/big.bin", f"{backend.plain}/many"
-
-            def warm(b: Backend = backend) -> None:
-                b.clean()
-                big.read_bytes()
-
-            def fresh(b: Backend = backend) -> None:
-                b.clean(registry, cache)
-                init(registry, b.url)
-
             try:
-                print(f"\n{name}: upload of {args.size_mib} MiB")
-                cases = [
-                    Case("baseline: client put_file", partial(backend, "plain-put", big, plain_big), warm),
-                    Case("gitreg put_file", partial(backend, "put", big), warm),
-                ]
-                report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
-                print(f"\n{name}: download of {args.size_mib} MiB")
-                digest = backend("put", big).stdout
-                backend("plain-put", big, plain_big)
-                cases = [
-                    Case(
-                        "baseline: client get_file", partial(backend, "plain-get", plain_big, out), out.unlink
-                    ),
-                    Case(
-                        "gitreg fetch_file",
-                        partial(backend, "get", digest, big.stat().st_size, out),
-                        out.unlink,
-                    ),
-                ]
-                report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
-                print(f"\n{name}: a folder of {args.files} files of 1 KiB")
-                backend.env.update(
-                    GITREG_STORAGE_URL=backend.url, GITREG_STORAGE_OPTIONS=json.dumps(backend.options)
-                )
-                cases = [
-                    Case(
-                        "baseline: client put, recursive",
-                        partial(backend, "plain-put", many, plain_many),
-                        warm,
-                    ),
-                    Case("gitreg register, first time", partial(backend, "register", registry, many), fresh),
-                    Case(
-                        "gitreg register again (digest cache)", partial(backend, "register", registry, many)
-                    ),
-                    Case(
-                        "gitreg register again (no cache)",
-                        partial(backend, "register", registry, many),
-                        partial(shutil.rmtree, cache, ignore_errors=True),
-                    ),
-                ]
-                report(measure(cases, args.repeat, warmup=False), [cases[0].label])
+                with server.environment() if server else contextlib.nullcontext():
+                    bench(backend, work, big, many, args)
             finally:
                 if server is not None:
                     server.stop()

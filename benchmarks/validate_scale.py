@@ -128,7 +128,7 @@ def main() -> int:
             if args.profile:
                 print_profile(f"validate the working tree, {n:,} versions", partial(full, root, None))
 
-        print(f"\nb) --base main on a one-file branch, median ms at each size; {args.repeat} rounds")
+        print(f"\nb) --base main on a one-file branch, median ms at each size; {args.repeat} round(s)")
         cases = []
         for n in base_sizes:
             for branch in BRANCHES:

@@ -125,7 +125,9 @@ def make_registry(
     root: Path, store: Path, files: Mapping[str, str | bytes], message: str = "Generated"
 ) -> str:
     """``gitreg init ROOT`` with its local blob store in ``store``, then ``files`` (see
-    :func:`registry_files`) committed in one commit on main; returns that commit's sha."""
+    :func:`registry_files`) committed in one commit on main; returns the sha of main."""
     init(root, store.as_uri())
+    if not files:
+        return git(root, "rev-parse", "HEAD").strip()
     write_files(root, files)
     return commit_all(root, message)
