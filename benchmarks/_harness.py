@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import os
 import platform
@@ -239,6 +240,21 @@ def run_child(*argv: object, env: Mapping[str, str] | None = None) -> Sample:
     if code != "0":
         raise RuntimeError(f"{' '.join(map(str, argv))} exited {code}: {done.stderr[-2000:]}")
     return Sample(float(seconds), int(rss), "\n".join(out))
+
+
+def hash_copy(src: Path, dest: Path | None, fsync: bool) -> str:
+    """One pass over ``src`` in 1 MiB chunks, hashed and written to ``dest`` if given (then fsynced if
+    ``fsync``): the least a durable content-addressed store must do. Returns the ``sha256:`` digest."""
+    hasher, buf = hashlib.sha256(), bytearray(MIB)
+    view = memoryview(buf)
+    with src.open("rb", buffering=0) as inp, (dest or Path(os.devnull)).open("wb", buffering=0) as out:
+        while n := inp.readinto(buf):
+            hasher.update(view[:n])
+            if dest is not None:
+                out.write(view[:n])
+        if fsync:
+            os.fsync(out.fileno())
+    return "sha256:" + hasher.hexdigest()
 
 
 def random_file(path: Path, size: int) -> Path:

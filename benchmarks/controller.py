@@ -13,8 +13,6 @@ target at about the speed of a plain verified copy; deploying a large artifact t
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -24,6 +22,7 @@ from _harness import (
     MIB,
     Case,
     gitreg_executable,
+    hash_copy,
     measure,
     parser,
     random_file,
@@ -49,20 +48,10 @@ def served_registry(work: Path, name: str, versions: int = 0) -> tuple[Path, str
 
 
 def add(path: Path, model: str, size: int) -> None:
+    """Register a new version of ``model``: ``size`` random bytes, with what the production policy asks."""
     artifact = random_file(path.parent / f"{model}.bin", size)
-    commit = "1b2c3d4e5f60718293a4b5c6d7e8f90123456789"
-    run(
-        gitreg_executable(),
-        "-C",
-        path,
-        "register",
-        model,
-        artifact,
-        "--description",
-        "x",
-        "--code-commit",
-        commit,
-    )
+    lineage = ["--description", "x", "--code-commit", "1b2c3d4e5f60718293a4b5c6d7e8f90123456789"]
+    run(gitreg_executable(), "-C", path, "register", model, artifact, *lineage)
     artifact.unlink()
 
 
@@ -79,14 +68,7 @@ def reconcile(controller: Controller, expect: str) -> None:
 
 
 def verified_copy(source: Path, dest: Path, fsync: bool) -> None:
-    digest = hashlib.sha256()
-    with source.open("rb") as src, dest.open("wb") as out:
-        while chunk := src.read(MIB):
-            digest.update(chunk)
-            out.write(chunk)
-        if fsync:
-            out.flush()
-            os.fsync(out.fileno())
+    hash_copy(source, dest, fsync)
     dest.unlink()
 
 

@@ -11,7 +11,6 @@ processes registering two sizes, next to one that only imports gitreg."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -23,6 +22,7 @@ from _harness import (
     MIB,
     Case,
     gitreg_executable,
+    hash_copy,
     measure,
     parser,
     print_profile,
@@ -49,21 +49,7 @@ def settle(source: Path, *leftovers: Path) -> None:
         else:
             path.unlink(missing_ok=True)
     os.sync()
-    hash_write(source, None, fsync=False)
-
-
-def hash_write(src: Path, dest: Path | None, fsync: bool) -> str:
-    """One pass over ``src`` in 1 MiB chunks: hashed, and written to ``dest`` (then fsynced) if given."""
-    hasher, buf = hashlib.sha256(), bytearray(MIB)
-    view = memoryview(buf)
-    with src.open("rb", buffering=0) as inp, (dest or Path(os.devnull)).open("wb", buffering=0) as out:
-        while n := inp.readinto(buf):
-            hasher.update(view[:n])
-            if dest is not None:
-                out.write(view[:n])
-        if fsync:
-            os.fsync(out.fileno())
-    return "sha256:" + hasher.hexdigest()
+    hash_copy(source, None, fsync=False)
 
 
 def copy(src: Path, dest: Path, fsync: bool) -> None:
@@ -92,10 +78,10 @@ def main() -> int:
 
         baselines = ["sha256, one pass", "copyfile", "copyfile + fsync", "hash + write + fsync (the floor)"]
         cases = [
-            Case(baselines[0], partial(hash_write, source, None, False), partial(settle, source, dest)),
+            Case(baselines[0], partial(hash_copy, source, None, False), partial(settle, source, dest)),
             Case(baselines[1], partial(copy, source, dest, False), partial(settle, source, dest)),
             Case(baselines[2], partial(copy, source, dest, True), partial(settle, source, dest)),
-            Case(baselines[3], partial(hash_write, source, dest, True), partial(settle, source, dest)),
+            Case(baselines[3], partial(hash_copy, source, dest, True), partial(settle, source, dest)),
             Case(
                 "register (CLI subprocess)",
                 partial(run, gitreg_executable(), "-C", registry, "register", MODEL, source),
@@ -111,7 +97,7 @@ def main() -> int:
             f"\nstore after two registers of the same bytes: {len(blobs)} blob(s), "
             f"{sum(f.stat().st_size for f in blobs):,} bytes (the file: {args.size_mib * MIB:,})"
         )
-        same = set(registered) == {hash_write(source, None, False)}
+        same = set(registered) == {hash_copy(source, None, False)}
         print(f"every registered digest equals the sha256 baseline's: {'yes' if same else 'NO'}")
         print(
             f"register / the floor: {ratio(timings, 'register (library)', baselines[3]):.2f}x; "
