@@ -25,9 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))  # the testing/ package: synthetic registries, storage servers
+# The testing/ package (synthetic registries, storage servers): scripts import this module first.
+sys.path.insert(0, str(REPO_ROOT))
 MIB = 1024 * 1024
-_LEAKY_ENV = ("GITREG_STORAGE_URL", "GITREG_STORAGE_OPTIONS", "GITREG_DEBUG", "GIT_DIR", "GIT_WORK_TREE")
+#: Variables that would point gitreg or git somewhere other than the benchmark's own folders.
+_LEAKY_ENV = (
+    "GITREG_STORAGE_URL",
+    "GITREG_STORAGE_OPTIONS",
+    "GITREG_DEBUG",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+)
 
 
 def parser(doc: str | None, repeat: int) -> argparse.ArgumentParser:
