@@ -74,11 +74,11 @@ def plan(models: list[str], versions: int, count: int, seed: int) -> list[Promot
 
 
 def _commit(ref: str, mark: int, who: tuple[str, str], when: int, message: str, tree: str) -> bytes:
+    """One fast-import commit; ``tree`` holds its from, merge and M lines."""
     person = f"{who[0]} <{who[1]}> {when} +0000"
     raw = message.encode()
-    return f"commit {ref}\nmark :{mark}\nauthor {person}\ncommitter {person}\ndata {len(raw)}\n".encode() + (
-        raw + f"\n{tree}\n".encode()
-    )
+    head = f"commit {ref}\nmark :{mark}\nauthor {person}\ncommitter {person}\ndata {len(raw)}\n"
+    return head.encode() + raw + f"\n{tree}\n".encode()
 
 
 def fast_import(root: Path, promotions: list[Promotion], base: str) -> None:
