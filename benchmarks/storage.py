@@ -1,304 +1,192 @@
-"""Blob store transfers against local servers that speak each protocol, next to each backend's own plain
-client call in the same run, and registering a folder of many small files; peak memory of each.
+"""Claim: gitreg moves an artifact through each blob store at about the speed of that store's own client, and
+registers a folder of many small files about as fast as the client uploads it, in memory that does not grow.
 
-    .venv/bin/python benchmarks/storage.py [--size-mib 1024] [--files 10000] [--backends local,s3,azure,gcs]
+    .venv/bin/python benchmarks/storage.py --size-mib 1024 --files 10000 --backends local,s3,azure,gcs
 
-Servers (all on 127.0.0.1, started here, stopped at the end): moto's S3 server as a child process (not in
-this interpreter, which would share its GIL with the client being measured), Azurite with its data on disk,
-fake-gcs-server with its data on disk. For each backend, one child process per measurement:
+Servers on 127.0.0.1, started here and stopped at the end: moto's S3 server (a child process, not sharing
+this interpreter's GIL), Azurite and fake-gcs-server, with their data on disk. Each measurement is one child
+process, which reports the time of the operation alone and its peak RSS, in the same rounds as its baseline:
 
-- upload: gitreg's ``store.put_file`` (a hash pass, an existence check, then a conditional, checksummed
-  single or multipart upload) against the client's ``put_file`` (s3fs, adlfs, gcsfs; for the local store,
-  ``shutil.copyfile`` and an fsync, as the local store makes every blob durable);
-- download: ``artifact.fetch_file`` (streamed, hashed as it arrives, into a file) against the client's
-  ``get_file`` (``shutil.copyfile`` for the local store);
-- register a folder of ``--files`` files of 1 KiB: the first time, again unchanged (the local cache of
-  digests known present answers), and again with that cache deleted (one existence check per file, made
-  concurrently).
-
-Each child prints its wall time and its peak RSS (``ru_maxrss``). The source file is read once before each
-upload so that it comes from the page cache."""
+- upload: gitreg's `put_file` (hash, existence check, conditional checksummed upload) against the client's
+  `put_file` (s3fs, adlfs, gcsfs; for the local store, copyfile + fsync, as the store makes blobs durable);
+- download: `artifact.fetch_file` (streamed, hashed as it arrives) against the client's `get_file`;
+- `gitreg register` of a folder of --files files of 1 KiB, first into an empty store, again (the local cache
+  of digests known present answers), and again with that cache deleted, against the client's recursive put.
+The source file is read before each upload, so that it comes from the page cache."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-import uuid
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _common import MIB, environment_summary, isolate_env, load_average, table, work_folder
+from _harness import MIB, Case, Sample, measure, parser, random_file, report, run_child, session
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from gitreg.ops.init import init
 from testing import servers
 
-BACKENDS = ["local", "s3", "azure", "gcs"]
 
+def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
+    """In the child process: one operation, then its time in seconds (and what the parent needs)."""
+    from gitreg.storage import artifact, open_store  # noqa: PLC0415 - the child's imports are measured
+    from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415
 
-# --- in a child process -------------------------------------------------------------------------------------
-
-
-def _plain_fs(backend: dict[str, Any]) -> Any:
-    from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - the child's imports are measured
-
-    return open_remote(backend["url"], dict(backend["options"])).driver.fs
-
-
-def child(op: str, backend: dict[str, Any], args: list[str]) -> dict[str, Any]:
-    """Run one measured operation; return what the parent prints."""
-    from gitreg.storage import artifact, open_store  # noqa: PLC0415
-
-    result: dict[str, Any] = {}
-    start = time.perf_counter()
-    if op == "plain-put":
-        src, key = args
-        if backend["name"] == "local":
-            copy_to = Path(key)
-            shutil.copyfile(src, copy_to)
-            fd = os.open(copy_to, os.O_RDONLY)
-            os.fsync(fd)
-            os.close(fd)
+    local = url.startswith("file:")
+    start, out = time.perf_counter(), ""
+    if op == "plain-put" and local:
+        if Path(args[0]).is_dir():
+            shutil.copytree(args[0], args[1])
         else:
-            _plain_fs(backend).put_file(src, key)
-    elif op == "gitreg-put":
-        (src,) = args
-        blob = open_store(backend["url"], backend["options"]).put_file(Path(src))
-        result["digest"] = blob.digest
+            shutil.copyfile(*args)
+            with Path(args[1]).open("rb") as dest:
+                os.fsync(dest.fileno())
+    elif op == "plain-put":
+        open_remote(url, options).driver.fs.put(args[0], args[1], recursive=Path(args[0]).is_dir())
+    elif op == "plain-get" and local:
+        shutil.copyfile(*args)
     elif op == "plain-get":
-        key, dest = args
-        if backend["name"] == "local":
-            shutil.copyfile(key, dest)
-        else:
-            _plain_fs(backend).get_file(key, dest)
-    elif op == "gitreg-get":
-        digest, size, dest = args
-        artifact.fetch_file(open_store(backend["url"], backend["options"]), digest, Path(dest), int(size))
+        open_remote(url, options).driver.fs.get_file(*args)
+    elif op == "put":
+        out = open_store(url, options).put_file(Path(args[0])).digest
+    elif op == "get":
+        artifact.fetch_file(open_store(url, options), args[0], Path(args[2]), int(args[1]))
     elif op == "register":
         from gitreg.cli import cli  # noqa: PLC0415
 
-        registry, folder = args
         try:
-            cli.main(["-C", registry, "register", "many", folder, "--quiet"], prog_name="gitreg")
+            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
         except SystemExit as exc:
             if exc.code:
                 raise
-    else:  # pragma: no cover
-        raise SystemExit(f"unknown operation {op}")
-    result["seconds"] = time.perf_counter() - start
-    import resource  # noqa: PLC0415
-
-    result["rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return result
+    print(out, time.perf_counter() - start)
 
 
-# --- in the parent ------------------------------------------------------------------------------------------
+@dataclass
+class Backend:
+    name: str
+    url: str  # of gitreg's store
+    plain: str  # where the plain client writes: a folder, or bucket/prefix
+    options: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    fs: Any = None  # the parent's client of the server, to empty it between samples
+
+    def __call__(self, op: str, *args: str | Path | int) -> Sample:
+        """One operation in a child process: the child's own time for it, and its peak RSS."""
+        env = {**os.environ, **self.env}
+        argv = (sys.executable, __file__, "--child", op, self.url, json.dumps(self.options), *args)
+        done = run_child(*argv, env=env)
+        *out, seconds = done.stdout.splitlines()[-1].split()  # the child's last line: what, seconds
+        return Sample(float(seconds), done.rss_kib, " ".join(out))
+
+    def clean(self, *also: Path) -> None:
+        """Empty gitreg's store and the plain client's destination; remove ``also``."""
+        for path in also:
+            shutil.rmtree(path, ignore_errors=True)
+        if self.fs is None:
+            for folder in (Path(self.plain), Path(self.url.removeprefix("file://"))):
+                shutil.rmtree(folder, ignore_errors=True)
+            Path(self.plain).mkdir(parents=True)
+            return
+        self.fs.invalidate_cache()
+        for prefix in (self.plain, self.url.split("://", 1)[1]):
+            if self.fs.exists(prefix):
+                self.fs.rm(prefix, recursive=True)
 
 
-def measure(op: str, backend: dict[str, Any], *args: str | Path | int) -> dict[str, Any]:
-    env = {**os.environ, **backend["env"]}
-    if backend.get("storage_env"):
-        env.update(backend["storage_env"])
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", op, json.dumps(backend), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{op} on {backend['name']} failed: {done.stderr.strip()[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def make_file(path: Path, size_mib: int) -> None:
-    block = bytearray(os.urandom(MIB))
-    with path.open("wb", buffering=0) as out:
-        for index in range(size_mib):
-            block[:8] = index.to_bytes(8, "little")
-            out.write(block)
-
-
-def make_folder(path: Path, count: int) -> None:
-    for i in range(count):
-        sub = path / f"d{i // 500:03}"
-        sub.mkdir(parents=True, exist_ok=True)
-        (sub / f"f{i:05}.bin").write_bytes(os.urandom(1024))
-
-
-def warm(path: Path) -> None:
-    with path.open("rb", buffering=0) as src:
-        while src.read(8 * MIB):
-            pass
-
-
-def start(name: str, work: Path) -> tuple[dict[str, Any], servers.Server | None]:
+def start(name: str, work: Path) -> tuple[Backend, servers.Server | None]:
     if name == "local":
-        root = work / "local-store"
-        return {"name": name, "url": root.as_uri(), "options": {}, "env": {}}, None
+        return Backend(name, (work / "local-store").as_uri(), str(work / "local-plain")), None
     if name == "s3":
         server = servers.start_moto(in_process=False)
     elif name == "azure":
-        (work / "azurite").mkdir()
         server = servers.start_azurite(location=work / "azurite")
     else:
-        (work / "gcs").mkdir()
         server = servers.start_fake_gcs(root=work / "gcs")
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    backend = {
-        "name": name,
-        "url": server.url(prefix),
-        "options": server.options,
-        "env": server.env,
-        "bucket": servers.BUCKET,
-        "prefix": prefix,
-    }
-    return backend, server
+    with server.environment():  # a client that reads its credentials from the environment now
+        fs = server.filesystem()
+    plain = f"{servers.BUCKET}/bench-plain"
+    return Backend(name, server.url("bench-store"), plain, server.options, server.env, fs), server
 
 
-def rate(size: int, seconds: float) -> str:
-    return f"{size / MIB / seconds:.0f}"
+def bench(backend: Backend, work: Path, big: Path, many: Path, args: argparse.Namespace) -> None:
+    plain_big, plain_many = f"{backend.plain}/big.bin", f"{backend.plain}/many"
+    out, registry = work / "out.bin", work / "registry"
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "gitreg" / "present"
+
+    def warm() -> None:
+        backend.clean()
+        with big.open("rb", buffering=0) as src:
+            while src.read(MIB):
+                pass
+
+    def fresh() -> None:
+        backend.clean(registry, cache)
+        init(registry, backend.url)
+
+    print(f"\n{backend.name}: upload of {args.size_mib} MiB")
+    cases = [
+        Case("baseline: client put_file", partial(backend, "plain-put", big, plain_big), warm),
+        Case("gitreg put_file", partial(backend, "put", big), warm),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
+
+    print(f"\n{backend.name}: download of {args.size_mib} MiB")
+    digest = backend("put", big).stdout
+    backend("plain-put", big, plain_big)
+    gone = partial(out.unlink, missing_ok=True)
+    cases = [
+        Case("baseline: client get_file", partial(backend, "plain-get", plain_big, out), gone),
+        Case("gitreg fetch_file", partial(backend, "get", digest, big.stat().st_size, out), gone),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label], mib=args.size_mib)
+
+    print(f"\n{backend.name}: a folder of {args.files} files of 1 KiB")
+    backend.env.update(GITREG_STORAGE_URL=backend.url, GITREG_STORAGE_OPTIONS=json.dumps(backend.options))
+    register = partial(backend, "register", registry, many)
+    cases = [
+        Case("baseline: client put, recursive", partial(backend, "plain-put", many, plain_many), warm),
+        Case("gitreg register, first time", register, fresh),
+        Case("gitreg register again (digest cache)", register),
+        Case("gitreg register again (no cache)", register, partial(shutil.rmtree, cache, ignore_errors=True)),
+    ]
+    report(measure(cases, args.repeat, warmup=False), [cases[0].label])
 
 
-def rss(result: dict[str, Any]) -> str:
-    return f"{result['rss_kib'] / 1024:.0f}"
-
-
-def run(argv: argparse.Namespace) -> None:
-    names = [n.strip() for n in argv.backends.split(",") if n.strip()]
-    with work_folder(argv.workdir, keep=argv.keep) as work:
-        isolate_env(work)
-        print(environment_summary(work))
-        print(load_average())
-        big = work / "big.bin"
-        make_file(big, argv.size_mib)
-        size = big.stat().st_size
+def main() -> int:
+    p = parser(__doc__, repeat=1)
+    p.add_argument("--size-mib", type=int, default=1024, help="size of the transferred file (1024)")
+    p.add_argument("--files", type=int, default=10000, help="files in the registered folder (10000)")
+    p.add_argument("--backends", default="local,s3,azure,gcs", help="which stores (local,s3,azure,gcs)")
+    args = p.parse_args()
+    with session(args, f"storage: {args.size_mib} MiB transfers, {args.files} files registered") as work:
+        big = random_file(work / "big.bin", args.size_mib * MIB)
         many = work / "many"
-        make_folder(many, argv.files)
-        transfers: list[list[str]] = []
-        registers: list[list[str]] = []
-        for name in names:
-            backend, server = start(name, work)
+        for i in range(args.files):
+            folder = many / f"d{i // 500:03}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
+        for name in [n.strip() for n in args.backends.split(",") if n.strip()]:
+            (work / name).mkdir()
+            backend, server = start(name, work / name)
             try:
-                transfers += transfer_rows(backend, work, big, size)
-                registers.append(register_row(backend, work, many))
+                with server.environment() if server else contextlib.nullcontext():
+                    bench(backend, work, big, many, args)
             finally:
                 if server is not None:
                     server.stop()
-        print(
-            f"\nUpload and download of {argv.size_mib} MiB (time in s, MiB/s, peak RSS in MiB; "
-            "ratio = gitreg time / plain client time)"
-        )
-        print(
-            table(
-                [
-                    "backend",
-                    "op",
-                    "plain s",
-                    "gitreg s",
-                    "ratio",
-                    "plain MiB/s",
-                    "gitreg MiB/s",
-                    "plain RSS",
-                    "gitreg RSS",
-                ],
-                transfers,
-                right=range(2, 9),
-            )
-        )
-        print(f"\nRegister a folder of {argv.files} files of 1 KiB (time in s, peak RSS in MiB)")
-        print(
-            table(
-                ["backend", "first", "RSS", "again (cache)", "RSS", "again (no cache)", "RSS"],
-                registers,
-                right=range(1, 7),
-            )
-        )
-        print(f"\n{load_average()}")
-
-
-def transfer_rows(backend: dict[str, Any], work: Path, big: Path, size: int) -> list[list[str]]:
-    name = backend["name"]
-    if name == "local":
-        plain_key = str(work / "plain-copy.bin")
-    else:
-        plain_key = f"{backend['bucket']}/{backend['prefix']}-plain/big.bin"
-    warm(big)
-    plain_put = measure("plain-put", backend, big, plain_key)
-    warm(big)
-    gitreg_put = measure("gitreg-put", backend, big)
-    out = work / "out.bin"
-    plain_get = measure("plain-get", backend, plain_key, out)
-    out.unlink()
-    gitreg_get = measure("gitreg-get", backend, gitreg_put["digest"], size, out)
-    out.unlink()
-    if name == "local":
-        Path(plain_key).unlink()
-    rows = []
-    for op, plain, ours in (("upload", plain_put, gitreg_put), ("download", plain_get, gitreg_get)):
-        rows.append(
-            [
-                name,
-                op,
-                f"{plain['seconds']:.2f}",
-                f"{ours['seconds']:.2f}",
-                f"{ours['seconds'] / plain['seconds']:.2f}",
-                rate(size, plain["seconds"]),
-                rate(size, ours["seconds"]),
-                rss(plain),
-                rss(ours),
-            ]
-        )
-    return rows
-
-
-def register_row(backend: dict[str, Any], work: Path, many: Path) -> list[str]:
-    from gitreg.ops.init import init  # noqa: PLC0415
-
-    name = backend["name"]
-    registry = work / f"registry-{name}"
-    url = backend["url"] + ("" if name == "local" else "-register")
-    init(registry, url)
-    backend = {
-        **backend,
-        "storage_env": {"GITREG_STORAGE_URL": url, "GITREG_STORAGE_OPTIONS": json.dumps(backend["options"])},
-    }
-    first = measure("register", backend, registry, many)
-    again = measure("register", backend, registry, many)
-    shutil.rmtree(Path(os.environ["XDG_CACHE_HOME"]) / "gitreg" / "present", ignore_errors=True)
-    cold = measure("register", backend, registry, many)
-    return [
-        name,
-        f"{first['seconds']:.2f}",
-        rss(first),
-        f"{again['seconds']:.2f}",
-        rss(again),
-        f"{cold['seconds']:.2f}",
-        rss(cold),
-    ]
-
-
-def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        op, backend = sys.argv[2], json.loads(sys.argv[3])
-        print(json.dumps(child(op, backend, sys.argv[4:])))
-        return
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-mib", type=int, default=1024, help="Size of the transferred file (1024).")
-    parser.add_argument("--files", type=int, default=10000, help="Files in the registered folder (10000).")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="Which stores (local,s3,azure,gcs).")
-    parser.add_argument("--workdir", type=Path, help="Parent of the work folder (default: the temp folder).")
-    parser.add_argument("--keep", action="store_true", help="Keep the work folder.")
-    run(parser.parse_args())
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), *sys.argv[5:])
+    else:
+        sys.exit(main())
