@@ -53,6 +53,7 @@ class Loop:
         self.stop_grace = stop_grace
         self._wake = threading.Event()
         self._stopping = ""  # the name of the signal that asked the loop to stop
+        self._children: list[int] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,7 +79,7 @@ class Loop:
                     raise Stopped(self._stopping)
         except Stopped as stop:
             cancel_git_timers()
-            ended = end_children()
+            ended = end_children(self._children)
             fields: dict[str, Field] = {"signal": str(stop)}
             if ended:
                 fields["ended_processes"] = ended
@@ -95,6 +96,7 @@ class Loop:
             os.kill(os.getpid(), signum)
             return
         self._stopping = signal.Signals(signum).name
+        self._children = _descendants(os.getpid())  # now: unwinding may orphan some (a hook's children)
         self._wake.set()
         if self.stop_grace is not None and hasattr(signal, "alarm"):
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel's doing: no Python needed to run it
@@ -110,12 +112,13 @@ def cancel_git_timers() -> None:
             thread.cancel()
 
 
-def end_children(grace: float = CHILD_GRACE) -> int:
+def end_children(known: list[int] | None = None, grace: float = CHILD_GRACE) -> int:
     """SIGTERM every process below this one (an interrupted git, its transport helper, an on-deploy hook
     and what it started), SIGKILL those still there after ``grace`` seconds; how many there were. Their
     pipes then reach end of file, so nothing in this process waits on them. Needs Linux's /proc; elsewhere
-    it ends nothing."""
-    pids = _descendants(os.getpid())
+    it ends nothing. ``known``: processes found earlier, which may have been orphaned since."""
+    now = _descendants(os.getpid())
+    pids = now + [pid for pid in known or [] if pid not in now and _running(pid)]
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
