@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -10,8 +11,8 @@ import click
 from gitreg.cli import cli
 from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
 from gitreg.controller import status as statuses
-from gitreg.controller.loop import Loop, cancel_git_timers
-from gitreg.controller.server import Server, parse_address
+from gitreg.controller.loop import STOP_GRACE, Loop, cancel_git_timers
+from gitreg.controller.server import Server, check_secret, parse_address
 from gitreg.layout import DEFAULT_BRANCH
 
 
@@ -79,6 +80,13 @@ from gitreg.layout import DEFAULT_BRANCH
     help="Require POST /reconcile to be signed with SECRET (env GITREG_WEBHOOK_SECRET).",
 )
 @click.option(
+    "--stale-after",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="/healthz answers 503 once no poll has succeeded for this long "
+    "[default: 3 intervals, at least 300].",
+)
+@click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Log lines."
 )
 @click.pass_context
@@ -99,6 +107,7 @@ def controller_command(
     allowed_signers: Path | None,
     listen: str | None,
     webhook_secret: str | None,
+    stale_after: float | None,
     log_format: str,
 ) -> int:
     """Keep DIR in step with STAGE on the registry's branch: poll with git ls-remote, fetch and validate
@@ -113,7 +122,10 @@ def controller_command(
     assert repo is not None and stage is not None and target is not None  # noqa: S101 - checked just above
     if allowed_signers is not None and not verify_signatures:
         raise click.UsageError("--allowed-signers only makes sense with --verify-signatures")
-    if webhook_secret and not listen:
+    if webhook_secret is None and "GITREG_WEBHOOK_SECRET" in os.environ:
+        webhook_secret = os.environ["GITREG_WEBHOOK_SECRET"]  # click reads an empty variable as unset
+    check_secret(webhook_secret)  # an empty secret would let anyone in: refused before anything starts
+    if webhook_secret is not None and not listen:
         raise click.UsageError("--webhook-secret only makes sense with --listen")
     address = parse_address(listen) if listen else None
     config = ControllerConfig(
@@ -141,8 +153,10 @@ def controller_command(
                 cancel_git_timers()
                 raise
             return _report(result)
-        loop = Loop(controller, interval)
-        server = Server(controller, address, loop.wake, webhook_secret) if address else None
+        loop = Loop(controller, interval, stale_after=stale_after, stop_grace=STOP_GRACE)
+        server = (
+            Server(controller, address, loop.wake, webhook_secret, health=loop.health) if address else None
+        )
         loop.run(server)
     return 0
 

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from gitreg.controller.health import STATES, Verdict
 from gitreg.controller.status import Status, parse_time
 
 GIT_KINDS = ("ls-remote", "fetch")
@@ -52,6 +53,10 @@ class Metrics:
         for result in RESULTS:
             self.reconciles.labels(result)
         self.registry.register(_StatusCollector(status))
+
+    def watch_health(self, verdict: Callable[[], Verdict]) -> None:
+        """Export the controller's health (ok, stuck, stale; see health.py), asked at scrape time."""
+        self.registry.register(_HealthCollector(verdict))
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
@@ -104,6 +109,28 @@ class _StatusCollector(Collector):
                 "Seconds since a commit was last applied in full.",
                 value=max(time.time() - applied, 0.0),
             )
+
+
+class _HealthCollector(Collector):
+    def __init__(self, verdict: Callable[[], Verdict]) -> None:
+        self.verdict = verdict
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        verdict = self.verdict()
+        state = GaugeMetricFamily(
+            "gitreg_controller_health",
+            "1 for the controller's state: ok; stuck (the branch's tip was refused, the last good state is "
+            "kept); stale (no successful poll for --stale-after seconds).",
+            labels=["state"],
+        )
+        for name in STATES:
+            state.add_metric([name], 1 if verdict.state == name else 0)
+        yield state
+        yield GaugeMetricFamily(
+            "gitreg_controller_seconds_since_successful_poll",
+            "Seconds since a poll last reached the remote and finished.",
+            value=verdict.seconds_since_success,
+        )
 
 
 def _label(value: int | None) -> str:
