@@ -2,7 +2,7 @@
 through (GitHub merge commits, GitLab "See merge request" bodies, squash titles), who proposed and who
 merged it, and the audit evidence (artifact, validator verdict, direct-push and invalid flags).
 
-The history is made for real (tests/forge_server.py ``land_history``): promotions by ``gitreg promote
+The history is made for real (testing/forge_server.py ``land_history``): promotions by ``gitreg promote
 --push`` from two clones, merged inside a bare repository as GitHub and GitLab merge, plus direct pushes."""
 
 from __future__ import annotations
@@ -13,12 +13,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from forge_server import ALICE, BOB, CAROL, DATES, SETUP_DATE, STAGING, Team, git_as, land_history, make_team
 
 from gitreg import NotFoundError
 from gitreg.gitrepo import GitRepo
 from gitreg.history import Landing, StageChange, audit, landings, stage_history
 from testing import git, run
+from testing.forge_server import (
+    ALICE,
+    BOB,
+    CAROL,
+    DATES,
+    SETUP_DATE,
+    STAGING,
+    Team,
+    git_as,
+    land_history,
+    make_team,
+)
 
 ALICE_ID, BOB_ID, CAROL_ID = str(ALICE), str(BOB), str(CAROL)
 GITHUB_ID = "GitHub <noreply@github.com>"

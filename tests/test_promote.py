@@ -1,7 +1,7 @@
 """``gitreg.promote`` and ``gitreg.proposal``: planning a promotion, rollback, archive or restore against the
 base (the forge's main, fetched), and proposing it on a new branch without touching the user's checkout.
 
-The registry lives on a real bare repository (tests/forge_server.py); Alice and Bob work in their own
+The registry lives on a real bare repository (testing/forge_server.py); Alice and Bob work in their own
 clones, and pull requests are merged inside the bare repository the way GitHub merges them."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
-from forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team, make_team
 
 from gitreg import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.promote import Planned, RefusedError, plan_promotion, plan_rollback, plan_status
 from gitreg.proposal import BaseRef, Proposed, propose, resolve_base
 from testing import git, run, tree_state
+from testing.forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team, make_team
 
 
 @pytest.fixture

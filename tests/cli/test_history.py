@@ -1,6 +1,6 @@
 """``gitreg history`` and ``gitreg audit`` on the command line: the table, ``--json``, ``--stage``, the audit
 report in Markdown and JSON with its ``--since``/``--until`` window, and the errors. The history is landed
-for real by ``land_history`` (tests/forge_server.py)."""
+for real by ``land_history`` (testing/forge_server.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from forge_server import DATES, SETUP_DATE, Team, land_history, make_team
 
 from testing import Result, git, run
+from testing.forge_server import DATES, SETUP_DATE, Team, land_history, make_team
 
 
 @pytest.fixture

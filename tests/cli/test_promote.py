@@ -1,6 +1,6 @@
 """``gitreg promote``, ``rollback``, ``archive``, ``restore`` (and ``register --branch``) on the command line:
 what they print, the branch they push, the pull request they open through GitHub's or GitLab's REST API
-(a local HTTP server speaking it, tests/forge_server.py), and for every bad input one exact ``error:`` line,
+(a local HTTP server speaking it, testing/forge_server.py), and for every bad input one exact ``error:`` line,
 its exit code, and a checkout and forge left as they were."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from forge_server import (
+
+from testing import Result, git, run, tree_state, write_bytes
+from testing.forge_server import (
     CAROL,
     CODE_COMMIT,
     READY,
@@ -19,8 +21,6 @@ from forge_server import (
     make_team,
     serve,
 )
-
-from testing import Result, git, run, tree_state, write_bytes
 
 BRANCH = "gitreg/promote/fraud-2-staging"
 FORGE_VARIABLES = (
