@@ -1,5 +1,5 @@
-"""Helpers for gitreg's tests: real git repositories in temp folders, the CLI through click's runner, and
-snapshots of a tree so a test can assert that a failed command changed nothing."""
+"""Helpers for gitreg's tests: an environment of their own, real git repositories in temp folders, the CLI
+through click's runner, and snapshots of a tree so a test can assert that a failed command changed nothing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,40 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gitreg.cli import cli
+
+#: Variables from the machine that would change what gitreg or git does; no test inherits them.
+LEAKY_VARIABLES = (
+    "GITREG_STORAGE_URL",
+    "GITREG_STORAGE_OPTIONS",
+    "GITREG_DEBUG",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+)
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Give git and gitreg a fresh ``home``: its own git identity and config, data and cache folders, and
+    none of the machine's variables. Each test gets one (tests/conftest.py), and so does each scenario built
+    once per session, so that nothing from the machine or the user leaks in and nothing leaks out."""
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Test User\n\temail = test@example.com\n"
+        "[init]\n\tdefaultBranch = main\n"
+        "[commit]\n\tgpgsign = false\n"
+        '[protocol "file"]\n\tallow = always\n'
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    for name in LEAKY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @dataclass

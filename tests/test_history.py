@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import yaml
@@ -27,22 +26,10 @@ from testing.forge_server import (
     STAGING,
     Team,
     git_as,
-    land_history,
-    make_team,
 )
 
 ALICE_ID, BOB_ID, CAROL_ID = str(ALICE), str(BOB), str(CAROL)
 GITHUB_ID = "GitHub <noreply@github.com>"
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
-
-
-@pytest.fixture
-def landed(team: Team) -> dict[str, str]:
-    return land_history(team)
 
 
 def repo_of(team: Team) -> GitRepo:

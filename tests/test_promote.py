@@ -18,12 +18,7 @@ from gitreg.gitrepo import GitRepo
 from gitreg.promote import Planned, RefusedError, plan_promotion, plan_rollback, plan_status
 from gitreg.proposal import BaseRef, Proposed, propose, resolve_base
 from testing import git, run, tree_state
-from testing.forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team, make_team
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
+from testing.forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team
 
 
 def base_of(checkout: Path) -> BaseRef:

@@ -12,19 +12,14 @@ import pytest
 import yaml
 
 from testing import Result, git, run
-from testing.forge_server import DATES, SETUP_DATE, Team, land_history, make_team
+from testing.forge_server import DATES, SETUP_DATE, Team
 
 
 @pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
-
-
-@pytest.fixture
-def landed(team: Team) -> dict[str, str]:
-    commits = land_history(team)
+def landed(team: Team, landed: dict[str, str]) -> dict[str, str]:
+    """tests/conftest.py's ``landed``, with Alice's remote branches fetched."""
     git(team.alice, "fetch", "--quiet", "origin")
-    return commits
+    return landed
 
 
 TABLE_HEAD = (

@@ -18,7 +18,6 @@ from testing.forge_server import (
     STAGING,
     ForgeServer,
     Team,
-    make_team,
     serve,
 )
 
@@ -38,11 +37,6 @@ def no_forge_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set the forge's variables they mean; none comes from the machine (a CI runner has some)."""
     for name in FORGE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
 
 
 @pytest.fixture
