@@ -8,11 +8,14 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from click.testing import CliRunner
 
 from gitreg.cli import cli
+
+if TYPE_CHECKING:  # benchmarks import testing.servers without pytest
+    import pytest
 
 #: Variables from the machine that would change what gitreg or git does; no test inherits them.
 LEAKY_VARIABLES = (
@@ -61,15 +64,38 @@ def run(*args: str | os.PathLike[str], cwd: Path | None = None) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr)
 
 
+def assert_error(result: Result, code: int, message: str) -> None:
+    """The command failed the way the CLI must: exit ``code``, one line ``error: MESSAGE`` on stderr (no
+    traceback), nothing on stdout."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert result.stderr == f"error: {message}\n"
+    assert result.stdout == ""
+
+
 def sha256(data: bytes) -> str:
     """The ``sha256:<hex>`` digest of ``data``, computed independently of gitreg's own code."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """The ``sha256:<hex>`` digest of the file at ``path``, read in chunks, independently of gitreg."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
 
 
 def git(cwd: Path, *args: str) -> str:
     """Run a real git command and return its stdout; raise if it fails."""
     out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
     return out.stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Stage everything in ``repo`` (new, changed, deleted) and commit it."""
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", message)
 
 
 def write_bytes(path: Path, size: int, seed: int = 0) -> Path:
@@ -103,3 +129,15 @@ def tree_state(root: Path) -> dict[str, str]:
         else:
             state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
+
+
+class Unchanged:
+    """Snapshots of folders (a registry with its ``.git``, a blob store), to assert after a refused command
+    that it changed nothing in any of them."""
+
+    def __init__(self, *roots: Path) -> None:
+        self.roots = roots
+        self.before = [tree_state(root) for root in roots]
+
+    def check(self) -> None:
+        assert [tree_state(root) for root in self.roots] == self.before

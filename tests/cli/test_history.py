@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from testing import Result, git, run
+from testing import assert_error, git, run
 from testing.forge_server import DATES, SETUP_DATE, Team
 
 
@@ -33,12 +33,6 @@ def ok(*args: str, cwd: Path) -> str:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.stderr == f"error: {message}\n"
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stdout == ""
 
 
 def short(landed: dict[str, str]) -> dict[str, str]:

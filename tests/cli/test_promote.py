@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testing import Result, git, run, tree_state, write_bytes
+from testing import Result, assert_error, git, run, tree_state, write_bytes
 from testing.forge_server import (
     CAROL,
     CODE_COMMIT,
@@ -67,12 +67,6 @@ def ok(*args: str | Path, cwd: Path) -> str:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.stderr == f"error: {message}\n"
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 def sha(checkout: Path, ref: str) -> str:
