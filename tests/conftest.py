@@ -1,5 +1,7 @@
 """Every test runs with its own git identity, config, data and cache folders: nothing from the machine or
-the user leaks in, and nothing a test does leaks out."""
+the user leaks in, and nothing a test does leaks out. The costly scenarios (a team on a forge, a history of
+promotions landed on it) are built once per session, in an environment of their own, and each test gets a
+private copy."""
 
 from __future__ import annotations
 
@@ -8,33 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from testing import run
+from testing import isolate, run
+from testing.forge_server import Team
+from testing.scenarios import History, build_history, build_team, copy_team
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    home = tmp_path_factory.mktemp("home")
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Test User\n\temail = test@example.com\n"
-        "[init]\n\tdefaultBranch = main\n"
-        "[commit]\n\tgpgsign = false\n"
-        '[protocol "file"]\n\tallow = always\n'
-    )
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    for name in (
-        "GITREG_STORAGE_URL",
-        "GITREG_STORAGE_OPTIONS",
-        "GITREG_DEBUG",
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
     yield
 
 
@@ -51,3 +34,37 @@ def registry(tmp_path: Path, blobs: Path) -> Path:
     result = run("init", path, "--storage", blobs.as_uri())
     assert result.exit_code == 0, result.stderr
     return path
+
+
+# --- scenarios built once per session -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def team_template(tmp_path_factory: pytest.TempPathFactory) -> Team:
+    """``make_team``'s registry on a forge with Alice's and Bob's clones: never used directly, only copied."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("team-home"))
+        return build_team(tmp_path_factory.mktemp("team-template"))
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory, team_template: Team) -> History:
+    """``team_template`` with ``land_history``'s stage changes landed: never used directly, only copied."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("history-home"))
+        return build_history(team_template, tmp_path_factory.mktemp("history-template"))
+
+
+@pytest.fixture
+def team(team_template: Team, tmp_path: Path) -> Team:
+    """A private copy of ``team_template`` in ``tmp_path`` (Alice's clone is ``tmp_path / "registry"``, its
+    blob store ``tmp_path / "blobs"``): a test may change anything in it."""
+    return copy_team(team_template, tmp_path)
+
+
+@pytest.fixture
+def landed(team: Team, history_template: History) -> dict[str, str]:
+    """``land_history(team)``, copied from ``history_template`` in place of ``team``'s folders; the commits
+    it landed, by name."""
+    copy_team(history_template.team, team.work)
+    return dict(history_template.commits)

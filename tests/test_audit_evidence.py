@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forge_server import (
+
+from testing import git, run
+from testing.forge_server import (
     BOB,
     DATES,
     STAGING,
@@ -23,8 +25,6 @@ from forge_server import (
     make_team,
     serve,
 )
-
-from testing import git, run
 
 LATE = "2026-03-01T12:00:00+00:00"
 

@@ -1,5 +1,5 @@
 """``gitreg.forge``: which forge a remote is on, where its repository is, and the REST clients for GitHub and
-GitLab, against a local HTTP server that answers as they do (tests/forge_server.py): the requests sent,
+GitLab, against a local HTTP server that answers as they do (testing/forge_server.py): the requests sent,
 pagination through ``Link`` headers, and the forges' error bodies turned into one line."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from forge_server import ForgeServer, serve
 
 from gitreg.errors import UsageError
 from gitreg.forge import ForgeError, GitHub, GitLab, PullRequest, RemoteRepo, client, detect
+from testing.forge_server import ForgeServer, serve
 
 HEAD = "gitreg/promote/fraud-2-staging"
 REVOKED = "ghp_revoked"  # a token the forge does not accept

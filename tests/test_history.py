@@ -2,36 +2,34 @@
 through (GitHub merge commits, GitLab "See merge request" bodies, squash titles), who proposed and who
 merged it, and the audit evidence (artifact, validator verdict, direct-push and invalid flags).
 
-The history is made for real (tests/forge_server.py ``land_history``): promotions by ``gitreg promote
+The history is made for real (testing/forge_server.py ``land_history``): promotions by ``gitreg promote
 --push`` from two clones, merged inside a bare repository as GitHub and GitLab merge, plus direct pushes."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import yaml
-from forge_server import ALICE, BOB, CAROL, DATES, SETUP_DATE, STAGING, Team, git_as, land_history, make_team
 
 from gitreg import NotFoundError
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import Landing, StageChange, audit, landings, stage_history
 from testing import git, run
+from testing.forge_server import (
+    ALICE,
+    BOB,
+    CAROL,
+    DATES,
+    SETUP_DATE,
+    STAGING,
+    Team,
+    git_as,
+)
 
 ALICE_ID, BOB_ID, CAROL_ID = str(ALICE), str(BOB), str(CAROL)
 GITHUB_ID = "GitHub <noreply@github.com>"
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
-
-
-@pytest.fixture
-def landed(team: Team) -> dict[str, str]:
-    return land_history(team)
 
 
 def repo_of(team: Team) -> GitRepo:

@@ -1,6 +1,6 @@
 """Hooks on real repositories: ``gitreg hook pre-commit`` judges the index, ``gitreg install-hooks`` installs
 a plain git hook that blocks real commits, ``gitreg hook no-large-files``, and this repository's
-``.pre-commit-hooks.yaml`` run by the real pre-commit framework (``pre-commit try-repo``)."""
+``.pre-commit-hooks.yaml`` run by the real pre-commit framework (``pre-commit run``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from testing import git, run, write_bytes
 
@@ -58,6 +59,25 @@ def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+@pytest.fixture(scope="session")
+def hooks_config(hooks_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pre-commit config naming every hook of ``hooks_repo`` at its commit, as ``pre-commit try-repo``
+    writes one; kept outside the registries, which have a .pre-commit-config.yaml of their own."""
+    manifest = yaml.safe_load((hooks_repo / ".pre-commit-hooks.yaml").read_text())
+    hooks = [{"id": hook_id} for hook_id in sorted(hook["id"] for hook in manifest)]
+    rev = git(hooks_repo, "rev-parse", "HEAD").strip()
+    config = tmp_path_factory.mktemp("pre-commit-config") / ".pre-commit-config.yaml"
+    config.write_text(yaml.safe_dump({"repos": [{"repo": str(hooks_repo), "rev": rev, "hooks": hooks}]}))
+    return config
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit store for the session: the hooks' environment (gitreg installed from ``hooks_repo``)
+    is built by the first test that runs them, about ten seconds, and reused by the others."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
 def rename_model(registry: Path, name: str) -> None:
     path = registry / "models" / "fraud" / "model.yaml"
     path.write_text(re.sub(r"(?m)^name: .*$", f"name: {name}", path.read_text()))
@@ -84,15 +104,17 @@ def git_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def try_repo(registry: Path, hooks: Path, hook: str | None, *args: str) -> subprocess.CompletedProcess[str]:
-    """``pre-commit try-repo HOOKS [HOOK] ARGS`` in ``registry`` (every hook when ``hook`` is None).
-    try-repo builds the hooks' environment in a store of its own that it deletes afterwards
-    (PRE_COMMIT_HOME is not used), so each call installs gitreg again: about ten seconds."""
+def pre_commit_run(
+    registry: Path, config: Path, home: Path, hook: str | None, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run --config CONFIG [HOOK] ARGS`` in ``registry`` (every hook when ``hook`` is None),
+    with the session's store ``home``: what ``pre-commit try-repo`` runs, without rebuilding the hooks'
+    environment in a store of its own for each call."""
     return subprocess.run(
-        [str(PRE_COMMIT), "try-repo", str(hooks), *([hook] if hook else []), *args],
+        [str(PRE_COMMIT), "run", "--config", str(config), *([hook] if hook else []), *args],
         check=False,
         cwd=registry,
-        env=dict(os.environ),
+        env=dict(os.environ, PRE_COMMIT_HOME=str(home)),
         capture_output=True,
         text=True,
     )
@@ -206,12 +228,14 @@ def test_no_large_files_hook(owned: Path) -> None:
 # --- the pre-commit framework ---------------------------------------------------------------------------
 
 
-def test_pre_commit_framework_blocks_a_bad_manifest_and_a_large_file(owned: Path, hooks_repo: Path) -> None:
+def test_pre_commit_framework_blocks_a_bad_manifest_and_a_large_file(
+    owned: Path, hooks_config: Path, pre_commit_home: Path
+) -> None:
     rename_model(owned, "froud")
     write_bytes(owned / "weights.bin", 2 * 1024 * 1024)
     write_bytes(owned / "notes.txt", 1024)
     git(owned, "add", "--all")
-    result = try_repo(owned, hooks_repo, None, "--all-files")  # every hook of .pre-commit-hooks.yaml
+    result = pre_commit_run(owned, hooks_config, pre_commit_home, None, "--all-files")  # every hook
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert re.search(r"gitreg validate\.+Failed", output), output
@@ -222,17 +246,21 @@ def test_pre_commit_framework_blocks_a_bad_manifest_and_a_large_file(owned: Path
     assert "notes.txt:" not in output
 
 
-def test_pre_commit_framework_passes_a_good_registry(owned: Path, hooks_repo: Path) -> None:
+def test_pre_commit_framework_passes_a_good_registry(
+    owned: Path, hooks_config: Path, pre_commit_home: Path
+) -> None:
     write_bytes(owned / "notes.txt", 1024)
     git(owned, "add", "--all")
-    result = try_repo(owned, hooks_repo, None, "--all-files")
+    result = pre_commit_run(owned, hooks_config, pre_commit_home, None, "--all-files")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert re.search(r"gitreg validate\.+Passed", output), output
     assert re.search(r"gitreg no large files\.+Passed", output), output
 
 
-def test_pre_commit_framework_judges_what_is_committed(owned: Path, hooks_repo: Path) -> None:
+def test_pre_commit_framework_judges_what_is_committed(
+    owned: Path, hooks_config: Path, pre_commit_home: Path
+) -> None:
     """An untracked scratch file is not part of the commit, so it must not block it (as with the plain git
     hook, which judges the index)."""
     (owned / "models" / "fraud" / "eval-notes.md").write_text("AUC looked fine\n")
@@ -242,7 +270,7 @@ def test_pre_commit_framework_judges_what_is_committed(owned: Path, hooks_repo: 
     )
     git(owned, "add", "models/fraud/model.yaml")
     assert run("hook", "pre-commit", cwd=owned).exit_code == 0
-    result = try_repo(owned, hooks_repo, "gitreg-validate")
+    result = pre_commit_run(owned, hooks_config, pre_commit_home, "gitreg-validate")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert re.search(r"gitreg validate\.+Passed", output), output

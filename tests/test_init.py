@@ -13,7 +13,7 @@ from gitreg import yamlio
 from gitreg.errors import ConflictError, UsageError
 from gitreg.manifest import RegistryConfig, parse
 from gitreg.ops.init import init
-from testing import Result, git, run, tree_state, write_bytes
+from testing import assert_error, git, run, tree_state, write_bytes
 
 LAYOUT = [
     "registry.yaml",
@@ -24,13 +24,6 @@ LAYOUT = [
     "README.md",
     ".gitignore",
 ]
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr == f"error: {message}\n"
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stdout == ""
 
 
 def registry_yaml(path: Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 against the base (the forge's main, fetched), and proposing it on a new branch without touching the user's
 checkout.
 
-The registry lives on a real bare repository (tests/forge_server.py); Alice and Bob work in their own
+The registry lives on a real bare repository (testing/forge_server.py); Alice and Bob work in their own
 clones, and pull requests are merged inside the bare repository the way GitHub merges them."""
 
 from __future__ import annotations
@@ -13,18 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team, make_team
 
 from gitreg import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.promote import Planned, RefusedError, plan_promotion, plan_rollback, plan_status
 from gitreg.ops.propose import BaseRef, Proposed, propose, resolve_base
 from testing import git, run, tree_state
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
+from testing.forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team
 
 
 def base_of(checkout: Path) -> BaseRef:

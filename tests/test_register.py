@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import yaml
 
 from gitreg import ConflictError, GitregError, ManifestError, NotFoundError, Registry, UsageError
 from gitreg.ops.register import Registration, register
-from testing import git, run, tree_state, write_bytes
+from testing import Unchanged, git, run, sha256_file, tree_state, write_bytes
 
 
 def artifact(tmp_path: Path, seed: int = 0, size: int = 300, name: str = "model.bin") -> Path:
@@ -42,10 +41,6 @@ def changed_files(repo: Path, rev: str = "HEAD") -> list[str]:
     return sorted(git(repo, "show", "--name-only", "--format=", rev).split())
 
 
-def sha256_file(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def blob_path(blobs: Path, digest: str) -> Path:
     hexdigest = digest.removeprefix("sha256:")
     return blobs / "sha256" / hexdigest[:2] / hexdigest[2:]
@@ -53,18 +48,6 @@ def blob_path(blobs: Path, digest: str) -> Path:
 
 def commit_count(repo: Path, rev: str = "HEAD") -> int:
     return int(git(repo, "rev-list", "--count", rev))
-
-
-class Unchanged:
-    """Snapshots of the registry (``.git`` included) and the blob store, to compare after a failure."""
-
-    def __init__(self, registry: Path, blobs: Path) -> None:
-        self.registry = registry
-        self.blobs = blobs
-        self.before = (tree_state(registry), tree_state(blobs))
-
-    def check(self) -> None:
-        assert (tree_state(self.registry), tree_state(self.blobs)) == self.before
 
 
 # --- numbering --------------------------------------------------------------------------------------------

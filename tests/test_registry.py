@@ -3,7 +3,6 @@ artifacts with verification, and the errors for each thing that can be missing o
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from gitreg import GitregError, IntegrityError, ManifestError, NotFoundError, Ref, Registry, UsageError
 from gitreg.snapshot import CommitSnapshot, WorkTreeSnapshot
-from testing import git, run, tree_state, write_bytes
+from testing import commit_all, git, run, sha256_file, tree_state, write_bytes
 
 
 def add_version(registry: Path, tmp_path: Path, model: str, seed: int, *options: str) -> Path:
@@ -21,11 +20,6 @@ def add_version(registry: Path, tmp_path: Path, model: str, seed: int, *options:
     result = run("register", model, art, *options, cwd=registry)
     assert result.exit_code == 0, result.stderr
     return art
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 def set_status(registry: Path, model: str, version: int, status: str) -> None:
@@ -39,10 +33,6 @@ def set_status(registry: Path, model: str, version: int, status: str) -> None:
 def blob_path(blobs: Path, digest: str) -> Path:
     hexdigest = digest.removeprefix("sha256:")
     return blobs / "sha256" / hexdigest[:2] / hexdigest[2:]
-
-
-def sha256(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -154,7 +144,7 @@ def test_open_a_bare_remote_over_file_url(two_versions: Path, tmp_path: Path) ->
     # the artifact can be pulled through the remote registry's storage URL
     out = reg.pull("fraud@1", tmp_path / "out.bin")
     assert out == tmp_path / "out.bin"
-    assert sha256(out) == reg.resolve("fraud@1").artifact.digest
+    assert sha256_file(out) == reg.resolve("fraud@1").artifact.digest
 
 
 def test_open_a_bare_remote_sees_new_commits(two_versions: Path, tmp_path: Path) -> None:
@@ -430,7 +420,7 @@ def test_pull_of_a_tampered_blob_leaves_nothing(two_versions: Path, tmp_path: Pa
     data = bytearray(stored.read_bytes())
     data[10] ^= 0xFF
     stored.write_bytes(bytes(data))
-    actual = sha256(stored)
+    actual = sha256_file(stored)
     dest = tmp_path / "dest"
     dest.mkdir()
     with pytest.raises(IntegrityError) as exc:

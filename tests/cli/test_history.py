@@ -1,6 +1,6 @@
 """``gitreg history`` and ``gitreg audit`` on the command line: the table, ``--json``, ``--stage``, the audit
 report in Markdown and JSON with its ``--since``/``--until`` window, and the errors. The history is landed
-for real by ``land_history`` (tests/forge_server.py)."""
+for real by ``land_history`` (testing/forge_server.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,16 @@ from typing import Any
 
 import pytest
 import yaml
-from forge_server import DATES, SETUP_DATE, Team, land_history, make_team
 
-from testing import Result, git, run
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
+from testing import assert_error, git, run
+from testing.forge_server import DATES, SETUP_DATE, Team
 
 
 @pytest.fixture
-def landed(team: Team) -> dict[str, str]:
-    commits = land_history(team)
+def landed(team: Team, landed: dict[str, str]) -> dict[str, str]:
+    """tests/conftest.py's ``landed``, with Alice's remote branches fetched."""
     git(team.alice, "fetch", "--quiet", "origin")
-    return commits
+    return landed
 
 
 TABLE_HEAD = (
@@ -38,12 +33,6 @@ def ok(*args: str, cwd: Path) -> str:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.stderr == f"error: {message}\n"
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stdout == ""
 
 
 def short(landed: dict[str, str]) -> dict[str, str]:

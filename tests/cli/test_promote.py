@@ -1,6 +1,6 @@
 """``gitreg promote``, ``rollback``, ``archive``, ``restore`` (and ``register --branch``) on the command line:
 what they print, the branch they push, the pull request they open through GitHub's or GitLab's REST API
-(a local HTTP server speaking it, tests/forge_server.py), and for every bad input one exact ``error:`` line,
+(a local HTTP server speaking it, testing/forge_server.py), and for every bad input one exact ``error:`` line,
 its exit code, and a checkout and forge left as they were."""
 
 from __future__ import annotations
@@ -9,18 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from forge_server import (
+
+from testing import Result, assert_error, git, run, tree_state, write_bytes
+from testing.forge_server import (
     CAROL,
     CODE_COMMIT,
     READY,
     STAGING,
     ForgeServer,
     Team,
-    make_team,
     serve,
 )
-
-from testing import Result, git, run, tree_state, write_bytes
 
 BRANCH = "gitreg/promote/fraud-2-staging"
 FORGE_VARIABLES = (
@@ -38,11 +37,6 @@ def no_forge_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set the forge's variables they mean; none comes from the machine (a CI runner has some)."""
     for name in FORGE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def team(registry: Path, tmp_path: Path) -> Team:
-    return make_team(registry, tmp_path)
 
 
 @pytest.fixture
@@ -73,12 +67,6 @@ def ok(*args: str | Path, cwd: Path) -> str:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.stderr == f"error: {message}\n"
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 def sha(checkout: Path, ref: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 from pathlib import Path
@@ -11,16 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from testing import Result, git, run, tree_state, write_bytes
+from testing import assert_error, commit_all, git, run, sha256_file, tree_state, write_bytes
 
 KINDS = ["Model", "ModelVersion", "Registry", "Stage"]
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr == f"error: {message}\n"
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stdout == ""
 
 
 def ok(*args: str | Path, cwd: Path | None) -> str:
@@ -32,15 +24,6 @@ def ok(*args: str | Path, cwd: Path | None) -> str:
 
 def as_json(*args: str | Path, cwd: Path) -> Any:
     return json.loads(ok(*args, "--json", cwd=cwd))
-
-
-def sha256_file(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 @pytest.fixture

@@ -17,15 +17,9 @@ import pytest
 import yaml
 
 from gitreg.storage import LocalStore, default_store_url
-from testing import Result, git, run, sha256, tree_state, write_bytes
+from testing import assert_error, git, run, sha256, tree_state, write_bytes
 
 CORRUPT_ART = 300
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr == f"error: {message}\n"
-    assert result.stdout == ""
 
 
 def ok(*args: str | Path, cwd: Path) -> str:

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from testing import git, run, tree_state, write_bytes
+from testing import commit_all, git, run, tree_state, write_bytes
 
 COMMIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 MISMATCH = "models/fraud/model.yaml:3:1: path-mismatch: name is 'froud' but the folder is models/fraud/"
@@ -25,11 +25,6 @@ def register(registry: Path, seed: int, *options: str) -> None:
     art = write_bytes(registry.parent / "artifacts" / f"{seed}.bin", 300, seed)
     result = run("register", "fraud", art, *options, cwd=registry)
     assert result.exit_code == 0, result.stderr
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 def rename_model(registry: Path, name: str) -> None:

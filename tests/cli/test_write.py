@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from testing import Result, git, run, tree_state, write_bytes
-
-
-def assert_error(result: Result, code: int, message: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr == f"error: {message}\n"
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stdout == ""
+from testing import Unchanged, assert_error, git, run, sha256_file, tree_state, write_bytes
 
 
 def artifact(tmp_path: Path, seed: int = 0, size: int = 300, name: str = "model.bin") -> Path:
@@ -39,22 +32,8 @@ def manifest(registry: Path, model: str, version: int) -> dict[str, Any]:
     return data
 
 
-def sha256_file(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def commit_count(repo: Path) -> int:
     return int(git(repo, "rev-list", "--count", "HEAD"))
-
-
-class Unchanged:
-    def __init__(self, registry: Path, blobs: Path) -> None:
-        self.registry = registry
-        self.blobs = blobs
-        self.before = (tree_state(registry), tree_state(blobs))
-
-    def check(self) -> None:
-        assert (tree_state(self.registry), tree_state(self.blobs)) == self.before
 
 
 # --- success ----------------------------------------------------------------------------------------------

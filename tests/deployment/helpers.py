@@ -4,7 +4,6 @@ folder. Promotions are plain commits of stage files pushed to the remote, as a m
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 
 from gitreg.storage.artifact import TreeEntry, digest_of, tree_listing, walk_tree
-from testing import git, run, write_bytes
+from testing import git, run, sha256_file, write_bytes
 
 CODE_COMMIT = "1b2c3d4e5f60718293a4b5c6d7e8f90123456789"
 
@@ -35,14 +34,6 @@ def artifact_digest(version: Path) -> str:
         for rel, path in files
     ]
     return digest_of(tree_listing(entries))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
 
 
 @dataclass

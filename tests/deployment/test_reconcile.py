@@ -15,13 +15,12 @@ from deployment.helpers import (
     Remote,
     check_target,
     live,
-    sha256_file,
     status_of,
     versions_on_disk,
 )
 from gitreg import ConflictError, UsageError
 from gitreg.controller import Controller, ControllerConfig, ModelChange, reconcile_once
-from testing import git, tree_state
+from testing import git, sha256_file, tree_state
 
 
 def config(remote: Remote, target: Path, **options: object) -> ControllerConfig:

