@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.controller import status as statuses
 from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
@@ -37,6 +38,9 @@ from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, View, validate
+
+if TYPE_CHECKING:
+    from gitreg.manifest import Artifact
 
 
 @dataclass
@@ -219,6 +223,7 @@ class Controller:
             run.changes += self._leave(model, prune=self.config.prune and bool(wanted))
         for model in [m for m in self.status.models if m not in wanted and m not in on_disk]:
             del self.status.models[model]
+        self._settle(registry)
         behind = [m for m, v in wanted.items() if self.status.models[m].live != v]
         outcome: Outcome = "partial" if behind else "applied"
         errors = [f"{m}: {s.error}" for m, s in sorted(self.status.models.items()) if s.error]
@@ -231,6 +236,25 @@ class Controller:
         return ReconcileResult(
             outcome, commit, tuple(run.changes), tuple(errors), time.monotonic() - run.start
         )
+
+    def _settle(self, registry: Registry) -> None:
+        """Report each model as the disk has it: ``live`` is what ``current`` names, with its digest and
+        path (whatever happened on the way: a failure, a rollback, a hand-made switch), and the digest of
+        the version wanted beside it."""
+        for model, state in self.status.models.items():
+            state.live = self.target.live(model)
+            state.digest = state.path = state.wanted_digest = None
+            for version in {state.live, state.wanted} - {None}:
+                assert version is not None  # noqa: S101 - for mypy
+                try:
+                    art = registry.version(model, version).artifact
+                except GitregError:  # pragma: no cover - the validator checked that versions exist
+                    continue
+                if version == state.live:
+                    state.digest = art.digest
+                    state.path = str(self.target.artifact_path(model, version, art))
+                if version == state.wanted:
+                    state.wanted_digest = art.digest
 
     def _finish(self, run: _Run, commit: str | None, outcome: Outcome, errors: list[str]) -> None:
         entry = HistoryEntry(
@@ -278,7 +302,7 @@ class Controller:
         state.state, state.error = "progressing", None
         self._event("deploy", model=model, version=version, live=live, digest=art.digest)
         self._publish(write=True)
-        action = "switch" if self.target.has_version(model, version) else "deploy"
+        action = "switch" if self._intact(model, version, art) else "deploy"
         try:
             if action == "deploy":
                 self.target.install(model, version, registry.store, art)
@@ -298,6 +322,16 @@ class Controller:
             _succeeded(state)
         self._trim(model)
         return ModelChange(model, live, state.live, version, action, error)
+
+    def _intact(self, model: str, version: int, art: Artifact) -> bool:
+        """Whether a kept folder of ``version`` is there and still holds exactly its artifact (else it is
+        downloaded again: altered bytes are never switched back to)."""
+        if not self.target.occupied(model, version):
+            return False
+        problem = self.target.mismatch(model, version, art)
+        if problem is not None:
+            self._event("kept-version-mismatch", "warning", model=model, version=version, error=problem)
+        return problem is None
 
     def _hook(
         self,
