@@ -81,7 +81,35 @@ class GitRepo:
 
     @classmethod
     def init_bare(cls, path: Path) -> GitRepo:
-        return cls(git.Repo.init(path, bare=True))
+        """A new bare repository at ``path``: ``git init`` is given the path itself (never left to find
+        its folder from the working directory) and every later command the repository (``GIT_DIR``)."""
+        path = path.absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            git.Git(str(path.parent)).execute(["git", "init", "--quiet", "--bare", "--", str(path)])
+        except (git.GitCommandError, OSError) as exc:
+            reason = _one_line(exc) if isinstance(exc, git.GitCommandError) else exc.strerror
+            raise GitError(f"git init {path} failed: {reason}") from None
+        return cls.open_bare(path)
+
+    @classmethod
+    def open_bare(cls, path: Path) -> GitRepo:
+        """The bare repository at ``path``, and nothing else: git never searches the parent folders (a
+        damaged repository must not lead git to an enclosing one), and runs on ``GIT_DIR=path``."""
+        path = path.absolute()
+        try:
+            repo = git.Repo(path, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
+            raise NotFoundError(f"{path} is not a git repository") from None
+        if not repo.bare or Path(repo.git_dir).absolute() != path:
+            repo.close()
+            raise NotFoundError(f"{path} is not a bare git repository")
+        repo.git.update_environment(GIT_DIR=str(path))
+        return cls(repo)
+
+    def close(self) -> None:
+        """Stop the git processes kept running for reads (a repository about to be deleted)."""
+        self._repo.close()
 
     @property
     def workdir(self) -> Path | None:

@@ -113,18 +113,28 @@ class Controller:
         if self._in_sync(commit) or (not force and self._waiting(commit)):
             self._publish(write=dirty)
             return ReconcileResult("unchanged", commit, duration=time.monotonic() - run.start)
-        try:
-            repo, fetched = self.source.fetch(commit)
-        except GitregError as exc:
-            return self._unreachable(run, str(exc))
-        if fetched != commit:  # the branch moved on between ls-remote and fetch: take the newer tip
-            commit = fetched
-            self.status.observed = CommitMark(commit=commit, time=now())
-            self._event("observed", commit=commit)
-        try:
-            registry, wanted, errors = self._load(repo, commit)
-        except GitregError as exc:  # the cache cannot be read: say so, as for any commit not applied
-            registry, wanted, errors = None, {}, [str(exc)]
+        damage: str | None = None
+        for attempt in (1, 2):
+            if damage is not None:
+                self._event("cache-rebuilt", "warning", error=damage)
+            try:
+                repo = self.source.rebuild() if damage else self.source.repo()
+                fetched = self.source.fetch(repo, commit)
+            except GitregError as exc:  # the remote's fault, or the cache's: rebuild it once to know
+                if attempt == 2:
+                    return self._unreachable(run, str(exc))
+                damage = str(exc)
+                continue
+            if fetched != commit:  # the branch moved on between ls-remote and fetch: take the newer tip
+                commit = fetched
+                self.status.observed = CommitMark(commit=commit, time=now())
+                self._event("observed", commit=commit)
+            try:
+                registry, wanted, errors = self._load(repo, commit)
+                break
+            except GitregError as exc:  # git cannot read what it fetched: the cache is damaged
+                registry, wanted, errors = None, {}, [str(exc)]
+                damage = str(exc)
         if errors or registry is None:
             return self._invalid(run, commit, errors)
         return self._apply(run, commit, registry, wanted, force)
