@@ -406,6 +406,29 @@ class GitRepo:
             raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
         return commit
 
+    def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
+        """Fetch ``by`` more commits of ``branch``'s history below the shallow boundary; the tip fetched."""
+        argv = ["git", "fetch", "--quiet", f"--deepen={by}", "--no-tags", "--no-write-fetch-head"]
+        argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
+        try:
+            self.git.execute(argv, kill_after_timeout=timeout)
+        except git.GitCommandError as exc:
+            raise GitError(f"git fetch failed: {_one_line(exc)}") from None
+        commit = self.rev_parse(ref)
+        if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
+            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+        return commit
+
+    def history(self, commit: str) -> tuple[set[str], bool]:
+        """The commits of ``commit``'s history present here, and whether that is all of it (no shallow
+        boundary cut it short)."""
+        commits = set(self.run("rev-list", commit).split())
+        try:
+            shallow = set((Path(self._repo.git_dir) / "shallow").read_text().split())
+        except FileNotFoundError:
+            shallow = set()
+        return commits, not commits & shallow
+
     def has_commit(self, sha: str) -> bool:
         """Whether the commit object ``sha`` (a full sha) is in this repository."""
         return self.rev_parse(sha) == sha

@@ -69,6 +69,11 @@ from gitreg.controller.server import Server, parse_address
     help="ssh-keygen allowed-signers file for SSH signatures (git's gpg.ssh.allowedSignersFile).",
 )
 @click.option(
+    "--allow-non-fast-forward",
+    is_flag=True,
+    help="With --verify-signatures, also apply a tip that does not descend from the applied commit.",
+)
+@click.option(
     "--listen", metavar="HOST:PORT", help="Serve /healthz, /status, /metrics and POST /reconcile here."
 )
 @click.option(
@@ -96,6 +101,7 @@ def controller_command(
     rollback_on_hook_failure: bool,
     verify_signatures: bool,
     allowed_signers: Path | None,
+    allow_non_fast_forward: bool,
     listen: str | None,
     webhook_secret: str | None,
     log_format: str,
@@ -112,6 +118,8 @@ def controller_command(
     assert repo is not None and stage is not None and target is not None  # noqa: S101 - checked just above
     if allowed_signers is not None and not verify_signatures:
         raise click.UsageError("--allowed-signers only makes sense with --verify-signatures")
+    if allow_non_fast_forward and not verify_signatures:
+        raise click.UsageError("--allow-non-fast-forward only makes sense with --verify-signatures")
     if webhook_secret and not listen:
         raise click.UsageError("--webhook-secret only makes sense with --listen")
     address = parse_address(listen) if listen else None
@@ -124,6 +132,7 @@ def controller_command(
         prune=prune,
         verify_signatures=verify_signatures,
         allowed_signers=allowed_signers.absolute() if allowed_signers else None,
+        allow_non_fast_forward=allow_non_fast_forward,
         on_deploy=on_deploy,
         rollback_on_hook_failure=rollback_on_hook_failure,
         hook_timeout=hook_timeout,

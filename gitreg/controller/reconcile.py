@@ -20,7 +20,7 @@ from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileRes
 from gitreg.controller.events import Event, Field, Level, Log, ignore
 from gitreg.controller.hook import run_hook
 from gitreg.controller.metrics import Metrics
-from gitreg.controller.source import Source, signature_problem
+from gitreg.controller.source import DEEPEN_LIMIT, Source, signature_problem
 from gitreg.controller.status import (
     Attempt,
     CommitMark,
@@ -168,6 +168,9 @@ class Controller:
             problem = signature_problem(signature, commit, self.config.allowed_signers)
             if problem is not None:
                 return None, {}, [problem]
+            problem = self._not_fast_forward(repo, commit)
+            if problem is not None:
+                return None, {}, [problem]
         snapshot = CommitSnapshot(repo, commit)
         report = validate(View(snapshot), self._validated_base(repo, commit))
         if report.errors:
@@ -178,6 +181,26 @@ class Controller:
         except GitregError as exc:
             return None, {}, [str(exc)]
         return registry, wanted, []
+
+    def _not_fast_forward(self, repo: GitRepo, commit: str) -> str | None:
+        """Why ``commit`` may not replace the applied commit under --verify-signatures: a signed commit is
+        not enough when it is an older one (a force-push back) or one never merged into what was applied."""
+        applied = self.status.applied
+        if self.config.allow_non_fast_forward or applied is None or applied.commit == commit:
+            return None
+        descends = self.source.descends(repo, commit, applied.commit)
+        if descends:
+            return None
+        how = (
+            "the branch was force-pushed"
+            if descends is False
+            else f"it is not among the {DEEPEN_LIMIT} commits below it"
+        )
+        return (
+            f"commit {commit[:12]} does not descend from {applied.commit[:12]}, the commit last applied "
+            f"({how}); --verify-signatures applies only fast-forwards: push a new signed commit on top of "
+            "it, or pass --allow-non-fast-forward"
+        )
 
     def _validated_base(self, repo: GitRepo, commit: str) -> Base | None:
         """The applied commit, which passed validation, as the base of an incremental check of ``commit``:
@@ -449,6 +472,7 @@ def reconcile_once(
     prune: bool = False,
     verify_signatures: bool = False,
     allowed_signers: str | Path | None = None,
+    allow_non_fast_forward: bool = False,
     on_deploy: str | None = None,
     rollback_on_hook_failure: bool = False,
     log: Log = ignore,
@@ -464,6 +488,7 @@ def reconcile_once(
         prune=prune,
         verify_signatures=verify_signatures,
         allowed_signers=Path(allowed_signers) if allowed_signers is not None else None,
+        allow_non_fast_forward=allow_non_fast_forward,
         on_deploy=on_deploy,
         rollback_on_hook_failure=rollback_on_hook_failure,
     )

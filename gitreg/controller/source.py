@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import stat
@@ -16,6 +17,7 @@ from gitreg.gitrepo import GitRepo, Signature, ls_remote
 
 T = TypeVar("T")
 FETCHED_REF = "refs/gitreg/controller"
+DEEPEN_LIMIT = 1024  # commits of history fetched at most to learn whether a new tip is a fast-forward
 Counter = Callable[[str, bool], None]
 
 
@@ -43,6 +45,24 @@ class Source:
         return self._request(
             "fetch", lambda: repo.fetch_branch(self.url, self.branch, FETCHED_REF, self.timeout)
         )
+
+    def descends(self, repo: GitRepo, commit: str, ancestor: str) -> bool | None:
+        """Whether ``ancestor`` is in ``commit``'s history, or None if that is not known within DEEPEN_LIMIT
+        commits. The shallow cache is deepened a little at a time (1, 2, 4, ... commits: a promotion on
+        top of the last one needs one small fetch) until the answer is known."""
+        by = 1
+        while True:
+            commits, complete = repo.history(commit)
+            if ancestor in commits:
+                return True
+            if complete:
+                return False
+            if len(commits) >= DEEPEN_LIMIT:
+                return None
+            self._request(
+                "fetch", functools.partial(repo.deepen, self.url, self.branch, FETCHED_REF, by, self.timeout)
+            )
+            by *= 2
 
     def repo(self) -> GitRepo:
         """The cache, opened (or made afresh if it is missing or is no bare repository)."""
