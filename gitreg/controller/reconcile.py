@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitreg.controller import desired
 from gitreg.controller import status as statuses
 from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
 from gitreg.controller.events import Event, Field, Level, Log, ignore
 from gitreg.controller.hook import run_hook
 from gitreg.controller.metrics import Metrics
-from gitreg.controller.source import DEEPEN_LIMIT, Source, signature_problem
+from gitreg.controller.source import Source
 from gitreg.controller.status import (
     Attempt,
     CommitMark,
@@ -34,10 +35,7 @@ from gitreg.controller.status import (
 )
 from gitreg.controller.target import Target
 from gitreg.errors import GitregError
-from gitreg.gitrepo import GitRepo
 from gitreg.registry import Registry
-from gitreg.snapshot import CommitSnapshot
-from gitreg.validate import Base, View, validate
 
 if TYPE_CHECKING:
     from gitreg.manifest import Artifact
@@ -130,7 +128,9 @@ class Controller:
                 self.status.observed = CommitMark(commit=commit, time=now())
                 self._event("observed", commit=commit)
             try:
-                registry, wanted, errors = self._load(repo, commit)
+                registry, wanted, errors = desired.load(
+                    repo, commit, self.config, self.source, self.status.applied
+                )
                 break
             except GitregError as exc:  # git cannot read what it fetched: the cache is damaged
                 registry, wanted, errors = None, {}, [str(exc)]
@@ -160,60 +160,6 @@ class Controller:
             for s in self.status.models.values()
             if s.state == "failed" and s.live != s.wanted
         )
-
-    def _load(self, repo: GitRepo, commit: str) -> tuple[Registry | None, dict[str, int], list[str]]:
-        """The registry at ``commit`` and the stage's wanted versions, or why the commit is refused."""
-        if self.config.verify_signatures:
-            signature = repo.signature(commit, self.config.allowed_signers)
-            problem = signature_problem(signature, commit, self.config.allowed_signers)
-            if problem is not None:
-                return None, {}, [problem]
-            problem = self._not_fast_forward(repo, commit)
-            if problem is not None:
-                return None, {}, [problem]
-        snapshot = CommitSnapshot(repo, commit)
-        report = validate(View(snapshot), self._validated_base(repo, commit))
-        if report.errors:
-            return None, {}, [str(f) for f in report.errors]
-        registry = Registry(snapshot, repo, None)
-        try:
-            wanted = registry.stage(self.config.stage)
-        except GitregError as exc:
-            return None, {}, [str(exc)]
-        return registry, wanted, []
-
-    def _not_fast_forward(self, repo: GitRepo, commit: str) -> str | None:
-        """Why ``commit`` may not replace the applied commit under --verify-signatures: a signed commit is
-        not enough when it is an older one (a force-push back) or one never merged into what was applied."""
-        applied = self.status.applied
-        if self.config.allow_non_fast_forward or applied is None or applied.commit == commit:
-            return None
-        descends = self.source.descends(repo, commit, applied.commit)
-        if descends:
-            return None
-        how = (
-            "the branch was force-pushed"
-            if descends is False
-            else f"it is not among the {DEEPEN_LIMIT} commits below it"
-        )
-        return (
-            f"commit {commit[:12]} does not descend from {applied.commit[:12]}, the commit last applied "
-            f"({how}); --verify-signatures applies only fast-forwards: push a new signed commit on top of "
-            "it, or pass --allow-non-fast-forward"
-        )
-
-    def _validated_base(self, repo: GitRepo, commit: str) -> Base | None:
-        """The applied commit, which passed validation, as the base of an incremental check of ``commit``:
-        the same verdict as validating everything, at the cost of what changed. None (a full check) when
-        nothing was applied yet or its objects are gone from the cache."""
-        applied = self.status.applied
-        if applied is None or applied.commit == commit or not repo.has_commit(applied.commit):
-            return None
-        try:
-            changes = repo.changed_files(applied.commit, commit)
-        except GitregError:
-            return None
-        return Base(View(CommitSnapshot(repo, applied.commit)), changes, change_rules=False)
 
     # --- outcomes ---------------------------------------------------------------------------------------
 
