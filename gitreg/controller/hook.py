@@ -4,7 +4,7 @@ environment. Its failure is reported, never raised: the controller decides what 
 A hook is judged by its exit status, not by its output closing: its output goes to a temporary file, so a
 hook that starts a background process (``server --reload &``) and exits 0 has succeeded, at once, and the
 process it started keeps running. It runs in its own session, so a hook that outlives ``--hook-timeout``
-is killed together with everything it started."""
+is killed together with the processes it started (its process group)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def run_hook(command: str, env: Mapping[str, str], timeout: float) -> str | None
             code = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
-            return f"did not finish within {timeout:g}s (killed, with every process it started)"
+            return f"did not finish within {timeout:g}s (killed, with the processes it started)"
         except BaseException:  # the controller is being stopped: take the hook's processes with it
             _kill_group(process)
             raise

@@ -73,7 +73,8 @@ def test_a_damaged_cache_is_rebuilt_and_the_new_commit_applied(
     remote.register("fraud", seed=1)
     remote.register("fraud", seed=2)
     remote.stage({"fraud": 1})
-    with Controller(config(remote, target)) as controller:
+    events: list[str] = []
+    with Controller(config(remote, target), lambda e: events.append(e.text())) as controller:
         assert controller.reconcile().outcome == "applied"
         DAMAGE[damage](target / ".gitreg" / "git")
         second = remote.stage({"fraud": 2})
@@ -81,6 +82,7 @@ def test_a_damaged_cache_is_rebuilt_and_the_new_commit_applied(
         result = controller.reconcile()
 
         assert (result.outcome, result.commit, result.errors) == ("applied", second, ())
+        assert any("level=warning event=cache-rebuilt" in e for e in events), events
         assert live(target, "fraud") == "2"
         # and it stays healthy
         third = remote.stage({"fraud": 1})

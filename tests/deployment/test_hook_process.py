@@ -94,7 +94,7 @@ def test_a_hook_that_hangs_is_killed_with_its_children(remote: Remote, target: P
 
     assert done.returncode == 3, done.stderr
     error = (
-        "on-deploy hook did not finish within 2s (killed, with every process it started); rolled back to 1"
+        "on-deploy hook did not finish within 2s (killed, with the processes it started); rolled back to 1"
     )
     fraud = status_of(target)["models"]["fraud"]
     assert (fraud["live"], fraud["state"], fraud["error"]) == (1, "failed", error)
