@@ -429,6 +429,15 @@ class GitRepo:
             shallow = set()
         return commits, not commits & shallow
 
+    def intact(self, commit: str) -> bool:
+        """Whether every object this repository holds is whole and ``commit``'s history and files are all
+        there (``git fsck``: reads everything, so only for a small repository such as a controller's cache)."""
+        try:
+            self.git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
+        except git.GitCommandError:
+            return False
+        return True
+
     def has_commit(self, sha: str) -> bool:
         """Whether the commit object ``sha`` (a full sha) is in this repository."""
         return self.rev_parse(sha) == sha

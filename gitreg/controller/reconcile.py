@@ -131,10 +131,13 @@ class Controller:
                 registry, wanted, errors = desired.load(
                     repo, commit, self.config, self.source, self.status.applied
                 )
-                break
             except GitregError as exc:  # git cannot read what it fetched: the cache is damaged
                 registry, wanted, errors = None, {}, [str(exc)]
                 damage = str(exc)
+                continue
+            if not errors or attempt == 2 or repo.intact(commit):  # a refusal, not a misread cache
+                break
+            damage = f"the git cache is damaged (git fsck fails) and made {commit[:12]} look invalid"
         if errors or registry is None:
             return self._invalid(run, commit, errors)
         return self._apply(run, commit, registry, wanted, force)

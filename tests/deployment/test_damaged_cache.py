@@ -171,3 +171,38 @@ def test_a_cache_inside_another_repository_never_touches_it(remote: Remote, tmp_
 
     assert result.outcome == "applied"
     assert tree_state(outer / ".git") == before
+
+
+def test_a_damaged_blob_is_not_taken_for_an_invalid_commit(remote: Remote, target: Path) -> None:
+    """Git reuses what the cache holds: a corrupt manifest there must not make a valid commit invalid."""
+    remote.register("fraud", seed=1)
+    remote.register("fraud", seed=2)
+    applied = remote.stage({"fraud": 1})
+    reconcile_once(remote.url, "production", target)
+    cache = target / ".gitreg" / "git"
+    blobs = git(remote.registry, "ls-tree", "-r", applied).splitlines()
+    for line in blobs:
+        sha = line.split()[2]
+        loose = cache / "objects" / sha[:2] / sha[2:]
+        if loose.exists() and line.endswith(".yaml"):
+            loose.chmod(0o644)
+            loose.write_bytes(loose.read_bytes()[:10])
+    second = remote.stage({"fraud": 2})
+
+    result = reconcile_once(remote.url, "production", target)
+
+    assert (result.outcome, result.commit, result.errors) == ("applied", second, ())
+    assert check_target(target, remote) == {"fraud": "2"}
+
+
+def test_an_invalid_commit_is_not_taken_for_a_damaged_cache(remote: Remote, target: Path) -> None:
+    remote.register("fraud", seed=1)
+    remote.stage({"fraud": 1})
+    reconcile_once(remote.url, "production", target)
+    bad = remote.commit({"stages/production.yaml": "fraud: 9\n"}, "Promote a version that does not exist")
+    events: list[str] = []
+
+    result = reconcile_once(remote.url, "production", target, log=lambda e: events.append(e.text()))
+
+    assert (result.outcome, result.commit) == ("invalid", bad)
+    assert not any("event=cache-rebuilt" in e for e in events), events

@@ -55,6 +55,7 @@ def test_a_force_push_back_to_an_older_signed_commit_is_refused(
     assert (status["attempted"]["commit"], status["attempted"]["errors"]) == (old, [refusal(old, new)])
     assert status["applied"]["commit"] == new
     assert any("event=invalid" in e and "does not descend from" in e for e in events), events
+    assert not any("event=cache-rebuilt" in e for e in events), events  # a refusal, not a damaged cache
 
     # explicitly allowed: the older commit is applied
     result = reconcile(remote, target, options, allow_non_fast_forward=True)
