@@ -430,8 +430,8 @@ class GitRepo:
         return commits, not commits & shallow
 
     def intact(self, commit: str) -> bool:
-        """Whether every object this repository holds is whole and ``commit``'s history and files are all
-        there (``git fsck``: reads everything, so only for a small repository such as a controller's cache)."""
+        """Whether every object held here is whole and ``commit``'s history and files are all there
+        (``git fsck``: it reads everything, so only for a small repository such as a controller's cache)."""
         try:
             self.git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
         except git.GitCommandError:
