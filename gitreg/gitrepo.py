@@ -85,7 +85,35 @@ class GitRepo:
 
     @classmethod
     def init_bare(cls, path: Path) -> GitRepo:
-        return cls(git.Repo.init(path, bare=True))
+        """A new bare repository at ``path``: ``git init`` is given the path itself (never left to find
+        its folder from the working directory) and every later command the repository (``GIT_DIR``)."""
+        path = path.absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            git.Git(str(path.parent)).execute(["git", "init", "--quiet", "--bare", "--", str(path)])
+        except (git.GitCommandError, OSError) as exc:
+            reason = _one_line(exc) if isinstance(exc, git.GitCommandError) else exc.strerror
+            raise GitError(f"git init {path} failed: {reason}") from None
+        return cls.open_bare(path)
+
+    @classmethod
+    def open_bare(cls, path: Path) -> GitRepo:
+        """The bare repository at ``path``, and nothing else: git never searches the parent folders (a
+        damaged repository must not lead git to an enclosing one), and runs on ``GIT_DIR=path``."""
+        path = path.absolute()
+        try:
+            repo = git.Repo(path, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
+            raise NotFoundError(f"{path} is not a git repository") from None
+        if not repo.bare or Path(repo.git_dir).absolute() != path:
+            repo.close()
+            raise NotFoundError(f"{path} is not a bare git repository")
+        repo.git.update_environment(GIT_DIR=str(path))
+        return cls(repo)
+
+    def close(self) -> None:
+        """Stop the git processes kept running for reads (a repository about to be deleted)."""
+        self._repo.close()
 
     @property
     def workdir(self) -> Path | None:
@@ -421,6 +449,38 @@ class GitRepo:
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
             raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
         return commit
+
+    def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
+        """Fetch ``by`` more commits of ``branch``'s history below the shallow boundary; the tip fetched."""
+        argv = ["git", "fetch", "--quiet", f"--deepen={by}", "--no-tags", "--no-write-fetch-head"]
+        argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
+        try:
+            self.git.execute(argv, kill_after_timeout=timeout)
+        except git.GitCommandError as exc:
+            raise GitError(f"git fetch failed: {_one_line(exc)}") from None
+        commit = self.rev_parse(ref)
+        if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
+            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+        return commit
+
+    def history(self, commit: str) -> tuple[set[str], bool]:
+        """The commits of ``commit``'s history present here, and whether that is all of it (no shallow
+        boundary cut it short)."""
+        commits = set(self.run("rev-list", commit).split())
+        try:
+            shallow = set((Path(self._repo.git_dir) / "shallow").read_text().split())
+        except FileNotFoundError:
+            shallow = set()
+        return commits, not commits & shallow
+
+    def intact(self, commit: str) -> bool:
+        """Whether every object held here is whole and ``commit``'s history and files are all there
+        (``git fsck``: it reads everything, so only for a small repository such as a controller's cache)."""
+        try:
+            self.git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
+        except git.GitCommandError:
+            return False
+        return True
 
     def has_commit(self, sha: str) -> bool:
         """Whether the commit object ``sha`` (a full sha) is in this repository."""

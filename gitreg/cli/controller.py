@@ -71,6 +71,11 @@ from gitreg.layout import DEFAULT_BRANCH
     help="ssh-keygen allowed-signers file for SSH signatures (git's gpg.ssh.allowedSignersFile).",
 )
 @click.option(
+    "--allow-non-fast-forward",
+    is_flag=True,
+    help="With --verify-signatures, also apply a tip that does not descend from the applied commit.",
+)
+@click.option(
     "--listen", metavar="HOST:PORT", help="Serve /healthz, /status, /metrics and POST /reconcile here."
 )
 @click.option(
@@ -105,6 +110,7 @@ def controller_command(
     rollback_on_hook_failure: bool,
     verify_signatures: bool,
     allowed_signers: Path | None,
+    allow_non_fast_forward: bool,
     listen: str | None,
     webhook_secret: str | None,
     stale_after: float | None,
@@ -125,6 +131,8 @@ def controller_command(
     if webhook_secret is None and "GITREG_WEBHOOK_SECRET" in os.environ:
         webhook_secret = os.environ["GITREG_WEBHOOK_SECRET"]  # click reads an empty variable as unset
     check_secret(webhook_secret)  # an empty secret would let anyone in: refused before anything starts
+    if allow_non_fast_forward and not verify_signatures:
+        raise click.UsageError("--allow-non-fast-forward only makes sense with --verify-signatures")
     if webhook_secret is not None and not listen:
         raise click.UsageError("--webhook-secret only makes sense with --listen")
     address = parse_address(listen) if listen else None
@@ -137,6 +145,7 @@ def controller_command(
         prune=prune,
         verify_signatures=verify_signatures,
         allowed_signers=allowed_signers.absolute() if allowed_signers else None,
+        allow_non_fast_forward=allow_non_fast_forward,
         on_deploy=on_deploy,
         rollback_on_hook_failure=rollback_on_hook_failure,
         hook_timeout=hook_timeout,

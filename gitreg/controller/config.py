@@ -23,6 +23,8 @@ class ControllerConfig:
     prune: bool = False
     verify_signatures: bool = False
     allowed_signers: Path | None = None
+    # With verify_signatures, a tip that does not descend from the applied commit is refused unless this.
+    allow_non_fast_forward: bool = False
     on_deploy: str | None = None
     rollback_on_hook_failure: bool = False
     hook_timeout: float = 300.0

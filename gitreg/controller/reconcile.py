@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from gitreg.controller import desired
 from gitreg.controller import status as statuses
 from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
 from gitreg.controller.events import Event, Field, Level, Log, ignore
 from gitreg.controller.metrics import Metrics
 from gitreg.controller.on_deploy import run_hook
-from gitreg.controller.source import Source, signature_problem
+from gitreg.controller.source import Source
 from gitreg.controller.status import (
     Attempt,
     CommitMark,
@@ -33,11 +35,11 @@ from gitreg.controller.status import (
 )
 from gitreg.controller.target import Target
 from gitreg.errors import GitregError
-from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH
 from gitreg.registry import Registry
-from gitreg.snapshot import CommitSnapshot
-from gitreg.validate import Base, View, validate
+
+if TYPE_CHECKING:
+    from gitreg.manifest import Artifact
 
 
 @dataclass
@@ -110,18 +112,33 @@ class Controller:
         if self._in_sync(commit) or (not force and self._waiting(commit)):
             self._publish(write=dirty)
             return ReconcileResult("unchanged", commit, duration=time.monotonic() - run.start)
-        try:
-            repo, fetched = self.source.fetch(commit)
-        except GitregError as exc:
-            return self._unreachable(run, str(exc))
-        if fetched != commit:  # the branch moved on between ls-remote and fetch: take the newer tip
-            commit = fetched
-            self.status.observed = CommitMark(commit=commit, time=now())
-            self._event("observed", commit=commit)
-        try:
-            registry, wanted, errors = self._load(repo, commit)
-        except GitregError as exc:  # the cache cannot be read: say so, as for any commit not applied
-            registry, wanted, errors = None, {}, [str(exc)]
+        damage: str | None = None
+        for attempt in (1, 2):
+            if damage is not None:
+                self._event("cache-rebuilt", "warning", error=damage)
+            try:
+                repo = self.source.rebuild() if damage else self.source.repo()
+                fetched = self.source.fetch(repo, commit)
+            except GitregError as exc:  # the remote's fault, or the cache's: rebuild it once to know
+                if attempt == 2:
+                    return self._unreachable(run, str(exc))
+                damage = str(exc)
+                continue
+            if fetched != commit:  # the branch moved on between ls-remote and fetch: take the newer tip
+                commit = fetched
+                self.status.observed = CommitMark(commit=commit, time=now())
+                self._event("observed", commit=commit)
+            try:
+                registry, wanted, errors = desired.load(
+                    repo, commit, self.config, self.source, self.status.applied
+                )
+            except GitregError as exc:  # git cannot read what it fetched: the cache is damaged
+                registry, wanted, errors = None, {}, [str(exc)]
+                damage = str(exc)
+                continue
+            if not errors or attempt == 2 or repo.intact(commit):  # a refusal, not a misread cache
+                break
+            damage = f"the git cache is damaged (git fsck fails) and made {commit[:12]} look invalid"
         if errors or registry is None:
             return self._invalid(run, commit, errors)
         return self._apply(run, commit, registry, wanted, force)
@@ -147,37 +164,6 @@ class Controller:
             for s in self.status.models.values()
             if s.state == "failed" and s.live != s.wanted
         )
-
-    def _load(self, repo: GitRepo, commit: str) -> tuple[Registry | None, dict[str, int], list[str]]:
-        """The registry at ``commit`` and the stage's wanted versions, or why the commit is refused."""
-        if self.config.verify_signatures:
-            signature = repo.signature(commit, self.config.allowed_signers)
-            problem = signature_problem(signature, commit, self.config.allowed_signers)
-            if problem is not None:
-                return None, {}, [problem]
-        snapshot = CommitSnapshot(repo, commit)
-        report = validate(View(snapshot), self._validated_base(repo, commit))
-        if report.errors:
-            return None, {}, [str(f) for f in report.errors]
-        registry = Registry(snapshot, repo, None)
-        try:
-            wanted = registry.stage(self.config.stage)
-        except GitregError as exc:
-            return None, {}, [str(exc)]
-        return registry, wanted, []
-
-    def _validated_base(self, repo: GitRepo, commit: str) -> Base | None:
-        """The applied commit, which passed validation, as the base of an incremental check of ``commit``:
-        the same verdict as validating everything, at the cost of what changed. None (a full check) when
-        nothing was applied yet or its objects are gone from the cache."""
-        applied = self.status.applied
-        if applied is None or applied.commit == commit or not repo.has_commit(applied.commit):
-            return None
-        try:
-            changes = repo.changed_files(applied.commit, commit)
-        except GitregError:
-            return None
-        return Base(View(CommitSnapshot(repo, applied.commit)), changes, change_rules=False)
 
     # --- outcomes ---------------------------------------------------------------------------------------
 
@@ -220,6 +206,7 @@ class Controller:
             run.changes += self._leave(model, prune=self.config.prune and bool(wanted))
         for model in [m for m in self.status.models if m not in wanted and m not in on_disk]:
             del self.status.models[model]
+        self._settle(registry)
         behind = [m for m, v in wanted.items() if self.status.models[m].live != v]
         outcome: Outcome = "partial" if behind else "applied"
         errors = [f"{m}: {s.error}" for m, s in sorted(self.status.models.items()) if s.error]
@@ -232,6 +219,25 @@ class Controller:
         return ReconcileResult(
             outcome, commit, tuple(run.changes), tuple(errors), time.monotonic() - run.start
         )
+
+    def _settle(self, registry: Registry) -> None:
+        """Report each model as the disk has it: ``live`` is what ``current`` names, with its digest and
+        path (whatever happened on the way: a failure, a rollback, a hand-made switch), and the digest of
+        the version wanted beside it."""
+        for model, state in self.status.models.items():
+            state.live = self.target.live(model)
+            state.digest = state.path = state.wanted_digest = None
+            for version in {state.live, state.wanted} - {None}:
+                assert version is not None  # noqa: S101 - for mypy
+                try:
+                    art = registry.version(model, version).artifact
+                except GitregError:  # pragma: no cover - the validator checked that versions exist
+                    continue
+                if version == state.live:
+                    state.digest = art.digest
+                    state.path = str(self.target.artifact_path(model, version, art))
+                if version == state.wanted:
+                    state.wanted_digest = art.digest
 
     def _finish(self, run: _Run, commit: str | None, outcome: Outcome, errors: list[str]) -> None:
         entry = HistoryEntry(
@@ -279,7 +285,7 @@ class Controller:
         state.state, state.error = "progressing", None
         self._event("deploy", model=model, version=version, live=live, digest=art.digest)
         self._publish(write=True)
-        action = "switch" if self.target.has_version(model, version) else "deploy"
+        action = "switch" if self._intact(model, version, art) else "deploy"
         try:
             if action == "deploy":
                 self.target.install(model, version, registry.store, art)
@@ -299,6 +305,16 @@ class Controller:
             _succeeded(state)
         self._trim(model)
         return ModelChange(model, live, state.live, version, action, error)
+
+    def _intact(self, model: str, version: int, art: Artifact) -> bool:
+        """Whether a kept folder of ``version`` is there and still holds exactly its artifact (else it is
+        downloaded again: altered bytes are never switched back to)."""
+        if not self.target.occupied(model, version):
+            return False
+        problem = self.target.mismatch(model, version, art)
+        if problem is not None:
+            self._event("kept-version-mismatch", "warning", model=model, version=version, error=problem)
+        return problem is None
 
     def _hook(
         self,
@@ -406,6 +422,7 @@ def reconcile_once(
     prune: bool = False,
     verify_signatures: bool = False,
     allowed_signers: str | Path | None = None,
+    allow_non_fast_forward: bool = False,
     on_deploy: str | None = None,
     rollback_on_hook_failure: bool = False,
     log: Log = ignore,
@@ -421,6 +438,7 @@ def reconcile_once(
         prune=prune,
         verify_signatures=verify_signatures,
         allowed_signers=Path(allowed_signers) if allowed_signers is not None else None,
+        allow_non_fast_forward=allow_non_fast_forward,
         on_deploy=on_deploy,
         rollback_on_hook_failure=rollback_on_hook_failure,
     )

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from gitreg.errors import GitError, GitregError
+from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, Signature, ls_remote
 
 T = TypeVar("T")
 FETCHED_REF = "refs/gitreg/controller"
+DEEPEN_LIMIT = 1024  # commits of history fetched at most to learn whether a new tip is a fast-forward
 Counter = Callable[[str, bool], None]
 
 
@@ -32,24 +37,58 @@ class Source:
             raise GitError(f"{self.url} has no branch {self.branch}", "check --repo and --branch")
         return commit
 
-    def fetch(self, commit: str) -> tuple[GitRepo, str]:
-        """The cache repository holding ``commit``, and the commit it holds: ``commit`` itself, or the
-        branch's new tip if the branch moved on since it was observed. No request if it is cached already."""
-        repo = self.repo()
+    def fetch(self, repo: GitRepo, commit: str) -> str:
+        """The commit ``repo`` (the cache) now holds: ``commit`` itself, or the branch's new tip if the
+        branch moved on since it was observed. No request if it is cached already."""
         if repo.has_commit(commit):
-            return repo, commit
-        fetched = self._request(
+            return commit
+        return self._request(
             "fetch", lambda: repo.fetch_branch(self.url, self.branch, FETCHED_REF, self.timeout)
         )
-        return repo, fetched
+
+    def descends(self, repo: GitRepo, commit: str, ancestor: str) -> bool | None:
+        """Whether ``ancestor`` is in ``commit``'s history, or None if that is not known within DEEPEN_LIMIT
+        commits. The shallow cache is deepened a little at a time (1, 2, 4, ... commits: a promotion on
+        top of the last one needs one small fetch) until the answer is known."""
+        by = 1
+        while True:
+            commits, complete = repo.history(commit)
+            if ancestor in commits:
+                return True
+            if complete:
+                return False
+            if len(commits) >= DEEPEN_LIMIT:
+                return None
+            self._request(
+                "fetch", functools.partial(repo.deepen, self.url, self.branch, FETCHED_REF, by, self.timeout)
+            )
+            by *= 2
 
     def repo(self) -> GitRepo:
+        """The cache, opened (or made afresh if it is missing or is no bare repository)."""
         if self._repo is None:
             try:
-                self._repo = GitRepo.open(self.cache, search_parents=False)
+                if not _real_dir(self.cache):
+                    raise NotFoundError(f"{self.cache} is not a folder")
+                self._repo = GitRepo.open_bare(self.cache)
             except GitregError:
-                shutil.rmtree(self.cache, ignore_errors=True)  # absent, or half made by a killed `git init`
-                self._repo = GitRepo.init_bare(self.cache)
+                self.rebuild()
+        assert self._repo is not None  # noqa: S101 - rebuild() sets it
+        return self._repo
+
+    def rebuild(self) -> GitRepo:
+        """Throw the cache away, whatever is there (a damaged repository, a file, a symlink: only the link
+        is removed, never what it points at), and start an empty one in its place."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+        if _real_dir(self.cache):
+            shutil.rmtree(self.cache, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            self.cache.unlink()  # a file or a symlink
+        if os.path.lexists(self.cache):
+            raise GitError(f"cannot remove the damaged git cache {self.cache}", "remove it by hand")
+        self._repo = GitRepo.init_bare(self.cache)
         return self._repo
 
     def _request(self, kind: str, call: Callable[[], T]) -> T:
@@ -60,6 +99,13 @@ class Source:
             raise
         self._count(kind, True)
         return result
+
+
+def _real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def signature_problem(signature: Signature, commit: str, allowed_signers: Path | None) -> str | None:

@@ -57,12 +57,14 @@ class RemoteError(_Loose):
 class ModelStatus(_Loose):
     """One model in the target. ``state``: synced (live is wanted), progressing (being deployed now),
     failed (see ``error``; live is the version that still serves), retained (no longer in the stage,
-    kept because pruning is off)."""
+    kept because pruning is off). ``digest`` and ``path`` are those of ``live``, what ``current`` points at
+    on disk; ``wanted_digest`` is that of ``wanted``."""
 
     wanted: int | None = None
     live: int | None = None
-    digest: str | None = None
+    digest: str | None = None  # of ``live``: what ``current`` points at
     path: str | None = None
+    wanted_digest: str | None = None
     state: ModelState = "progressing"
     error: str | None = None
     changed_at: str | None = None

@@ -25,16 +25,18 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from gitreg.errors import ConflictError, StorageError, UnsafePathError
+from gitreg.errors import ConflictError, GitregError, StorageError, UnsafePathError
 from gitreg.filesystem import check_artifact_name, fsync_dir, shown
 from gitreg.layout import NAME_PATTERN
 from gitreg.manifest import Artifact, is_name
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
+from gitreg.storage.remote.upload import hash_file, hash_files
 
 _NAME = re.compile(NAME_PATTERN)
 _VERSION = re.compile(r"^[1-9][0-9]*$")
@@ -128,12 +130,29 @@ class Target:
             name = (self.root / model / "current").readlink().as_posix()
         except OSError:
             return None
-        if not _VERSION.match(name) or not (self.root / model / name).is_dir():
+        if not _VERSION.match(name) or not _real_dir(self.root / model / name):
             return None
         return int(name)
 
     def has_version(self, model: str, version: int) -> bool:
-        return (self.root / model / str(version)).is_dir()
+        """Whether a version folder is there: a real folder, never a symlink (which could lead anywhere)."""
+        return _real_dir(self.root / model / str(version))
+
+    def occupied(self, model: str, version: int) -> bool:
+        """Whether anything at all (a folder, a file, a symlink) is where ``version``'s folder goes."""
+        return os.path.lexists(self.root / model / str(version))
+
+    def mismatch(self, model: str, version: int, art: Artifact) -> str | None:
+        """Why the kept folder of ``version`` no longer holds exactly ``art`` (re-hashed against its digest,
+        or the tree listing's), or None if it does. Run before ``current`` is switched back to a kept
+        folder: it may have been altered since it was verified at download."""
+        folder = self.root / model / str(version)
+        try:
+            return verify_folder(folder, art)
+        except OSError as exc:
+            return f"cannot read {folder}: {exc.strerror or exc}"
+        except GitregError as exc:
+            return str(exc)
 
     def artifact_path(self, model: str, version: int, art: Artifact) -> Path:
         folder = self.root / model / str(version)
@@ -148,6 +167,8 @@ class Target:
             raise UnsafePathError(f"{shown(model)}@{version} is not a model version gitreg can deploy")
         check_artifact_name(f"{model}@{version}", art.name)
         final = self.root / model / str(version)
+        if final.exists() or final.is_symlink():  # a kept folder that failed verification: replaced whole
+            self._discard(final)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             staging = self.tmp / f"{model}.{version}.{secrets.token_hex(4)}"
@@ -209,6 +230,43 @@ class Target:
         except OSError as exc:
             raise _os_error(f"remove {path}", exc) from None
         _remove(trash)
+
+
+def _real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def verify_folder(folder: Path, art: Artifact) -> str | None:
+    """Why ``folder`` (a version folder) does not hold exactly ``art``, or None. Only real folders and
+    regular files count: a symlink anywhere is a mismatch, since it could lead outside the target."""
+    if not _real_dir(folder):
+        return f"{folder} is not a folder"
+    files: list[tuple[str, Path, os.stat_result]] = []
+    for parent, dirs, names in os.walk(folder):
+        for name in sorted(dirs + names):
+            path = Path(parent) / name
+            st = path.lstat()
+            rel = path.relative_to(folder).as_posix()
+            if stat.S_ISREG(st.st_mode):
+                files.append((rel, path, st))
+            elif not stat.S_ISDIR(st.st_mode):
+                return f"{rel} is not a regular file or folder"
+    files.sort()
+    if art.type == "file":
+        if [rel for rel, _p, _st in files] != [art.name]:
+            return f"it holds {', '.join(r for r, _p, _s in files) or 'nothing'} instead of {art.name}"
+        digest = hash_file(files[0][1], lambda _n: None).digest
+    else:
+        blobs = hash_files([p for _r, p, _s in files], lambda _n: None)
+        entries = [
+            artifacts.TreeEntry(rel, st.st_size, blob.digest, bool(st.st_mode & 0o111))
+            for (rel, _p, st), blob in zip(files, blobs, strict=True)
+        ]
+        digest = artifacts.digest_of(artifacts.tree_listing(entries))
+    return None if digest == art.digest else f"its content hashes to {digest}, not {art.digest}"
 
 
 def _remove(path: Path) -> None:
