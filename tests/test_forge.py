@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from forge_server import ForgeServer, serve
 
-from gitreg.errors import UsageError
-from gitreg.forge import ForgeError, GitHub, GitLab, PullRequest, RemoteRepo, client, detect
+from gitreg.errors import ForgeError, UsageError
+from gitreg.forge import GitHub, GitLab, PullRequest, RemoteRepo, client, detect
 
 HEAD = "gitreg/promote/fraud-2-staging"
 REVOKED = "ghp_revoked"  # a token the forge does not accept
