@@ -1,7 +1,8 @@
-"""Registering a model version: store the artifact, write its manifest (and model.yaml for a new model),
-commit. Everything is checked before the first byte is stored, and the commit is the last step, so a
-failure leaves the registry and the working tree as they were (a stored blob may stay: it is
-content-addressed and harmless)."""
+"""Registering a model version, in two steps. ``build_version`` stores the artifact and writes the files
+(its manifest, and model.yaml for a new model) without touching git; ``deliver`` commits them on the
+branch, or proposes them on a new one through ``propose``. Everything is checked before the first byte is
+stored, and the commit is the last step, so a failure leaves the registry and the working tree as they were
+(a stored blob may stay: it is content-addressed and harmless)."""
 
 from __future__ import annotations
 
