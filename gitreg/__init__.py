@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ManifestError,
         NotFoundError,
         StorageError,
+        UnsafePathError,
         UsageError,
     )
     from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
@@ -37,6 +38,7 @@ _EXPORTS = {
     "ManifestError": "gitreg.errors",
     "NotFoundError": "gitreg.errors",
     "StorageError": "gitreg.errors",
+    "UnsafePathError": "gitreg.errors",
     "UsageError": "gitreg.errors",
     "ModelInfo": "gitreg.manifest",
     "ModelVersion": "gitreg.manifest",
@@ -66,6 +68,7 @@ __all__ = [
     "Registry",
     "RegistryConfig",
     "StorageError",
+    "UnsafePathError",
     "UsageError",
     "__version__",
 ]

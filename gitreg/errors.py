@@ -4,6 +4,10 @@ exit code. Each class writes its user-facing text in ``__str__``, ending with wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gitreg.validate.view import Finding
 
 
 class GitregError(Exception):
@@ -57,6 +61,23 @@ class UnsafePathError(GitregError):
 
 class GitError(GitregError):
     """A git command failed."""
+
+
+class ForgeError(GitregError):
+    """The forge (GitHub, GitLab) refused or failed a request."""
+
+
+class RefusedError(GitregError):
+    """The validator would refuse this change (a promotion, rollback, archive or restore). Exit code 1, as
+    for the validator's own findings."""
+
+    exit_code = 1
+
+    def __init__(self, findings: list[Finding]) -> None:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        super().__init__(f"refused: {first.rule}: {first.message}{more}")
+        self.findings = findings
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from gitreg.errors import GitregError, UsageError
+from gitreg.errors import ForgeError, UsageError
 
 FORGES = ("github", "gitlab")
 _TIMEOUT = 30
-
-
-class ForgeError(GitregError):
-    """The forge refused or failed a request."""
 
 
 @dataclass(frozen=True)

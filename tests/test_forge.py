@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gitreg.errors import UsageError
-from gitreg.forge import ForgeError, GitHub, GitLab, PullRequest, RemoteRepo, client, detect
+from gitreg.errors import ForgeError, UsageError
+from gitreg.forge import GitHub, GitLab, PullRequest, RemoteRepo, client, detect
 from testing.forge_server import ForgeServer, serve
 
 HEAD = "gitreg/promote/fraud-2-staging"

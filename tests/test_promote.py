@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from gitreg import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import RefusedError
 from gitreg.gitrepo import GitRepo
-from gitreg.ops.promote import Planned, RefusedError, plan_promotion, plan_rollback, plan_status
+from gitreg.ops.promote import Planned, plan_promotion, plan_rollback, plan_status
 from gitreg.ops.propose import BaseRef, Proposed, propose, resolve_base
 from testing import git, run, tree_state
 from testing.forge_server import CAROL, CODE_COMMIT, READY, STAGING, MergeConflictError, Team

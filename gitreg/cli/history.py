@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from gitreg import forge
-from gitreg.cli import cli
+from gitreg.cli import cli, output
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
@@ -51,7 +50,7 @@ def _pull_request(c: StageChange) -> str:
 
 def _change_row(c: StageChange) -> list[str]:
     return [
-        c.date[:19].replace("T", " "),
+        output.timestamp(c.date),
         c.stage,
         c.model,
         f"{_version(c.from_version)} -> {_version(c.to_version)}",
@@ -61,12 +60,6 @@ def _change_row(c: StageChange) -> list[str]:
         c.commit[:12],
         "DIRECT PUSH" if c.direct_push else "UNCONFIRMED" if c.review == UNCONFIRMED else "",
     ]
-
-
-def _table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @cli.command("history")
@@ -84,10 +77,10 @@ def history_command(
     branch = _default_ref(repo, ref)
     changes = stage_history(repo, branch, model, stage, evidence(repo, branch, forge_name))
     if as_json:
-        click.echo(json.dumps([c.as_dict() for c in changes], indent=2))
+        output.print_json([c.as_dict() for c in changes])
     elif changes:
         header = ["DATE", "STAGE", "MODEL", "CHANGE", "PR", "AUTHOR", "MERGED BY", "COMMIT", ""]
-        _table([header, *(_change_row(c) for c in changes)])
+        output.table([header, *(_change_row(c) for c in changes)])
     else:
         click.echo(f"no stage changes for {model} on {_default_ref(repo, ref)}")
     return 0
@@ -127,7 +120,7 @@ def audit_command(
     entries = audit(repo, branch, _when(since, False), _when(until, True), source)
     if fmt == "json":
         report = {"ref": branch, "since": since, "until": until, "evidence": source.name}
-        click.echo(json.dumps({**report, "changes": [e.as_dict() for e in entries]}, indent=2))
+        output.print_json({**report, "changes": [e.as_dict() for e in entries]})
     else:
         click.echo(_markdown(entries, branch, since, until), nl=False)
     return 0

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
 import click
 
-from gitreg import manifest, yamlio
-from gitreg.cli import cli
-from gitreg.manifest import ModelVersion
+from gitreg import manifest, summary, yamlio
+from gitreg.cli import cli, output
 from gitreg.registry import Ref, Registry
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
-
-
-def _table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _stages_text(stages: dict[str, int], with_version: bool) -> str:
-    return " ".join(f"{s}={v}" if with_version else s for s, v in stages.items()) or "-"
-
-
-def _version_data(reg: Registry, v: ModelVersion) -> dict[str, Any]:
-    data = v.to_yaml_data()
-    data["stages"] = [s for s, n in reg.stages_of(v.model).items() if n == v.version]
-    return data
+def _stages_text(stages: dict[str, int]) -> str:
+    return " ".join(f"{s}={v}" for s, v in stages.items()) or "-"
 
 
 @cli.command("list")
@@ -44,53 +25,21 @@ def _version_data(reg: Registry, v: ModelVersion) -> dict[str, Any]:
 def list_command(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
     """List models, or one MODEL's versions, with their stages."""
     reg = Registry.open(directory)
-    wanted = reg.stage(stage) if stage else None
     if model is None:
-        stage_maps = {s: reg.stage(s) for s in reg.stage_names()}
-        rows: list[dict[str, Any]] = []
-        for name in reg.model_names():
-            if wanted is not None and name not in wanted:
-                continue
-            numbers = reg.version_numbers(name)
-            stages = {s: m[name] for s, m in stage_maps.items() if name in m}
-            rows.append(
-                {
-                    "model": name,
-                    "latest": numbers[-1] if numbers else None,
-                    "versions": len(numbers),
-                    "stages": stages,
-                }
-            )
+        models = summary.list_models(reg, stage)
         if as_json:
-            _print_json(rows)
-        elif rows:
-            _table(
+            output.print_json([m.as_dict() for m in models])
+        elif models:
+            output.table(
                 [["MODEL", "LATEST", "VERSIONS", "STAGES"]]
-                + [
-                    [r["model"], str(r["latest"] or "-"), str(r["versions"]), _stages_text(r["stages"], True)]
-                    for r in rows
-                ]
+                + [[m.model, str(m.latest or "-"), str(m.versions), _stages_text(m.stages)] for m in models]
             )
         return 0
-    reg.model(model)
-    stages_of = reg.stages_of(model)
-    versions = [v for v in reg.versions(model) if wanted is None or wanted.get(model) == v.version]
-    items: list[dict[str, Any]] = [
-        {
-            "version": v.version,
-            "status": v.status,
-            "stages": [s for s, n in stages_of.items() if n == v.version],
-            "created_at": v.created_at,
-            "digest": v.artifact.digest,
-            "size": v.artifact.size,
-            "metrics": v.metrics,
-        }
-        for v in versions
-    ]
+    items = [v.row() for v in summary.list_versions(reg, model, stage)]
     if as_json:
-        _print_json(items)
+        output.print_json(items)
     elif items:
-        _table(
+        output.table(
             [["VERSION", "STATUS", "STAGES", "CREATED", "SIZE", "DIGEST", "METRICS"]]
             + [
                 [
@@ -98,7 +47,7 @@ def list_command(directory: str, model: str | None, stage: str | None, as_json: 
                     i["status"],
                     ",".join(i["stages"]) or "-",
                     i["created_at"],
-                    _size(i["size"]),
+                    output.size(i["size"]),
                     i["digest"][:19],
                     " ".join(f"{k}={v}" for k, v in i["metrics"].items()) or "-",
                 ]
@@ -118,35 +67,16 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
     parsed = Ref.parse(ref)
     if parsed.selector is None:
         info = reg.model(parsed.model)
-        numbers = reg.version_numbers(parsed.model)
+        about = summary.model_summary(reg, parsed.model)
         data = info.model_dump(mode="json", by_alias=True)
-        data |= {
-            "versions": len(numbers),
-            "latest": numbers[-1] if numbers else None,
-            "stages": reg.stages_of(parsed.model),
-        }
-        if as_json:
-            _print_json(data)
-        else:
-            click.echo(
-                yamlio.dump({k: v for k, v in data.items() if k not in ("apiVersion", "kind")}), nl=False
-            )
-        return 0
-    data = _version_data(reg, reg.resolve(parsed))
+        data |= {"versions": about.versions, "latest": about.latest, "stages": about.stages}
+    else:
+        data = summary.with_stages(reg, reg.resolve(parsed)).as_dict()
     if as_json:
-        _print_json(data)
+        output.print_json(data)
     else:
         click.echo(yamlio.dump({k: v for k, v in data.items() if k not in ("apiVersion", "kind")}), nl=False)
     return 0
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out |= _flatten(value, f"{prefix}{key}.")
-        return out
-    return {prefix.rstrip("."): data}
 
 
 @cli.command("diff")
@@ -158,63 +88,19 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
     """What differs between two versions: metrics, params, lineage, artifact, ..."""
     reg = Registry.open(directory)
     a, b = reg.resolve(ref_a), reg.resolve(ref_b)
-    skip = {"apiVersion", "kind", "model", "version", "created_at", "created_by"}
-    flat_a = {k: v for k, v in _flatten(a.to_yaml_data()).items() if k.split(".")[0] not in skip}
-    flat_b = {k: v for k, v in _flatten(b.to_yaml_data()).items() if k.split(".")[0] not in skip}
-    changes = []
-    for key in sorted(set(flat_a) | set(flat_b), key=_field_order):
-        va, vb = flat_a.get(key), flat_b.get(key)
-        if va == vb:
-            continue
-        change: dict[str, Any] = {"field": key, "a": va, "b": vb}
-        if isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool):
-            change["delta"] = round(vb - va, 12)
-        changes.append(change)
+    changes = summary.version_diff(a, b)
     if as_json:
-        _print_json({"a": a.ref, "b": b.ref, "changes": changes})
+        output.print_json({"a": a.ref, "b": b.ref, "changes": [c.as_dict() for c in changes]})
         return 0
     click.echo(f"{a.ref} -> {b.ref}")
     if not changes:
         click.echo("  no differences")
         return 0
-    width = max(len(c["field"]) for c in changes)
+    width = max(len(c.field) for c in changes)
     for c in changes:
-        delta = f"  ({c['delta']:+g})" if "delta" in c else ""
-        click.echo(f"  {c['field'].ljust(width)}  {_cell(c['a'])} -> {_cell(c['b'])}{delta}")
+        delta = f"  ({c.delta:+g})" if c.delta is not None else ""
+        click.echo(f"  {c.field.ljust(width)}  {output.cell(c.a)} -> {output.cell(c.b)}{delta}")
     return 0
-
-
-_ORDER = [
-    "metrics",
-    "params",
-    "artifact",
-    "framework",
-    "lineage",
-    "tags",
-    "description",
-    "status",
-    "signature",
-]
-
-
-def _field_order(key: str) -> tuple[int, str]:
-    head = key.split(".", maxsplit=1)[0]
-    return (_ORDER.index(head) if head in _ORDER else len(_ORDER), key)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError  # pragma: no cover
 
 
 @cli.command("pull")
@@ -231,15 +117,13 @@ def _size(n: int) -> str:
 @click.pass_obj
 def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quiet: bool) -> int:
     """Download a version's artifact, verify every byte, print where it is."""
-    from gitreg.cli.storage import transfer_progress  # noqa: PLC0415 - commands load lazily
-
     reg = Registry.open(directory)
     version = reg.resolve(ref)
     # os.path.join keeps a trailing slash, which says "a folder to put it in"
-    with transfer_progress(quiet):
+    with output.transfer_progress(quiet):
         path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
     if as_json:
-        _print_json(
+        output.print_json(
             {
                 "ref": version.ref,
                 "path": str(path),
@@ -257,7 +141,7 @@ def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quie
 def schema_command(kind: str | None) -> int:
     """Print the JSON Schema of one KIND of file (or all of them)."""
     if kind:
-        _print_json(manifest.json_schema(kind))
+        output.print_json(manifest.json_schema(kind))
     else:
-        _print_json({k: manifest.json_schema(k) for k in sorted(manifest.KINDS)})
+        output.print_json({k: manifest.json_schema(k) for k in sorted(manifest.KINDS)})
     return 0

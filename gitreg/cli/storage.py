@@ -1,65 +1,21 @@
-"""Commands that look after the blob store: verify, gc, copy; and the progress bars of transfers."""
+"""Commands that look after the blob store: verify, gc, copy."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import click
 
-from gitreg.cli import cli
+from gitreg.cli import cli, output
 from gitreg.errors import UsageError
 from gitreg.ops import gc as collection
 from gitreg.ops.copy import copy_version, is_git_url
 from gitreg.ops.verify import BlobCheck, verify_versions
 from gitreg.registry import Registry
-from gitreg.storage import Blob, Incomplete, progress
+from gitreg.storage import Blob, Incomplete
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-
-
-@contextmanager
-def _bar(total: int, label: str) -> Iterator[progress.Update]:
-    from tqdm import tqdm  # noqa: PLC0415 - only a terminal session pays for the import
-
-    columns = shutil.get_terminal_size((0, 0)).columns
-    with tqdm(
-        total=total,
-        desc=label,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        file=sys.stderr,
-        leave=False,
-        dynamic_ncols=columns > 0,
-        ncols=None if columns > 0 else 80,  # a terminal that reports no width still gets a bar
-    ) as bar:
-
-        def update(n: int) -> None:
-            bar.update(n)
-
-        yield update
-
-
-def transfer_progress(quiet: bool) -> AbstractContextManager[None]:
-    """Progress bars (bytes, rate, ETA) on stderr for transfers over a few MB, when stderr is a terminal
-    and not ``--quiet``."""
-    if quiet or not sys.stderr.isatty():
-        return nullcontext()
-    return progress.reporting(_bar)
-
-
-def size_text(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 @cli.command("verify")
@@ -77,14 +33,12 @@ def verify_command(directory: str, ref: str | None, every: bool) -> int:
     for check in bad:
         click.echo(_check_line(check))
     blobs = {c.digest: c.size or 0 for c in checks}
-    summary = f"{len(blobs)} blob{'s' if len(blobs) != 1 else ''} of {len(versions)} version" + (
-        "s" if len(versions) != 1 else ""
-    )
+    summary = f"{output.plural(len(blobs), 'blob')} of {output.plural(len(versions), 'version')}"
     if bad:
         failed = len({c.digest for c in bad})
         click.echo(f"{failed} of {summary} missing or corrupt")
         return 1
-    click.echo(f"ok: {summary}, {size_text(sum(blobs.values()))}")
+    click.echo(f"ok: {summary}, {output.size(sum(blobs.values()))}")
     return 0
 
 
@@ -116,9 +70,9 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
 
     def line(item: Blob | Incomplete) -> str:
         if isinstance(item, Incomplete):
-            return f"{verb} unfinished upload {item.name} (started {_age(now - item.started)} ago)"
-        age = f", {_age(now - item.modified)} old" if item.modified is not None else ""
-        return f"{verb} {item.digest} ({size_text(item.size)}{age})"
+            return f"{verb} unfinished upload {item.name} (started {output.age(now - item.started)} ago)"
+        age = f", {output.age(now - item.modified)} old" if item.modified is not None else ""
+        return f"{verb} {item.digest} ({output.size(item.size)}{age})"
 
     if yes:
         collection.sweep(reg.store, todo, lambda item: click.echo(line(item)), reg)
@@ -126,22 +80,15 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
         items: list[Blob | Incomplete] = [*todo.uploads, *todo.blobs]
         for item in items:
             click.echo(line(item))
-    uploads = f" and {len(todo.uploads)} unfinished upload{'s' if len(todo.uploads) != 1 else ''}"
+    uploads = f" and {output.plural(len(todo.uploads), 'unfinished upload')}"
     click.echo(
-        f"{verb} {len(todo.blobs)} blob{'s' if len(todo.blobs) != 1 else ''}"
+        f"{verb} {output.plural(len(todo.blobs), 'blob')}"
         + (uploads if todo.uploads else "")
-        + f", {size_text(todo.bytes)}; kept {todo.kept} referenced"
+        + f", {output.size(todo.bytes)}; kept {todo.kept} referenced"
         + (f" and {len(todo.young)} younger than {grace}" if todo.young else "")
         + ("" if yes or not (todo.blobs or todo.uploads) else " (run with --yes to delete)")
     )
     return 0
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{max(0, int(seconds))}s"
 
 
 @cli.command("copy")
@@ -166,12 +113,12 @@ def copy_command(directory: str, ref: str, destination: str, verify: bool, quiet
     reg = Registry.open(directory)
     if not is_git_url(destination):
         destination = str(Path(directory) / destination)
-    with transfer_progress(quiet):
+    with output.transfer_progress(quiet):
         result = copy_version(reg, ref, destination, verify)
     where = result.pushed_to or destination
     click.echo(
         f"{result.source} -> {result.ref} on branch {result.branch} of {where} "
-        f"({result.blobs_copied} blob{'s' if result.blobs_copied != 1 else ''} copied, "
-        f"{size_text(result.bytes_copied)})"
+        f"({output.plural(result.blobs_copied, 'blob')} copied, "
+        f"{output.size(result.bytes_copied)})"
     )
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gitreg import yamlio
-from gitreg.cli import cli
+from gitreg.cli import cli, output
 from gitreg.errors import ManifestError
 from gitreg.ops.init import init as init_registry
 from gitreg.ops.register import Registration, register_proposal
@@ -160,9 +160,7 @@ def register_command(
         forge=forge_name,
         message=message,
     )
-    from gitreg.cli.storage import transfer_progress  # noqa: PLC0415 - commands load lazily
-
-    with transfer_progress(quiet):
+    with output.transfer_progress(quiet):
         result, proposed = register_proposal(Registry.open(directory), registration)
     click.echo(result.ref)
     if proposed is not None and (push or open_pr):

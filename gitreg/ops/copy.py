@@ -2,8 +2,8 @@
 destination's store (only those it lacks or holds damaged, each verified on the way; a blob the destination
 has is trusted when its size is right, and with ``--verify`` only once its bytes hash to its digest), and its
 manifest is committed on a new branch ``gitreg/copy/<model>-<version>`` of the destination, ready for a pull
-request there, as a promotion would be. The version takes the destination's next number; ``lineage.parent`` is
-dropped (it numbers a version of the source).
+request there, by the path every proposal takes (``propose``). The version takes the destination's next
+number; ``lineage.parent`` is dropped (it numbers a version of the source).
 
 The destination's blob store is the one its registry.yaml names: ``GITREG_STORAGE_URL`` and
 ``GITREG_STORAGE_OPTIONS`` apply to the source only. A destination given as a git URL is fetched shallowly
@@ -19,8 +19,9 @@ from pathlib import Path
 from gitreg import yamlio
 from gitreg.errors import ConflictError, GitregError, IntegrityError
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import model_path, version_path
+from gitreg.layout import DEFAULT_BRANCH, model_path, version_path
 from gitreg.manifest import ModelVersion
+from gitreg.ops.propose import BaseRef, Change, propose, trailers
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import BlobStore, open_store
@@ -106,13 +107,14 @@ def _copy(
         info = source.snapshot.read(model_path(model))
         if info is not None:
             files[model_path(model)] = info
-    message = (
-        f"Copy {version.ref} as {copy.ref}\n\n"
-        f"Gitreg-Model: {model}\nGitreg-Version: {number}\nGitreg-Digest: {version.artifact.digest}\n"
-        f"Gitreg-Copied-From: {version.ref}\n"
+    change = Change(
+        branch=branch,
+        files=files,
+        subject=f"Copy {version.ref} as {copy.ref}",
+        trailers=trailers(model, number, digest=version.artifact.digest, copied_from=version.ref),
     )
-    commit = repo.commit_files(files, message, branch, base)
-    return CopyResult(version.ref, copy.ref, branch, commit, copied, total, url)
+    proposed = propose(repo, change, BaseRef(base, DEFAULT_BRANCH, url or DEFAULT_BRANCH))
+    return CopyResult(version.ref, copy.ref, branch, proposed.commit, copied, total, url)
 
 
 def copy_blobs(

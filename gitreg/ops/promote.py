@@ -6,28 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gitreg import yamledit, yamlio
-from gitreg.errors import GitregError, NotFoundError, UsageError
+from gitreg.errors import GitregError, NotFoundError, RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import stage_path, version_path
 from gitreg.manifest import ModelVersion
-from gitreg.ops.propose import BaseRef, Change
+from gitreg.ops.propose import BaseRef, Change, trailers
 from gitreg.registry import Ref, Registry
 from gitreg.snapshot import CommitSnapshot, OverlaySnapshot
 from gitreg.validate import validate
 from gitreg.validate.runner import base_at
-from gitreg.validate.view import Finding, View
-
-
-class RefusedError(GitregError):
-    """The validator would refuse this change."""
-
-    exit_code = 1
-
-    def __init__(self, findings: list[Finding]) -> None:
-        first = findings[0]
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        super().__init__(f"refused: {first.rule}: {first.message}{more}")
-        self.findings = findings
+from gitreg.validate.view import View
 
 
 @dataclass
@@ -75,7 +63,7 @@ def plan_promotion(repo: GitRepo, base: BaseRef, ref: str, stage: str, branch: s
         branch=branch or f"gitreg/promote/{version.model}-{version.version}-{stage}",
         files=files,
         subject=f"Promote {version.ref} to {stage}{frm}",
-        trailers=_trailers(version, stage, previous),
+        trailers=trailers(version.model, version.version, stage=stage, from_version=str(previous or "none")),
         pr_body=pr_body(registry, version, stage, previous, "promotes"),
     )
     return Planned(change, version.model, version.version, stage, previous)
@@ -112,7 +100,7 @@ def plan_rollback(
         branch=branch or f"gitreg/rollback/{model}-{to}-{stage}",
         files=files,
         subject=f"Roll back {model} in {stage} to {to}{frm}",
-        trailers={**_trailers(version, stage, current), "Gitreg-Rollback": "true"},
+        trailers=trailers(model, to, stage=stage, from_version=str(current or "none"), rollback="true"),
         pr_body=pr_body(registry, version, stage, current, "rolls back"),
     )
     return Planned(change, model, to, stage, current)
@@ -149,11 +137,7 @@ def plan_status(
         branch=branch or f"gitreg/{verb}/{version.model}-{version.version}",
         files=files,
         subject=f"{verb.capitalize()} {version.ref}{unstaged}",
-        trailers={
-            "Gitreg-Model": version.model,
-            "Gitreg-Version": str(version.version),
-            "Gitreg-Status": status,
-        },
+        trailers=trailers(version.model, version.version, status=status),
         pr_body=f"This pull request {'archives' if status == 'archived' else 'restores'} **{version.ref}**"
         f"{unstaged}.\n",
     )
@@ -180,15 +164,6 @@ def _resolve_on_base(repo: GitRepo, base: BaseRef, registry: Registry, ref: Ref)
 def _stage_text(registry: Registry, stage: str, model: str, version: int) -> bytes:
     current = (registry.snapshot.read(stage_path(stage)) or b"").decode()
     return yamledit.set_entry(current, model, version).encode()
-
-
-def _trailers(version: ModelVersion, stage: str, previous: int | None) -> dict[str, str]:
-    return {
-        "Gitreg-Model": version.model,
-        "Gitreg-Version": str(version.version),
-        "Gitreg-Stage": stage,
-        "Gitreg-From-Version": str(previous) if previous else "none",
-    }
 
 
 def _held_versions(repo: GitRepo, base: BaseRef, stage: str, model: str) -> list[int]:

@@ -1,6 +1,6 @@
 """The one path by which gitreg proposes a change: files changed on a new branch from the base, one commit
-with trailers, optionally pushed and opened as a pull request. promote, rollback, archive, restore and
-``register --branch`` all go through ``propose``.
+with trailers, optionally pushed and opened as a pull request. promote, rollback, archive, restore,
+``register --branch`` and ``copy`` all go through ``propose``, with the trailers ``trailers`` builds.
 
 It never checks out anything: the commit is made with plumbing on a new branch, so the user stays on their
 branch with their working tree and index as they were."""
@@ -38,6 +38,14 @@ class Change:
         body = f"\n\n{self.body.strip()}" if self.body.strip() else ""
         trailers = "\n".join(f"{k}: {v}" for k, v in self.trailers.items())
         return f"{self.subject}{body}\n\n{trailers}\n"
+
+
+def trailers(model: str, version: int, **more: str) -> dict[str, str]:
+    """The trailers of every commit gitreg makes: ``Gitreg-Model`` and ``Gitreg-Version``, then one per
+    keyword in order, named from it (``digest`` -> ``Gitreg-Digest``, ``from_version`` ->
+    ``Gitreg-From-Version``). history and audit read them back."""
+    names = {k: "Gitreg-" + "-".join(w.capitalize() for w in k.split("_")) for k in more}
+    return {"Gitreg-Model": model, "Gitreg-Version": str(version), **{names[k]: v for k, v in more.items()}}
 
 
 @dataclass

@@ -1,10 +1,12 @@
-"""Registering a model version: store the artifact, write its manifest (and model.yaml for a new model),
-commit. Everything is checked before the first byte is stored, and the commit is the last step, so a
-failure leaves the registry and the working tree as they were (a stored blob may stay: it is
-content-addressed and harmless)."""
+"""Registering a model version, in two steps. ``build_version`` stores the artifact and writes the files
+(its manifest, and model.yaml for a new model) without touching git; ``deliver`` commits them on the
+branch, or proposes them on a new one through ``propose``. Everything is checked before the first byte is
+stored, and the commit is the last step, so a failure leaves the registry and the working tree as they were
+(a stored blob may stay: it is content-addressed and harmless)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion
-from gitreg.ops.propose import BaseRef, Change, Proposed, propose
+from gitreg.ops.propose import BaseRef, Change, Proposed, propose, trailers
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
@@ -52,21 +54,149 @@ class Registration:
     forge: str | None = None
 
 
-def register(registry: Registry, reg: Registration) -> ModelVersion:
-    """Store, write and commit one new version; return its manifest."""
-    return register_proposal(registry, reg)[0]
+@dataclass(frozen=True)
+class BuiltVersion:
+    """A version ready to deliver: its manifest, and every file to write (the manifest's YAML, and for a
+    new model its model.yaml and CODEOWNERS). Its blobs are stored; nothing is committed."""
+
+    version: ModelVersion
+    files: dict[str, bytes]
 
 
-def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersion, Proposed | None]:
+@dataclass(frozen=True)
+class Target:
+    """Where a registration is delivered: committed on ``branch`` (whose commit is ``parent``), or, when
+    ``propose``, proposed on that new branch started from ``parent``."""
+
+    branch: str
+    parent: str
+    propose: bool
+
+
+def register(
+    registry: Registry,
+    reg: Registration,
+    *,
+    created_at: datetime | str | None = None,
+    created_by: str | None = None,
+) -> ModelVersion:
+    """Store, write and commit one new version; return its manifest. ``created_at`` (default: now) and
+    ``created_by`` (default: the git identity) let an importer keep the original ones."""
+    return register_proposal(registry, reg, created_at=created_at, created_by=created_by)[0]
+
+
+def register_proposal(
+    registry: Registry,
+    reg: Registration,
+    *,
+    created_at: datetime | str | None = None,
+    created_by: str | None = None,
+) -> tuple[ModelVersion, Proposed | None]:
     """``register``, and what it proposed: with a new ``--branch``, the commit goes through the same
     path as promotions (proposal.propose: a new branch, optionally pushed and opened as a pull request);
     otherwise it lands on the current branch (or an existing ``--branch``) and the proposal is None."""
-    repo = registry.repo
-    if repo is None or registry.workdir is None:
+    repo = _checkout(registry)
+    _check_request(reg)
+    target = delivery_target(repo, reg)
+    built = build_version(
+        registry,
+        reg,
+        target.parent,
+        created_at=created_at,
+        created_by=created_by,
+        refuse=lambda paths: _check_worktree(repo, target.branch, target.parent, paths),
+    )
+    return built.version, deliver(repo, built, target, reg)
+
+
+def build_version(
+    registry: Registry,
+    reg: Registration,
+    base: str,
+    *,
+    created_at: datetime | str | None = None,
+    created_by: str | None = None,
+    refuse: Callable[[list[str]], None] | None = None,
+) -> BuiltVersion:
+    """Build the version ``reg`` describes on top of commit ``base``: check it, store its artifact, write
+    its manifest and files. Nothing is committed. ``refuse`` sees the paths the version will write before a
+    byte is stored, and raises to stop there (delivery's own checks). ``created_at`` defaults to now,
+    ``created_by`` to the registry's git identity."""
+    repo = _checkout(registry)
+    _check_request(reg)
+    base_registry = Registry(CommitSnapshot(repo, base), repo, registry.workdir)
+    base_registry.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
+    numbers = base_registry.version_numbers(reg.model) if base_registry.has_model(reg.model) else []
+    number = _next_version(reg.model, reg.version, numbers)
+    if reg.parent is not None and reg.parent not in numbers:
+        raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
+
+    model_files = _model_files(base_registry, reg)
+    if refuse is not None:
+        refuse([version_path(reg.model, number), *model_files])
+
+    identity = created_by if created_by is not None else str(repo.identity())
+    code_repo, code_commit = reg.code_repo, reg.code_commit
+    if code_commit is None:
+        code_repo, code_commit = _code_lineage(reg.path, repo, code_repo)
+
+    stored = artifacts.upload(registry.store, reg.path)
+    version = _manifest(
+        reg,
+        number,
+        stored,
+        identity=identity,
+        created_at=_timestamp(created_at),
+        code_repo=code_repo,
+        code_commit=code_commit,
+    )
+    files = {version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode(), **model_files}
+    return BuiltVersion(version, files)
+
+
+def delivery_target(repo: GitRepo, reg: Registration) -> Target:
+    """Where ``reg`` goes: the current branch, an existing ``--branch``, or a new one to propose."""
+    branch, parent = _target(repo, reg.branch)
+    proposing = reg.branch is not None and not repo.branch_exists(branch)
+    if (reg.push or reg.open_pr) and not proposing:
+        raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the version")
+    return Target(branch, parent, proposing)
+
+
+def deliver(repo: GitRepo, built: BuiltVersion, target: Target, reg: Registration) -> Proposed | None:
+    """Commit ``built`` on its branch; or propose it (a new branch, pushed and opened as a pull request if
+    ``reg`` asks), by the one path every proposal takes."""
+    version = built.version
+    files: dict[str, bytes | None] = dict(built.files)
+    subject = reg.message or f"Register {version.ref}"
+    body = "" if reg.message else reg.description
+    marks = trailers(version.model, version.version, digest=version.artifact.digest)
+    if not target.propose:
+        message = Change("", {}, subject, marks, body).message
+        repo.commit_files(files, message, target.branch, target.parent)
+        return None
+    change = Change(
+        branch=target.branch,
+        files=files,
+        subject=subject,
+        trailers=marks,
+        body=body,
+        pr_body=f"This pull request registers **{version.ref}**.\n\n{reg.description}\n",
+    )
+    base = BaseRef(target.parent, repo.current_branch() or DEFAULT_BRANCH, "HEAD")
+    return propose(repo, change, base, push=reg.push, open_pr=reg.open_pr, forge_name=reg.forge)
+
+
+def _checkout(registry: Registry) -> GitRepo:
+    if registry.repo is None or registry.workdir is None:
         raise GitregError(
             "registering needs a registry checkout with a working tree",
             "clone the registry and run gitreg there",
         )
+    return registry.repo
+
+
+def _check_request(reg: Registration) -> None:
     if not NAME.fullmatch(reg.model):
         raise UsageError(
             f"{reg.model!r} is not a valid model name",
@@ -79,54 +209,15 @@ def register_proposal(registry: Registry, reg: Registration) -> tuple[ModelVersi
             f"{reg.path} does not exist", "give the path of the model file or folder to register"
         )
 
-    branch, parent = _target(repo, reg.branch)
-    proposing = reg.branch is not None and not repo.branch_exists(branch)
-    if (reg.push or reg.open_pr) and not proposing:
-        raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the version")
-    base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
-    base.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
-    numbers = base.version_numbers(reg.model) if base.has_model(reg.model) else []
-    number = _next_version(reg.model, reg.version, numbers)
-    if reg.parent is not None and reg.parent not in numbers:
-        raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
 
-    model_files = _model_files(base, reg)
-    _check_worktree(repo, branch, parent, [version_path(reg.model, number), *model_files])
-
-    identity = repo.identity()
-    code_repo, code_commit = reg.code_repo, reg.code_commit
-    if code_commit is None:
-        code_repo, code_commit = _code_lineage(reg.path, repo, code_repo)
-
-    stored = artifacts.upload(registry.store, reg.path)
-    version = _manifest(
-        reg, number, stored, identity=str(identity), code_repo=code_repo, code_commit=code_commit
-    )
-    files: dict[str, bytes | None] = {
-        version_path(reg.model, number): yamlio.dump(version.to_yaml_data()).encode(),
-        **model_files,
-    }
-    if proposing:
-        change = Change(
-            branch=branch,
-            files=files,
-            subject=reg.message or f"Register {version.ref}",
-            trailers=_trailers(version),
-            body="" if reg.message else reg.description,
-            pr_body=f"This pull request registers **{version.ref}**.\n\n{reg.description}\n",
-        )
-        target = repo.current_branch() or DEFAULT_BRANCH
-        proposed = propose(
-            repo,
-            change,
-            BaseRef(parent, target, "HEAD"),
-            push=reg.push,
-            open_pr=reg.open_pr,
-            forge_name=reg.forge,
-        )
-        return version, proposed
-    repo.commit_files(files, _message(reg, version), branch, parent)
-    return version, None
+def _timestamp(created_at: datetime | str | None) -> str:
+    """``created_at`` as a manifest writes it (UTC, to the second); a string is kept as it is."""
+    if isinstance(created_at, str):
+        return created_at
+    moment = created_at or datetime.now(UTC)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
@@ -221,6 +312,7 @@ def _manifest(
     stored: artifacts.StoredArtifact,
     *,
     identity: str,
+    created_at: str,
     code_repo: str | None,
     code_commit: str | None,
 ) -> ModelVersion:
@@ -260,7 +352,7 @@ def _manifest(
         "lineage": lineage,
         "tags": reg.tags,
         "description": reg.description,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": created_at,
         "created_by": identity,
         "status": "active",
     }
@@ -270,17 +362,3 @@ def _manifest(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UsageError(f"{where}: {first['msg']}") from None
-
-
-def _trailers(version: ModelVersion) -> dict[str, str]:
-    return {
-        "Gitreg-Model": version.model,
-        "Gitreg-Version": str(version.version),
-        "Gitreg-Digest": version.artifact.digest,
-    }
-
-
-def _message(reg: Registration, version: ModelVersion) -> str:
-    change = Change("", {}, reg.message or f"Register {version.ref}", _trailers(version))
-    change.body = "" if reg.message else reg.description
-    return change.message

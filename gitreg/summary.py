@@ -1,0 +1,161 @@
+"""What a registry says at a glance, as plain data: its models with their stages, a model's versions with
+the stages that hold them, and what differs between two versions. ``gitreg list``, ``show`` and ``diff``
+print these; a catalog or a Python caller uses them as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitreg.manifest import ModelVersion
+    from gitreg.registry import Registry
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """A model: how many versions it has, its latest, and which version each stage holds."""
+
+    model: str
+    latest: int | None
+    versions: int
+    stages: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "latest": self.latest, "versions": self.versions, "stages": self.stages}
+
+
+@dataclass(frozen=True)
+class VersionWithStages:
+    """A version and the stages that hold it."""
+
+    version: ModelVersion
+    stages: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The manifest's fields, and ``stages``."""
+        return {**self.version.to_yaml_data(), "stages": self.stages}
+
+    def row(self) -> dict[str, Any]:
+        """The fields a listing of versions shows."""
+        v = self.version
+        return {
+            "version": v.version,
+            "status": v.status,
+            "stages": self.stages,
+            "created_at": v.created_at,
+            "digest": v.artifact.digest,
+            "size": v.artifact.size,
+            "metrics": v.metrics,
+        }
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field (dotted: ``metrics.auc``) that differs; ``delta`` is ``b - a`` when both are numbers."""
+
+    field: str
+    a: Any
+    b: Any
+    delta: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"field": self.field, "a": self.a, "b": self.b}
+        return data if self.delta is None else {**data, "delta": self.delta}
+
+
+def model_summary(registry: Registry, model: str) -> ModelSummary:
+    """One model (NotFoundError if there is none)."""
+    registry.model(model)
+    numbers = registry.version_numbers(model)
+    return ModelSummary(model, numbers[-1] if numbers else None, len(numbers), registry.stages_of(model))
+
+
+def list_models(registry: Registry, stage: str | None = None) -> list[ModelSummary]:
+    """Every model, by name; with ``stage``, only those that stage holds."""
+    wanted = registry.stage(stage) if stage else None
+    stage_maps = {s: registry.stage(s) for s in registry.stage_names()}
+    rows = []
+    for name in registry.model_names():
+        if wanted is not None and name not in wanted:
+            continue
+        numbers = registry.version_numbers(name)
+        stages = {s: m[name] for s, m in stage_maps.items() if name in m}
+        rows.append(ModelSummary(name, numbers[-1] if numbers else None, len(numbers), stages))
+    return rows
+
+
+def list_versions(registry: Registry, model: str, stage: str | None = None) -> list[VersionWithStages]:
+    """A model's versions, oldest first, with their stages; with ``stage``, only the one it holds."""
+    wanted = registry.stage(stage) if stage else None
+    registry.model(model)
+    stages_of = registry.stages_of(model)
+    return [
+        VersionWithStages(v, [s for s, n in stages_of.items() if n == v.version])
+        for v in registry.versions(model)
+        if wanted is None or wanted.get(model) == v.version
+    ]
+
+
+def with_stages(registry: Registry, version: ModelVersion) -> VersionWithStages:
+    return VersionWithStages(
+        version, [s for s, n in registry.stages_of(version.model).items() if n == version.version]
+    )
+
+
+#: Fields a diff leaves out: they always differ, or say which versions are compared.
+_SKIP = {"apiVersion", "kind", "model", "version", "created_at", "created_by"}
+#: The order of a diff: what a reviewer looks at first.
+_ORDER = [
+    "metrics",
+    "params",
+    "artifact",
+    "framework",
+    "lineage",
+    "tags",
+    "description",
+    "status",
+    "signature",
+]
+
+
+def version_diff(a: ModelVersion, b: ModelVersion) -> list[FieldChange]:
+    """Every field that differs between ``a`` and ``b`` (metrics first, then params, artifact, ...)."""
+    flat_a = {k: v for k, v in _flatten(a.to_yaml_data()).items() if k.split(".")[0] not in _SKIP}
+    flat_b = {k: v for k, v in _flatten(b.to_yaml_data()).items() if k.split(".")[0] not in _SKIP}
+    changes = []
+    for key in sorted(set(flat_a) | set(flat_b), key=_field_order):
+        va, vb = flat_a.get(key), flat_b.get(key)
+        if va == vb:
+            continue
+        delta = None
+        if isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool):
+            delta = round(vb - va, 12)
+        changes.append(FieldChange(key, va, vb, delta))
+    return changes
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out |= _flatten(value, f"{prefix}{key}.")
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def _field_order(key: str) -> tuple[int, str]:
+    head = key.split(".", maxsplit=1)[0]
+    return (_ORDER.index(head) if head in _ORDER else len(_ORDER), key)
+
+
+__all__ = [
+    "FieldChange",
+    "ModelSummary",
+    "VersionWithStages",
+    "list_models",
+    "list_versions",
+    "model_summary",
+    "version_diff",
+    "with_stages",
+]
