@@ -87,7 +87,10 @@ def scopes(*families: Family) -> set[Scope]:
 def markdown_table() -> str:
     """The catalogue as the README's Markdown table."""
     lines = ["| rule | family | scope | severity | checks that |", "|---|---|---|---|---|"]
-    lines += [f"| `{r.id}` | {r.family} | {r.scope} | {r.severity} | {r.summary} |" for r in RULES]
+    lines += [
+        f"| `{r.id}` | {r.family} | {r.scope} | {r.severity} | {r.summary.replace('<', '&lt;')} |"
+        for r in RULES
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -50,8 +50,8 @@ class View:
         if (path, kind) not in self._recorded:
             self._recorded.add((path, kind))
             if parsed is not None and parsed.error is not None and parsed.error.problems:
-                rule = "yaml" if kind is None else "schema"
-                self.problems[path] = [_finding(p, rule) for p in parsed.error.problems]
+                problems = parsed.error.problems
+                self.problems[path] = [_finding(p, "yaml" if kind is None else "schema") for p in problems]
         return parsed
 
     def exists(self, path: str) -> bool:
