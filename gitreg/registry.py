@@ -10,21 +10,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
-from gitreg import manifest, yamlio
+from gitreg import yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import DEFAULT_BRANCH, NAME, VERSION_FILE_NAME, model_path, stage_path, version_path
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
+from gitreg.layout import DEFAULT_BRANCH, REGISTRY_FILE, model_path, version_path
+from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+from gitreg.reader import Reader
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
 from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts
 
-T = TypeVar("T", bound=BaseModel)
 _REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
 
 
@@ -53,13 +50,15 @@ class Ref:
 
 
 class Registry:
-    """A registry at one snapshot. Files are read and parsed on first use, then kept."""
+    """A registry at one snapshot: the facade of its ``Reader`` that raises what the reader records. Files
+    are read and parsed on first use, then kept."""
 
     def __init__(self, snapshot: Snapshot, repo: GitRepo | None = None, workdir: Path | None = None) -> None:
         self.snapshot = snapshot
         self.repo = repo
         self.workdir = workdir
-        self._parsed: dict[str, Any] = {}
+        self.reader = Reader(snapshot)
+        self._store: BlobStore | None = None
 
     # --- opening ----------------------------------------------------------------------------------------
 
@@ -106,19 +105,11 @@ class Registry:
     # --- files ------------------------------------------------------------------------------------------
 
     def document(self, path: str) -> yamlio.Document | None:
-        data = self.snapshot.read(path)
-        return None if data is None else yamlio.load(data, path)
-
-    def _load(self, path: str, cls: type[T]) -> T | None:
-        if path not in self._parsed:
-            doc = self.document(path)
-            self._parsed[path] = None if doc is None else manifest.parse(cls, doc)
-        result: T | None = self._parsed[path]
-        return result
+        return self.reader.document(path)
 
     @property
     def config(self) -> RegistryConfig:
-        config = self._load("registry.yaml", RegistryConfig)
+        config = self.reader.parse(REGISTRY_FILE, RegistryConfig)
         if config is None:
             raise NotFoundError(
                 "this is not a gitreg registry (no registry.yaml)", "create one with gitreg init"
@@ -129,7 +120,7 @@ class Registry:
     def store(self) -> BlobStore:
         """The blob store. ``GITREG_STORAGE_URL`` and ``GITREG_STORAGE_OPTIONS`` (JSON) override
         registry.yaml; an empty GITREG_STORAGE_URL counts as unset."""
-        if "store" not in self._parsed:
+        if self._store is None:
             url = os.environ.get("GITREG_STORAGE_URL") or self.config.storage.url
             options = dict(self.config.storage.options)
             if raw := os.environ.get("GITREG_STORAGE_OPTIONS"):
@@ -140,30 +131,28 @@ class Registry:
                 if not isinstance(extra, dict):
                     raise UsageError("GITREG_STORAGE_OPTIONS must be a JSON object")
                 options.update(extra)
-            self._parsed["store"] = open_store(url, options, self.workdir)
-        store: BlobStore = self._parsed["store"]
-        return store
+            self._store = open_store(url, options, self.workdir)
+        return self._store
 
     # --- models and versions ----------------------------------------------------------------------------
 
     def model_names(self) -> list[str]:
-        return [n for n in self.snapshot.listdir("models") if NAME.fullmatch(n)]
+        return self.reader.model_names()
 
     def has_model(self, name: str) -> bool:
-        return self.snapshot.read(model_path(name)) is not None
+        return self.reader.read(model_path(name)) is not None
 
     def model(self, name: str) -> ModelInfo:
-        info = self._load(model_path(name), ModelInfo)
+        info = self.reader.parse(model_path(name), ModelInfo)
         if info is None:
             raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
         return info
 
     def version_numbers(self, model: str) -> list[int]:
-        names = self.snapshot.listdir(f"models/{model}/versions")
-        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
+        return self.reader.version_numbers(model)
 
     def version(self, model: str, number: int) -> ModelVersion:
-        found = self._load(version_path(model, number), ModelVersion)
+        found = self.reader.parse(version_path(model, number), ModelVersion)
         if found is None:
             if not self.has_model(model):
                 self.model(model)  # raises the unknown-model error
@@ -195,8 +184,7 @@ class Registry:
             raise NotFoundError(
                 f"stage {name!r} is not declared in registry.yaml", _suggest(name, self.stage_names())
             )
-        stage = self._load(stage_path(name), StageFile)
-        return dict(stage.root) if stage is not None else {}
+        return self.reader.stage(name)
 
     def stages_of(self, model: str) -> dict[str, int]:
         """{stage: version} for every stage that holds a version of ``model``."""

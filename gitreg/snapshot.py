@@ -7,9 +7,10 @@ only the files asked for, so cost follows what is read, not how many commits or 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from gitreg.gitrepo import GitRepo
+if TYPE_CHECKING:  # a snapshot only calls the repository it is given: reading one never loads GitPython
+    from gitreg.gitrepo import GitRepo
 
 
 class Snapshot(Protocol):

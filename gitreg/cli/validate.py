@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from gitreg.cli import cli
 from gitreg.registry import Registry
+from gitreg.validate import catalogue
 from gitreg.validate import report as reports
 from gitreg.validate.runner import validate_registry
 
@@ -23,11 +25,24 @@ from gitreg.validate.runner import validate_registry
 @click.option("--format", "fmt", type=click.Choice(reports.FORMATS), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
 @click.option("--ref", metavar="REF", help="Validate this commit instead of the working tree.")
+@click.option("--list-rules", is_flag=True, help="List the rules (with --format json, as JSON) and exit.")
 @click.pass_obj
 def validate_command(
-    directory: str, base: str | None, check_artifacts: bool, fmt: str, strict: bool, ref: str | None
+    directory: str,
+    base: str | None,
+    check_artifacts: bool,
+    fmt: str,
+    strict: bool,
+    ref: str | None,
+    list_rules: bool,
 ) -> int:
     """Check the registry's schema and stage rules (and, with --base, the rules about change)."""
+    if list_rules:
+        if fmt == "json":
+            click.echo(json.dumps(catalogue.as_dicts(), indent=2))
+        else:
+            click.echo(catalogue.text_table(), nl=False)
+        return 0
     registry = Registry.open(directory, ref=ref)
     report = validate_registry(registry, base, check_artifacts)
     click.echo(reports.RENDERERS[fmt](report), nl=False)

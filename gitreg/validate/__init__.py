@@ -7,13 +7,16 @@ same in a registry of 100 versions as in one of 10,000."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from gitreg import yamlio
 from gitreg.errors import GitregError, ManifestError
-from gitreg.layout import MODEL_PATH, STAGE_FILE, VERSION_FILE
-from gitreg.manifest import ModelVersion, StageFile
-from gitreg.storage import BlobStore
+from gitreg.layout import MODEL_PATH, REGISTRY_FILE, STAGE_FILE, stage_path
+from gitreg.manifest import StageFile
+from gitreg.validate.catalogue import RULES, Rule, Scope, scopes
+from gitreg.validate.findings import Finding
 from gitreg.validate.rules.change import (
     HeldBefore,
     changed_entries,
@@ -24,8 +27,11 @@ from gitreg.validate.rules.change import (
 )
 from gitreg.validate.rules.files import check_file
 from gitreg.validate.rules.stages import check_model_folder, check_stage_entries
-from gitreg.validate.store import check_artifact
-from gitreg.validate.view import Finding, View
+from gitreg.validate.view import View
+
+#: A rule over one file of the snapshot: (view, path) -> findings. ``validate`` takes extra ones from its
+#: caller (the blob store check of ``--check-artifacts``, see ``gitreg.validate.store``).
+FileRule = Callable[[View, str], list[Finding]]
 
 
 @dataclass
@@ -59,18 +65,32 @@ class Report:
         return bool(self.errors or (strict and self.warnings))
 
 
-def validate(view: View, base: Base | None = None, store: BlobStore | None = None) -> Report:
-    """Run every rule that applies; ``store`` (for --check-artifacts) is the only I/O beyond the snapshot."""
-    files, folders, stage_checks = _scope(view, base)
+@dataclass
+class Targets:
+    """What one run checks, by scope (see ``gitreg.validate.catalogue.SCOPES``)."""
+
+    files: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    entries: dict[str, set[str]] = field(default_factory=dict)
+    registry: bool = False
+
+
+def validate(view: View, base: Base | None = None, extra: Sequence[FileRule] = ()) -> Report:
+    """Run every rule that applies. ``extra`` rules run over the same files as the file rules: the caller
+    hands in those that need more than the snapshot (the blob store)."""
+    targets = _scope(view, base)
+    files = targets.files
     if len(files) > 50:
         view.snapshot.prefetch([f for f in files if f.endswith(".yaml")])
-    findings = _config_findings(view, files)
+    findings = check_config(view, files) if targets.registry else []
     for path in files:
         findings += check_file(view, path)
-    for folder in folders:
+        for extra_rule in extra:
+            findings += extra_rule(view, path)
+    for folder in targets.folders:
         if view.snapshot.listdir(f"models/{folder}"):
             findings += check_model_folder(view, folder)
-    for stage, models in stage_checks.items():
+    for stage, models in targets.entries.items():
         findings += check_stage_entries(view, stage, sorted(models))
     if base is not None and base.change_rules:
         for path, status in base.changes.items():
@@ -79,46 +99,54 @@ def validate(view: View, base: Base | None = None, store: BlobStore | None = Non
             findings += check_transitions(view, base.view, stage, base.held_before)
         for stage, judged in entries_to_judge(view, base.view, base.changes).items():
             findings += check_base_rules(view, base.view, stage, judged)
-    if store is not None:
-        for path in files:
-            if VERSION_FILE.match(path) and (version := _version_at(view, path)) is not None:
-                findings += check_artifact(view, path, version, store)
     return Report(sorted(set(findings)), len(files))
 
 
-def _scope(view: View, base: Base | None) -> tuple[list[str], list[str], dict[str, set[str]]]:
-    """(files for per-file rules, model folders, stage -> models whose entries to check): everything in a
-    full run; what the change can affect with a base."""
-    if base is None:
-        return (
-            view.snapshot.files(),
-            view.model_folders(),
-            {s: set(view.stage(s)) for s in view.stage_files()},
-        )
-    if "registry.yaml" in base.changes:
-        # Stages, policies or limits changed: every file may now break a rule, so check them all.
-        files = view.snapshot.files()
+def _scope(view: View, base: Base | None) -> Targets:
+    """What to check, for each scope the catalogue's snapshot rules have: everything in a full run; what
+    the change can affect with a base."""
+    targets = Targets()
+    for scope in sorted(scopes("file", "cross-file")):
+        _add_targets(targets, scope, view, base)
+    return targets
+
+
+def _add_targets(targets: Targets, scope: Scope, view: View, base: Base | None) -> None:
+    """The targets of ``scope``: all of them without a base, else those the change can affect. A change
+    to registry.yaml (stages, policies, limits) can break any file or stage entry, so it re-checks them
+    all; whether a model folder has its model.yaml does not depend on it."""
+    config_changed = base is not None and REGISTRY_FILE in base.changes
+    if scope == "file":
+        if base is None or config_changed:
+            targets.files = view.snapshot.files()
+        else:
+            targets.files = [p for p, s in base.changes.items() if s != "D" and view.exists(p)]
+    elif scope == "model-folder":
+        if base is None:
+            targets.folders = view.model_folders()
+        else:
+            targets.folders = sorted({m.group(1) for p in base.changes if (m := MODEL_PATH.match(p))})
+    elif scope == "stage-entry":
+        if base is None or config_changed:
+            targets.entries = {s: set(view.stage(s)) for s in view.stage_files()}
+        else:
+            targets.entries = _affected_entries(view, base)
+    elif scope == "registry":
+        targets.registry = True
     else:
-        files = [p for p, status in base.changes.items() if status != "D" and view.exists(p)]
-    folders = sorted({m.group(1) for p in base.changes if (m := MODEL_PATH.match(p))})
-    return files, folders, _affected_entries(view, base)
+        assert_never(scope)
 
 
-def _config_findings(view: View, files: list[str]) -> list[Finding]:
-    if view.read("registry.yaml") is None:
+def check_config(view: View, files: list[str]) -> list[Finding]:
+    """registry.yaml is there; its own problems are reported even when it is not among ``files``."""
+    if view.read(REGISTRY_FILE) is None:
         return [
-            Finding(
-                "registry.yaml", 0, 0, "config", "registry.yaml is missing: this is not a gitreg registry"
-            )
+            Finding(REGISTRY_FILE, 0, 0, "config", "registry.yaml is missing: this is not a gitreg registry")
         ]
-    if "registry.yaml" not in files:
+    if REGISTRY_FILE not in files:
         view.config  # noqa: B018 - parse it so that its problems are reported even when it did not change
-        return list(view.problems.get("registry.yaml", []))
+        return list(view.problems.get(REGISTRY_FILE, []))
     return []
-
-
-def _version_at(view: View, path: str) -> ModelVersion | None:
-    return view.parse(path, ModelVersion) if path.endswith(".yaml") else None
 
 
 def _changed_stages(base: Base) -> list[str]:
@@ -127,14 +155,12 @@ def _changed_stages(base: Base) -> list[str]:
 
 def _affected_entries(view: View, base: Base) -> dict[str, set[str]]:
     """(stage -> models) whose stage entries a change can affect: entries changed in a stage file, and every
-    entry of a model whose version files or model.yaml changed; all entries if registry.yaml changed."""
-    if "registry.yaml" in base.changes:
-        return {s: set(view.stage(s)) for s in view.stage_files()}
+    entry of a model whose version files or model.yaml changed."""
     touched_models = {m.group(1) for p in base.changes if (m := MODEL_PATH.match(p))}
     affected: dict[str, set[str]] = {}
     for stage in view.stage_files():
         models = set()
-        if f"stages/{stage}.yaml" in base.changes:
+        if stage_path(stage) in base.changes:
             models |= set(changed_entries(view, base.view, stage))
         if touched_models:
             models |= touched_models & set(view.stage(stage))
@@ -157,4 +183,4 @@ def history_lookup(contents: list[bytes]) -> dict[str, set[int]]:
     return held
 
 
-__all__ = ["Base", "Finding", "Report", "View", "history_lookup", "validate"]
+__all__ = ["RULES", "Base", "FileRule", "Finding", "Report", "Rule", "View", "history_lookup", "validate"]

@@ -7,7 +7,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from gitreg.validate import Report
-from gitreg.validate.view import Finding
+from gitreg.validate.findings import Finding
 
 FORMATS = ("text", "json", "github", "junit")
 

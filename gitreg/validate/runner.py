@@ -11,6 +11,7 @@ from gitreg.layout import stage_path
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, Report, history_lookup, validate
+from gitreg.validate.store import store_rule
 from gitreg.validate.view import View
 
 
@@ -50,5 +51,5 @@ def validate_registry(
         fork = repo.merge_base(base_commit, head or "HEAD") or base_commit
         base = base_at(repo, base_commit, repo.changed_files(fork, head))
     # A broken registry.yaml is reported as findings; the blob store it names cannot be trusted then.
-    store = registry.store if check_artifacts and view.config is not None else None
-    return validate(view, base, store)
+    extra = [store_rule(registry.store)] if check_artifacts and view.config is not None else []
+    return validate(view, base, extra)

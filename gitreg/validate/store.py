@@ -1,13 +1,29 @@
 """``--check-artifacts``: every referenced blob is in the store with the recorded size (and, for a tree,
-every file its listing names). The only rule that touches the blob store, so it runs only when asked."""
+every file its listing names). The only rule that touches the blob store, so it is not among the pure rules:
+the runner hands it to ``validate`` when asked."""
 
 from __future__ import annotations
 
 from gitreg.errors import GitregError
+from gitreg.layout import VERSION_FILE
 from gitreg.manifest import ModelVersion
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
-from gitreg.validate.view import Finding, View
+from gitreg.validate import FileRule
+from gitreg.validate.findings import Finding
+from gitreg.validate.view import View
+
+
+def store_rule(store: BlobStore) -> FileRule:
+    """The ``artifact`` rule against ``store``, as an extra file rule for ``validate``."""
+
+    def check(view: View, path: str) -> list[Finding]:
+        if not (VERSION_FILE.match(path) and path.endswith(".yaml")):
+            return []
+        version = view.parse(path, ModelVersion)
+        return [] if version is None else check_artifact(view, path, version, store)
+
+    return check
 
 
 def check_artifact(view: View, path: str, version: ModelVersion, store: BlobStore) -> list[Finding]:

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 from gitreg.validate import Report
 from gitreg.validate import report as reports
-from gitreg.validate.view import Finding
+from gitreg.validate.findings import Finding
 
 MISMATCH = Finding(
     "models/fraud/model.yaml", 3, 1, "path-mismatch", "name is 'froud' but the folder is models/fraud/"

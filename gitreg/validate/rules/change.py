@@ -12,8 +12,9 @@ from dataclasses import replace
 
 from gitreg.layout import VERSION_FILE, stage_path, version_path
 from gitreg.manifest import ModelVersion
+from gitreg.validate.findings import Finding
 from gitreg.validate.rules.stages import check_policy, policies
-from gitreg.validate.view import Finding, View
+from gitreg.validate.view import View
 
 #: Fields of a version that may change once it is on the base branch.
 MUTABLE_FIELDS = frozenset({"status", "tags", "description"})

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from gitreg.filesystem import name_problem, shown
 from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
-from gitreg.validate.view import Finding, View
+from gitreg.validate.findings import Finding
+from gitreg.validate.view import View
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 

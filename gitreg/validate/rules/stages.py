@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 
 from gitreg.layout import model_path, stage_path, version_path
 from gitreg.manifest import ModelVersion, Policy, threshold_holds
-from gitreg.validate.view import Finding, View
+from gitreg.validate.findings import Finding
+from gitreg.validate.view import View
 
 
 def check_model_folder(view: View, folder: str) -> list[Finding]:

@@ -1,0 +1,120 @@
+"""The one reader of a registry's files at one snapshot: each file read once, parsed once (as YAML, then as
+its manifest kind), and the index of what is there (model folders, version numbers, stage files).
+
+A parse that fails is kept as its ``ManifestError``, not raised: the registry (``gitreg.registry``) raises
+it, the validator's view (``gitreg.validate.view``) records it as findings. No git, no blob store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from gitreg import manifest, yamlio
+from gitreg.errors import ManifestError
+from gitreg.layout import MODELS_DIR, NAME, STAGES_DIR, VERSION_FILE_NAME, stage_path, versions_dir
+from gitreg.manifest import StageFile
+from gitreg.snapshot import Snapshot
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One file parsed as one kind: its value, or None and why. A model whose YAML does not load has
+    neither value nor error (the YAML document's own outcome says why)."""
+
+    value: Any
+    error: ManifestError | None = None
+
+
+#: Parsed files shared by readers of related snapshots (a walk over many commits): (path, bytes, kind or
+#: None for the YAML document) -> outcome. Parsing is a pure function of path and content.
+ParseCache = dict[tuple[str, bytes, type[BaseModel] | None], Parsed]
+
+
+class Reader:
+    """A snapshot's registry files, read and parsed on first use, then kept."""
+
+    def __init__(self, snapshot: Snapshot, shared: ParseCache | None = None) -> None:
+        self.snapshot = snapshot
+        self.shared: ParseCache = shared if shared is not None else {}
+        self._data: dict[str, bytes | None] = {}
+        self._outcomes: dict[tuple[str, type[BaseModel] | None], Parsed | None] = {}
+
+    # --- files ------------------------------------------------------------------------------------------
+
+    def read(self, path: str) -> bytes | None:
+        if path not in self._data:
+            self._data[path] = self.snapshot.read(path)
+        return self._data[path]
+
+    def exists(self, path: str) -> bool:
+        return self.snapshot.size(path) is not None
+
+    def outcome(self, path: str, kind: type[BaseModel] | None) -> Parsed | None:
+        """The file parsed as ``kind`` (None: as a YAML document), never raising; None if it is absent."""
+        key = (path, kind)
+        if key not in self._outcomes:
+            data = self.read(path)
+            if data is None:
+                self._outcomes[key] = None
+            else:
+                shared_key = (path, data, kind)
+                if shared_key not in self.shared:
+                    self.shared[shared_key] = self._parse(path, data, kind)
+                self._outcomes[key] = self.shared[shared_key]
+        return self._outcomes[key]
+
+    def _parse(self, path: str, data: bytes, kind: type[BaseModel] | None) -> Parsed:
+        try:
+            if kind is None:
+                return Parsed(yamlio.load(data, path))
+            doc = self.outcome(path, None)
+            if doc is None or doc.value is None:
+                return Parsed(None)
+            return Parsed(manifest.parse(kind, doc.value))
+        except ManifestError as exc:
+            return Parsed(None, exc)
+
+    def document(self, path: str) -> yamlio.Document | None:
+        """The file as a YAML document, None if it is absent; raises ManifestError if it does not load."""
+        return self._raise(self.outcome(path, None))  # type: ignore[no-any-return]
+
+    def parse(self, path: str, cls: type[T]) -> T | None:
+        """The file as ``cls``, None if it is absent; raises ManifestError if it does not load or match."""
+        self.document(path)
+        result = self._raise(self.outcome(path, cls))
+        return result if isinstance(result, cls) else None
+
+    @staticmethod
+    def _raise(parsed: Parsed | None) -> Any:
+        if parsed is None:
+            return None
+        if parsed.error is not None:
+            raise parsed.error
+        return parsed.value
+
+    # --- the index --------------------------------------------------------------------------------------
+
+    def model_folders(self) -> list[str]:
+        """Every folder under models/, whatever its name."""
+        return self.snapshot.listdir(MODELS_DIR)
+
+    def model_names(self) -> list[str]:
+        """The folders under models/ that are valid model names."""
+        return [n for n in self.model_folders() if NAME.fullmatch(n)]
+
+    def version_numbers(self, model: str) -> list[int]:
+        names = self.snapshot.listdir(versions_dir(model))
+        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
+
+    def stage_files(self) -> list[str]:
+        """The stages that have a file under stages/, declared or not."""
+        return [n.removesuffix(".yaml") for n in self.snapshot.listdir(STAGES_DIR) if n.endswith(".yaml")]
+
+    def stage(self, name: str) -> dict[str, int]:
+        """The stage file's {model: version}, empty if it does not exist; raises ManifestError if broken."""
+        stage = self.parse(stage_path(name), StageFile)
+        return dict(stage.root) if stage is not None else {}
