@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gitreg import yamlio
-from gitreg.errors import GitregError, ManifestError
 from gitreg.layout import MODEL_PATH, STAGE_FILE, VERSION_FILE
-from gitreg.manifest import ModelVersion, StageFile
+from gitreg.manifest import ModelVersion
 from gitreg.storage import BlobStore
 from gitreg.validate.rules.change import (
     HeldBefore,
@@ -143,18 +141,4 @@ def _affected_entries(view: View, base: Base) -> dict[str, set[str]]:
     return affected
 
 
-def history_lookup(contents: list[bytes]) -> dict[str, set[int]]:
-    """{model: versions} a stage file ever held, from its past contents (unparsable ones skipped)."""
-    held: dict[str, set[int]] = {}
-    for data in contents:
-        try:
-            doc = yamlio.load(data, "history")
-            stage = StageFile.model_validate(doc.data or {})
-        except (ManifestError, ValueError, GitregError):
-            continue
-        for model, number in stage.root.items():
-            held.setdefault(model, set()).add(number)
-    return held
-
-
-__all__ = ["Base", "Finding", "Report", "View", "history_lookup", "validate"]
+__all__ = ["Base", "Finding", "Report", "View", "validate"]
