@@ -1,28 +1,35 @@
-"""The one module that talks to git (through GitPython). It returns plain data: strings, bytes, dicts.
-
-Commits are made with plumbing (a temporary index, ``commit-tree``, a compare-and-swap ``update-ref``), so
-gitreg never disturbs the user's index or other uncommitted work, can commit to a branch that is not
-checked out, and either lands the whole commit or nothing."""
+"""The one place that starts git (through GitPython): named methods that return plain data (strings, bytes,
+dicts, dataclasses). With ``gitoutput`` (parsing what git prints) and ``gitcommit`` (plumbing commits) it
+is the git module family; no other module builds a git command line or reads git's raw output."""
 
 from __future__ import annotations
 
 import io
-import os
-import secrets
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import git
 from git.objects.fun import tree_entries_from_data
 from gitdb.base import IStream  # type: ignore[import-untyped]
 
-from gitreg.errors import ConflictError, GitError, NotFoundError
+from gitreg.errors import GitError, NotFoundError
+from gitreg.gitoutput import (
+    LOG_FORMAT,
+    SIGNATURE_FORMAT,
+    LogCommit,
+    Signature,
+    author_of_header,
+    one_line,
+    parse_log,
+    parse_ls_remote,
+    parse_ls_tree,
+    parse_ref_tips,
+    parse_signature,
+    push_reason,
+)
 from gitreg.layout import DEFAULT_BRANCH
-
-ZERO_SHA = "0" * 40
 
 
 @dataclass(frozen=True)
@@ -34,36 +41,12 @@ class Identity:
         return f"{self.name} <{self.email}>"
 
 
-def _one_line(exc: git.GitCommandError) -> str:
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
-    lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
-    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
-
-
-def _push_reason(exc: git.GitCommandError) -> str:
-    """Why a push failed, in the remote's words: the ``[remote rejected] (reason)`` or ``[rejected]``
-    status of ``git push --porcelain`` and the hook's ``remote:`` lines, else git's own error."""
-    stdout = exc.stdout if isinstance(exc.stdout, str) else str(exc.stdout or "")
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    reasons = []
-    for line in stdout.replace("stdout: ", "").strip("'").splitlines():
-        if line.startswith("!") and "\t" in line:
-            reasons.append(line.split("\t")[-1].strip())
-    remote = [
-        ln.strip().strip("'").removeprefix("remote:").strip() for ln in stderr.splitlines() if "remote:" in ln
-    ]
-    remote = [ln for ln in remote if ln]
-    parts = reasons + remote[:2]
-    return "; ".join(parts) if parts else _one_line(exc).removeprefix("error: ")
-
-
 class GitRepo:
     """A git repository on disk, with or without a working tree."""
 
     def __init__(self, repo: git.Repo) -> None:
         self._repo = repo
-        self.git = repo.git
+        self._git = repo.git
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -80,7 +63,7 @@ class GitRepo:
         try:
             repo = git.Repo.init(path, initial_branch=branch)
         except git.GitCommandError as exc:
-            raise GitError(f"git init failed: {_one_line(exc)}") from None
+            raise GitError(f"git init failed: {one_line(exc)}") from None
         return cls(repo)
 
     @classmethod
@@ -92,7 +75,7 @@ class GitRepo:
             path.parent.mkdir(parents=True, exist_ok=True)
             git.Git(str(path.parent)).execute(["git", "init", "--quiet", "--bare", "--", str(path)])
         except (git.GitCommandError, OSError) as exc:
-            reason = _one_line(exc) if isinstance(exc, git.GitCommandError) else exc.strerror
+            reason = one_line(exc) if isinstance(exc, git.GitCommandError) else exc.strerror
             raise GitError(f"git init {path} failed: {reason}") from None
         return cls.open_bare(path)
 
@@ -120,11 +103,18 @@ class GitRepo:
         wt = self._repo.working_tree_dir
         return Path(wt) if wt is not None and not self._repo.bare else None
 
-    def run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+    def _run(self, *args: str, env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> str:
+        """git's output for ``args``; a ``GitError`` quoting git's error if it fails."""
         try:
-            out: str = self.git.execute(["git", *args], env=env)
+            if stdin is None:
+                out: str = self._git.execute(["git", *args], env=env)
+            else:
+                with tempfile.TemporaryFile() as stream:
+                    stream.write(stdin)
+                    stream.seek(0)
+                    out = self._git.execute(["git", *args], env=env, istream=stream)
         except git.GitCommandError as exc:
-            raise GitError(f"git {args[0]} failed: {_one_line(exc)}") from None
+            raise GitError(f"git {args[0]} failed: {one_line(exc)}") from None
         return out
 
     # --- refs -------------------------------------------------------------------------------------------
@@ -132,14 +122,14 @@ class GitRepo:
     def rev_parse(self, ref: str) -> str | None:
         """The commit a ref names, or None if it names none."""
         try:
-            out: str = self.git.execute(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+            out: str = self._git.execute(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
         except git.GitCommandError:
             return None
         return out.strip() or None
 
     def current_branch(self) -> str | None:
         try:
-            out: str = self.git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
+            out: str = self._git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
         except git.GitCommandError:
             return None  # detached HEAD
         return out.strip()
@@ -149,23 +139,45 @@ class GitRepo:
 
     def remote_url(self, remote: str = "origin") -> str | None:
         try:
-            out: str = self.git.execute(["git", "remote", "get-url", remote])
+            out: str = self._git.execute(["git", "remote", "get-url", remote])
         except git.GitCommandError:
             return None
         return out.strip()
 
     def dirty_paths(self, paths: Iterable[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
-        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+        out = self._run("status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
         return sorted({record[3:] for record in out.split("\0") if len(record) > 3})
 
     def branch_exists(self, branch: str) -> bool:
         return self.rev_parse(f"refs/heads/{branch}") is not None
 
+    def is_valid_branch_name(self, name: str) -> bool:
+        """Whether git accepts ``name`` for a new branch (``git check-ref-format --branch``)."""
+        try:
+            self._git.execute(["git", "check-ref-format", "--branch", name])
+        except git.GitCommandError:
+            return False
+        return True
+
+    def ref_tips(self, *prefixes: str) -> dict[str, str]:
+        """{ref name: commit} of the refs below ``prefixes`` (a tag object's peeled commit, else the ref's
+        own object)."""
+        fmt = "--format=%(refname)%00%(objectname)%00%(*objectname)"
+        return parse_ref_tips(self._run("for-each-ref", fmt, *prefixes))
+
+    def is_shallow(self) -> bool:
+        return self._run("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def hooks_dir(self) -> Path:
+        """The folder git runs this repository's hooks from (``core.hooksPath`` honoured)."""
+        hooks = Path(self._run("rev-parse", "--git-path", "hooks").strip())
+        return hooks if hooks.is_absolute() else (self.workdir or Path.cwd()) / hooks
+
     def fetch(self, remote: str, branch: str) -> str | None:
         """Update ``remote``/``branch``; its commit, or None if the remote has no such branch."""
         try:
-            self.git.execute(
+            self._git.execute(
                 [
                     "git",
                     "fetch",
@@ -176,7 +188,7 @@ class GitRepo:
                 ]
             )
         except git.GitCommandError as exc:
-            message = _one_line(exc)
+            message = one_line(exc)
             if "couldn't find remote ref" in message:
                 return None
             raise GitError(
@@ -187,54 +199,39 @@ class GitRepo:
     def push(self, remote: str, branch: str) -> None:
         """Push ``branch`` to ``remote`` (same name), never forced."""
         try:
-            self.git.execute(
+            self._git.execute(
                 ["git", "push", "--quiet", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"]
             )
         except git.GitCommandError as exc:
             raise GitError(
-                f"the remote refused the push of {branch}: {_push_reason(exc)}",
+                f"the remote refused the push of {branch}: {push_reason(exc)}",
                 f"the branch is kept locally; fix the cause and run: git push {remote} {branch}",
             ) from None
 
-    def is_dirty(self) -> bool:
-        return bool(self.run("status", "--porcelain", "--untracked-files=no").strip())
+    def push_new_branch(self, url: str, branch: str) -> None:
+        """Push ``branch`` to the repository at ``url`` (same name), never forced: from a scratch clone,
+        so a failure is git's own error (there is no local branch to keep)."""
+        self._run("push", "--quiet", url, f"refs/heads/{branch}:refs/heads/{branch}")
 
     # --- reading ----------------------------------------------------------------------------------------
 
     def ls_tree(self, commit: str, paths: Iterable[str] = ()) -> dict[str, str]:
         """{path: blob sha} of every file below ``paths`` (everything if empty) at ``commit``."""
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
-        files = {}
-        for record in out.split("\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition("\t")
-            _mode, kind, sha = meta.split(" ")
-            if kind == "blob":
-                files[path] = sha
-        return files
+        out = self._run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
+        return {path: sha for path, (sha, _size) in parse_ls_tree(out).items()}
 
     def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
         """{path: (blob sha, size in bytes)} of every file at ``commit``."""
-        out = self.run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
-        files = {}
-        for record in out.split("\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition("\t")
-            _mode, kind, sha, size = meta.split()
-            if kind == "blob":
-                files[path] = (sha, int(size))
-        return files
+        return parse_ls_tree(self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True)
 
     def worktree_files(self) -> list[str]:
         """Tracked files and untracked files git does not ignore, relative to the top of the working tree."""
-        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        out = self._run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
         return sorted({p for p in out.split("\0") if p})
 
     def merge_base(self, a: str, b: str) -> str | None:
         try:
-            out: str = self.git.execute(["git", "merge-base", a, b])
+            out: str = self._git.execute(["git", "merge-base", a, b])
         except git.GitCommandError:
             return None
         return out.strip() or None
@@ -245,29 +242,42 @@ class GitRepo:
         args = ["diff", "--name-status", "-z", "--no-renames", base]
         if commit is not None:
             args.append(commit)
-        fields = [f for f in self.run(*args).split("\0") if f]
+        fields = [f for f in self._run(*args).split("\0") if f]
         changes = dict(zip(fields[1::2], (s[0] for s in fields[0::2]), strict=True))
         if commit is None:
-            out = self.run("ls-files", "-z", "--others", "--exclude-standard")
+            out = self._run("ls-files", "-z", "--others", "--exclude-standard")
             changes.update({p: "A" for p in out.split("\0") if p})
         return changes
 
-    def file_history(self, ref: str, path: str) -> list[bytes]:
-        """Every version of ``path`` along ``ref``'s first-parent history, newest first."""
-        out = self.run("log", "--first-parent", "--format=%H", ref, "--", path)
-        contents = []
-        for commit in out.split():
-            sha = self.ls_tree(commit, [path]).get(path)
-            if sha is not None:
-                contents.append(self.read_blob(sha))
-        return contents
+    def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
+        """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
+        changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
+        out = self._run(
+            "-c", "core.quotePath=false", "log", "--first-parent", "--raw", "--no-abbrev", "--no-renames",
+            f"--format={LOG_FORMAT}", ref, "--", *paths,
+        )  # fmt: skip
+        return parse_log(out)
+
+    def tree_of(self, commit: str) -> str:
+        return self._run("rev-parse", f"{commit}^{{tree}}").strip()
+
+    def merge_tree(self, base: str, head: str) -> str | None:
+        """The tree merging ``head`` into ``base`` gives, or None if it conflicts."""
+        try:
+            return self._run("merge-tree", "--write-tree", base, head).split()[0]
+        except GitError:
+            return None
+
+    def author_of(self, commit: str) -> str | None:
+        """ "Name <email>" of ``commit``'s author."""
+        return author_of_header(self.read_blob(commit))
 
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
         if "\n" in path:
             return None
         try:
-            sha, kind, size = self.git.get_object_header(f"{commit}:{path}")
+            sha, kind, size = self._git.get_object_header(f"{commit}:{path}")
         except ValueError:
             return None
         # GitPython returns bytes here despite its annotations
@@ -278,9 +288,12 @@ class GitRepo:
         if "\n" in path:
             return None
         try:  # one request to the cat-file process: header and content together
-            _sha, kind, _size, data = self.git.get_object_data(f"{commit}:{path}")
+            _sha, kind, _size, data = self._git.get_object_data(f"{commit}:{path}")
         except ValueError:
             return None
+        except OSError as exc:  # the cat-file process died (a damaged object): a git error, not a crash
+            self._git.clear_cache()
+            raise GitError(f"git cat-file failed reading {path} at {commit[:12]}: {exc}") from None
         return data if _text(kind) == "blob" else None
 
     def tree_names(self, commit: str, path: str) -> list[str]:
@@ -299,14 +312,14 @@ class GitRepo:
             request.write("".join(f"{sha}\n" for sha in shas).encode())
             request.seek(0)
             try:
-                out: bytes = self.git.execute(
+                out: bytes = self._git.execute(
                     ["git", "cat-file", "--batch"],
                     istream=request,
                     stdout_as_string=False,
                     strip_newline_in_stdout=False,
                 )
             except git.GitCommandError as exc:
-                raise GitError(f"git cat-file failed: {_one_line(exc)}") from None
+                raise GitError(f"git cat-file failed: {one_line(exc)}") from None
         blobs: dict[str, bytes] = {}
         pos = 0
         for sha in shas:
@@ -329,7 +342,7 @@ class GitRepo:
     def identity(self) -> Identity:
         """Who commits here: git's author identity (config or GIT_AUTHOR_* variables)."""
         try:
-            ident: str = self.git.execute(["git", "var", "GIT_AUTHOR_IDENT"])
+            ident: str = self._git.execute(["git", "var", "GIT_AUTHOR_IDENT"])
         except git.GitCommandError:
             raise GitError(
                 "git does not know who you are",
@@ -341,6 +354,15 @@ class GitRepo:
 
     # --- writing ----------------------------------------------------------------------------------------
 
+    def commit_all(self, message: str) -> None:
+        """Commit everything in the working tree (hooks skipped): a new repository's first commit."""
+        self._run("add", "--all")
+        self._run("commit", "--quiet", "--no-verify", "-m", message)
+
+    def write_index_tree(self) -> str:
+        """The tree of what is staged for the next commit (written to the object store)."""
+        return self._run("write-tree").strip()
+
     def commit_files(
         self,
         files: Mapping[str, bytes | None],
@@ -349,105 +371,33 @@ class GitRepo:
         parent: str | None,
     ) -> str:
         """Commit ``files`` (path -> bytes, or None to delete) on top of ``parent`` and move ``branch`` to
-        the new commit, only if it still points at ``parent`` (or does not exist, for a new branch).
+        the new commit, only if it still points at ``parent``: see ``gitreg.gitcommit``."""
+        from gitreg.gitcommit import commit_files  # noqa: PLC0415 - the two modules are one family
 
-        If ``branch`` is checked out, the written paths are also updated in the index and working tree;
-        nothing else there is touched. Returns the new commit's sha."""
-        shas: dict[str, str | None] = {}
-        with tempfile.TemporaryDirectory(prefix="gitreg-index-") as tmp:
-            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            if parent:
-                self.run("read-tree", parent, env=env)
-            for path, data in files.items():
-                if data is None:
-                    shas[path] = None
-                    self.run("update-index", "--force-remove", "--", path, env=env)
-                else:
-                    sha = self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode()
-                    shas[path] = sha
-                    self.run("update-index", "--add", "--cacheinfo", f"100644,{sha},{path}", env=env)
-            tree = self.run("write-tree", env=env).strip()
-        args = ["commit-tree", tree, "-m", message]
-        if parent:
-            args[2:2] = ["-p", parent]
-        commit = self.run(*args).strip()
-        ref = f"refs/heads/{branch}"
-        # a new branch must still not exist; an existing one must still point at the parent
-        expected = parent if parent and self.rev_parse(ref) is not None else ZERO_SHA
-        checked_out = branch == self.current_branch() and self.workdir is not None
-        # On the checked-out branch, the working tree and the index take the new content BEFORE the branch
-        # moves. A kill at any instant then leaves either the old state, the new one, or the change written
-        # but not yet committed (new files untracked or staged as additions), never the reverse: had the
-        # branch moved first, a kill before the index caught up would leave the new version staged for
-        # deletion, and the user's next ``git commit`` would delete it.
-        saved = self._stage(files, shas) if checked_out else None
-        try:
-            self.git.execute(["git", "update-ref", "-m", "gitreg", ref, commit, expected])
-        except git.GitCommandError:
-            if saved is not None:
-                self._restore(*saved)
-            raise ConflictError(
-                f"branch {branch} moved while gitreg was committing", "run the command again"
-            ) from None
-        return commit
+        return commit_files(self, files, message, branch, parent)
 
-    def _stage(
-        self, files: Mapping[str, bytes | None], shas: Mapping[str, str | None]
-    ) -> tuple[str, dict[str, bytes | None]]:
-        """Write ``files`` to the working tree (each atomically) and then to the index (one update); return
-        what was there before, for ``_restore``."""
-        workdir = self.workdir
-        if workdir is None:  # pragma: no cover - callers check
-            raise AssertionError("no working tree")
-        paths = list(files)
-        index_before = self.run("ls-files", "--stage", "-z", "--", *paths)
-        tree_before = {p: _read_or_none(workdir / p) for p in paths}
-        try:
-            for path, data in files.items():
-                _write_atomically(workdir / path, data)
-            entries = "".join(
-                f"0 {ZERO_SHA}\t{path}\0" if sha is None else f"100644 {sha}\t{path}\0"
-                for path, sha in shas.items()
-            )
-            self._update_index(entries)
-        except BaseException:
-            self._restore(index_before, tree_before)
-            raise
-        return index_before, tree_before
-
-    def _restore(self, index_before: str, tree_before: Mapping[str, bytes | None]) -> None:
-        """Put the index entries and working-tree files of ``_stage`` back as they were."""
-        workdir = self.workdir
-        if workdir is None:  # pragma: no cover - callers check
-            return
-        old = {e.split("\t", 1)[1]: e for e in index_before.split("\0") if "\t" in e}
-        entries = "".join(f"{old[p]}\0" if p in old else f"0 {ZERO_SHA}\t{p}\0" for p in tree_before)
-        self._update_index(entries)
-        for path, data in tree_before.items():
-            _write_atomically(workdir / path, data)
-
-    def _update_index(self, entries: str) -> None:
-        """One ``git update-index -z --index-info``: every entry lands in the index at once, or none."""
-        try:
-            with _stdin(entries.encode()) as stream:
-                self.git.execute(["git", "update-index", "-z", "--index-info"], istream=stream)
-        except git.GitCommandError as exc:
-            raise GitError(f"git update-index failed: {_one_line(exc)}") from None
+    def store_blob(self, data: bytes) -> str:
+        """Write ``data`` to the object store as a blob; its sha."""
+        return str(self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode())
 
     # --- a controller's cache: one branch of a remote, fetched shallowly --------------------------------
 
     def fetch_branch(self, url: str, branch: str, ref: str, timeout: float | None = None) -> str:
-        """Fetch the tip of ``branch`` at ``url`` with depth 1 (no tags) into the local ``ref``, forced
-        (a force-pushed branch is followed); return the commit fetched."""
+        """Fetch the tip of ``branch`` at ``url`` into the local ``ref``: see ``fetch_shallow``."""
+        return self.fetch_shallow(url, f"refs/heads/{branch}", ref, timeout)
+
+    def fetch_shallow(self, url: str, source: str, ref: str, timeout: float | None = None) -> str:
+        """Fetch ``source`` (a ref or ``HEAD``) at ``url`` with depth 1 (no tags) into the local ``ref``,
+        forced (a force-pushed branch is followed); return the commit fetched."""
         argv = ["git", "fetch", "--quiet", "--depth=1", "--no-tags", "--no-write-fetch-head"]
-        argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
+        argv += ["--", url, f"+{source}:{ref}"]
         try:
-            self.git.execute(argv, kill_after_timeout=timeout)
+            self._git.execute(argv, kill_after_timeout=timeout)
         except git.GitCommandError as exc:
-            raise GitError(f"git fetch failed: {_one_line(exc)}") from None
+            raise GitError(f"git fetch failed: {one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+            raise GitError(f"git fetch of {source} from {url} wrote no {ref}")
         return commit
 
     def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
@@ -455,9 +405,9 @@ class GitRepo:
         argv = ["git", "fetch", "--quiet", f"--deepen={by}", "--no-tags", "--no-write-fetch-head"]
         argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
         try:
-            self.git.execute(argv, kill_after_timeout=timeout)
+            self._git.execute(argv, kill_after_timeout=timeout)
         except git.GitCommandError as exc:
-            raise GitError(f"git fetch failed: {_one_line(exc)}") from None
+            raise GitError(f"git fetch failed: {one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
             raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
@@ -466,7 +416,7 @@ class GitRepo:
     def history(self, commit: str) -> tuple[set[str], bool]:
         """The commits of ``commit``'s history present here, and whether that is all of it (no shallow
         boundary cut it short)."""
-        commits = set(self.run("rev-list", commit).split())
+        commits = set(self._run("rev-list", commit).split())
         try:
             shallow = set((Path(self._repo.git_dir) / "shallow").read_text().split())
         except FileNotFoundError:
@@ -477,7 +427,7 @@ class GitRepo:
         """Whether every object held here is whole and ``commit``'s history and files are all there
         (``git fsck``: it reads everything, so only for a small repository such as a controller's cache)."""
         try:
-            self.git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
+            self._git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
         except git.GitCommandError:
             return False
         return True
@@ -493,13 +443,12 @@ class GitRepo:
         argv = ["git"]
         if allowed_signers is not None:
             argv += ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"]
-        argv += ["log", "-1", "--format=%G?%x00%GS%x00%GK", commit, "--"]
+        argv += ["log", "-1", f"--format={SIGNATURE_FORMAT}", commit, "--"]
         try:
-            out: str = self.git.execute(argv)
+            out: str = self._git.execute(argv)
         except git.GitCommandError as exc:
-            raise GitError(f"git log failed: {_one_line(exc)}") from None
-        status, signer, key = [*out.strip().split("\0"), "", ""][:3]
-        return Signature(status or "N", signer, key)
+            raise GitError(f"git log failed: {one_line(exc)}") from None
+        return parse_signature(out)
 
     def worktree_matches(self, path: str, commit: str) -> bool:
         """Whether ``path`` in the working tree is as at ``commit`` (both absent counts as a match)."""
@@ -512,54 +461,8 @@ class GitRepo:
         return blob is not None and target.read_bytes() == self.read_blob(blob)
 
 
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _write_atomically(path: Path, data: bytes | None) -> None:
-    """Replace (or, with None, remove) one working-tree file; a reader sees the old or the new file."""
-    if data is None:
-        path.unlink(missing_ok=True)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.gitreg-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for git
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _stdin(data: bytes) -> Any:
-    """A file object git's ``istream`` can read ``data`` from."""
-    stream = tempfile.TemporaryFile()  # noqa: SIM115 - git reads it; closed by the caller's scope
-    stream.write(data)
-    stream.seek(0)
-    return stream
-
-
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A commit's signature as git verified it: ``status`` is git's %G? letter (G good and trusted, U good
-    but the key is not trusted, B bad, N none, E cannot be checked, X/Y expired, R revoked key)."""
-
-    status: str
-    signer: str
-    key: str
-
-    @property
-    def good(self) -> bool:
-        return self.status == "G"
 
 
 def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None:
@@ -569,12 +472,8 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
     try:
         out: str = git.Git().execute(["git", "ls-remote", "--", url, ref], kill_after_timeout=timeout)
     except git.GitCommandError as exc:
-        raise GitError(f"git ls-remote failed: {_one_line(exc)}") from None
-    for line in out.splitlines():
-        sha, _, name = line.partition("\t")
-        if name == ref:
-            return sha
-    return None
+        raise GitError(f"git ls-remote failed: {one_line(exc)}") from None
+    return parse_ls_remote(out, ref)
 
 
 def repo_containing(path: Path) -> GitRepo | None:
@@ -583,3 +482,6 @@ def repo_containing(path: Path) -> GitRepo | None:
         return GitRepo(git.Repo(path if path.is_dir() else path.parent, search_parent_directories=True))
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
+
+
+__all__ = ["GitRepo", "Identity", "LogCommit", "Signature", "ls_remote", "repo_containing"]

@@ -96,10 +96,7 @@ class Registry:
             if (cache / "HEAD").exists()
             else GitRepo.init_bare(cache)
         )
-        repo.run("fetch", "--quiet", "--depth=1", "--no-tags", url, f"+{ref}:refs/gitreg/fetched")
-        commit = repo.rev_parse("refs/gitreg/fetched")
-        if commit is None:  # pragma: no cover - fetch succeeded, so the ref exists
-            raise NotFoundError(f"{ref} was not found in {url}")
+        commit = repo.fetch_shallow(url, ref, "refs/gitreg/fetched")
         return cls(CommitSnapshot(repo, commit), repo, None)
 
     # --- files ------------------------------------------------------------------------------------------

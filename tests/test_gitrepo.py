@@ -128,18 +128,10 @@ def test_remote_url(repo: GitRepo, repo_path: Path) -> None:
     assert repo.remote_url("nope") is None
 
 
-def test_is_dirty(repo: GitRepo, repo_path: Path) -> None:
-    assert not repo.is_dirty()
-    (repo_path / "untracked.txt").write_text("x\n")
-    assert not repo.is_dirty()
-    (repo_path / "a.txt").write_text("changed\n")
-    assert repo.is_dirty()
-
-
 def test_run_failure_is_one_line(repo: GitRepo) -> None:
     with pytest.raises(GitError) as exc:
-        repo.run("cat-file", "-p", "no-such-object")
-    assert str(exc.value).startswith("git cat-file failed: fatal: ")
+        repo.ls_tree("1" * 40)
+    assert str(exc.value).startswith("git ls-tree failed: fatal: ")
     assert "\n" not in str(exc.value)
 
 
@@ -377,11 +369,27 @@ def test_read_path_and_tree_names(repo: GitRepo, repo_path: Path) -> None:
     assert repo.tree_names(head, "a.txt") == []
 
 
-def test_file_history(repo: GitRepo, repo_path: Path) -> None:
+def test_first_parent_log(repo: GitRepo, repo_path: Path) -> None:
     (repo_path / "a.txt").write_text("a2\n")
     git(repo_path, "commit", "--quiet", "-am", "a2")
-    assert repo.file_history("HEAD", "a.txt") == [b"a2\n", b"a\n"]
-    assert repo.file_history("HEAD", "c.txt") == [b"c\n"]
+    log = list(repo.first_parent_log("HEAD", ["a.txt"]))
+    assert [c.subject for c in log] == ["a2", "first"]
+    old, new, status = log[0].changes["a.txt"]
+    assert (repo.read_blob(old), repo.read_blob(new), status) == (b"a\n", b"a2\n", "M")
+    assert log[1].changes["a.txt"][0::2] == ("0" * 40, "A")
+    assert [c.subject for c in repo.first_parent_log("HEAD", ["c.txt"])] == ["second"]
+
+
+def test_refs_and_branch_names(repo: GitRepo, repo_path: Path) -> None:
+    git(repo_path, "tag", "-a", "-m", "v1", "v1", "HEAD~1")
+    tips = repo.ref_tips("refs/heads", "refs/tags")
+    assert tips == {"refs/heads/main": rev(repo_path, "main"), "refs/tags/v1": rev(repo_path, "HEAD~1")}
+    assert repo.is_valid_branch_name("gitreg/promote/a-1")
+    assert not repo.is_valid_branch_name("bad..name")
+    assert not repo.is_shallow()
+    assert repo.hooks_dir() == repo_path / ".git" / "hooks"
+    assert repo.author_of(rev(repo_path, "HEAD")) == git(repo_path, "log", "-1", "--format=%an <%ae>").strip()
+    assert repo.tree_of("HEAD") == rev(repo_path, "HEAD^{tree}")
 
 
 def test_ls_remote_and_has_commit(repo: GitRepo, repo_path: Path) -> None:

@@ -15,7 +15,8 @@ import yaml
 
 from gitreg import NotFoundError
 from gitreg.gitrepo import GitRepo
-from gitreg.ops.history import Landing, StageChange, audit, landings, stage_history
+from gitreg.ops.history import Landing, StageChange, audit, stage_history
+from gitreg.ops.review import claimed_pull_request
 from testing import git, run
 from testing.forge_server import (
     ALICE,
@@ -195,12 +196,12 @@ def landing(subject: str, body: str = "", parents: int = 1) -> Landing:
     ],
 )  # fmt: skip
 def test_pull_request_number(subject: str, body: str, parents: int, number: int | None) -> None:
-    assert landing(subject, body, parents).pull_request == number
+    assert claimed_pull_request(landing(subject, body, parents)) == number
 
 
 def test_landings_carry_the_raw_changes_of_the_first_parent_diff(team: Team, landed: dict[str, str]) -> None:
     repo = repo_of(team)
-    found = {item.commit: item for item in landings(repo, "main", ["stages/"])}
+    found = {item.commit: item for item in repo.first_parent_log("main", ["stages/"])}
     init = git(team.alice, "rev-list", "--max-parents=0", "main").strip()  # gitreg init adds stages/.gitkeep
     order = ("rollback", "invalid", "direct", "squash", "gitlab", "github", "setup")
     assert list(found) == [*(landed[k] for k in order), init]

@@ -49,13 +49,10 @@ def copy_version(source: Registry, ref: str, destination: str, verify: bool = Fa
     if is_git_url(destination):
         with tempfile.TemporaryDirectory(prefix="gitreg-copy-") as tmp:
             repo = GitRepo.init_bare(Path(tmp) / "registry.git")
-            repo.run("fetch", "--quiet", "--depth=1", "--no-tags", destination, "+HEAD:refs/gitreg/base")
-            base = repo.rev_parse("refs/gitreg/base")
-            if base is None:  # pragma: no cover - the fetch succeeded
-                raise GitregError(f"{destination} has no commits")
-            dest = Registry(CommitSnapshot(repo, base), repo, None)
-            result = _copy(source, version, dest, repo, base, destination, verify)
-            repo.run("push", "--quiet", destination, f"refs/heads/{result.branch}:refs/heads/{result.branch}")
+            fetched = repo.fetch_shallow(destination, "HEAD", "refs/gitreg/base")
+            dest = Registry(CommitSnapshot(repo, fetched), repo, None)
+            result = _copy(source, version, dest, repo, fetched, destination, verify)
+            repo.push_new_branch(destination, result.branch)
             return result
     repo = GitRepo.open(Path(destination))
     base = repo.rev_parse("refs/heads/main") or repo.head()

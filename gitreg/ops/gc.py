@@ -44,7 +44,7 @@ class Plan:
 
     referenced: set[str]
     cutoff: float = 0.0  # blobs modified at or after this (seconds since the epoch) are young
-    tips: str = ""  # the ref tips the references were read from
+    tips: dict[str, str] = field(default_factory=dict)  # the ref tips the references were read from
     kept: int = 0  # blobs in the store that are referenced
     young: list[Blob] = field(default_factory=list)  # unreferenced, but inside the grace period
     blobs: list[Blob] = field(default_factory=list)
@@ -92,19 +92,12 @@ def referenced_digests(registry: Registry, store: BlobStore) -> set[str]:
     return marked
 
 
-def _ref_tips(repo: GitRepo) -> str:
-    return repo.run(
-        "for-each-ref", "--format=%(objectname) %(*objectname)", "refs/heads", "refs/remotes", "refs/tags"
-    )
+def _ref_tips(repo: GitRepo) -> dict[str, str]:
+    return repo.ref_tips("refs/heads", "refs/remotes", "refs/tags")
 
 
 def _ref_commits(repo: GitRepo) -> list[str]:
-    out = _ref_tips(repo)
-    commits = set()
-    for line in out.splitlines():
-        parts = line.split()
-        if parts:
-            commits.add(parts[-1])  # a tag object's peeled commit, else the ref's own commit
+    commits = set(_ref_tips(repo).values())
     return sorted(c for c in commits if repo.rev_parse(c) is not None)
 
 
@@ -140,7 +133,7 @@ def plan(registry: Registry, grace: float, allow_shared: bool = False, now: floa
             "give this registry its own storage.url, or pass --shared-store if it has the store alone",
         )
     now = time.time() if now is None else now
-    tips = _ref_tips(registry.repo) if registry.repo is not None else ""
+    tips = _ref_tips(registry.repo) if registry.repo is not None else {}
     result = Plan(referenced_digests(registry, store), cutoff=now - grace, tips=tips)
     for blob in store.digests():
         if blob.digest in result.referenced:

@@ -7,58 +7,23 @@ stage changes, not the number of commits or files in the registry."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from gitreg import yamlio
 from gitreg.errors import GitError, GitregError, NotFoundError
-from gitreg.gitrepo import GitRepo
-from gitreg.layout import DEFAULT_BRANCH, STAGE_FILE, version_path
-from gitreg.manifest import ModelVersion, StageFile
+from gitreg.gitrepo import GitRepo, LogCommit
+from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR, version_path
+from gitreg.manifest import ModelVersion
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.snapshot import CommitSnapshot
+from gitreg.stage_history import Held, StageReader, stage_log
 from gitreg.validate import Base, validate
 from gitreg.validate.view import ParseCache, View
 
-_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
-_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!(\d+)")
-_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
-_EMPTY_BLOB = "0" * 40
-
-
-@dataclass
-class Landing:
-    """A commit on main's first-parent line, as it landed."""
-
-    commit: str
-    parents: list[str]
-    author: str
-    committer: str
-    date: str  # when it landed on main (committer date), ISO 8601
-    subject: str
-    body: str
-    changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
-
-    @property
-    def pull_request(self) -> int | None:
-        """The pull request the message claims (a forge's merge commit or squash title): a claim only,
-        which ``gitreg.ops.review`` confirms or not."""
-        for pattern, text in (
-            (_GITHUB_MERGE, self.subject),
-            (_GITLAB_MERGE, self.body),
-            (_SQUASH, self.subject),
-        ):
-            match = pattern.search(text)
-            if match:
-                return int(match.group(1))
-        return None
+#: A commit on main's first-parent line, as it landed.
+Landing = LogCommit
 
 
 @dataclass
@@ -80,44 +45,6 @@ class StageChange:
         return asdict(self)
 
 
-def landings(repo: GitRepo, ref: str, paths: list[str]) -> Iterator[Landing]:
-    """Commits on ``ref``'s first-parent line that changed ``paths``, newest first, with their raw changes."""
-    fmt = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
-    out = repo.run(
-        "-c", "core.quotePath=false", "log", "--first-parent", "--raw", "--no-abbrev", "--no-renames",
-        f"--format={fmt}", ref, "--", *paths,
-    )  # fmt: skip
-    for record in out.split("\x1e"):
-        if not record.strip():
-            continue
-        header, _, raw = record.partition("\x1d")
-        commit, parents, author, committer, date, subject, body = header.split("\x1f", 6)
-        landing = Landing(commit, parents.split(), author, committer, date, subject, body)
-        for line in raw.strip().splitlines():
-            meta, _, path = line.partition("\t")
-            parts = meta.split()
-            if len(parts) >= 5 and meta.startswith(":"):
-                landing.changes[path] = (parts[2], parts[3], parts[4][0])
-        yield landing
-
-
-class _Stages:
-    """Parsed stage files by blob id (a stage file's content repeats a lot across history)."""
-
-    def __init__(self, repo: GitRepo) -> None:
-        self.repo = repo
-        self.cache: dict[str, dict[str, int]] = {_EMPTY_BLOB: {}}
-
-    def entries(self, blob: str) -> dict[str, int]:
-        if blob not in self.cache:
-            try:
-                doc = yamlio.load(self.repo.read_blob(blob), "stage")
-                self.cache[blob] = dict(StageFile.model_validate(doc.data or {}).root)
-            except (GitregError, ValueError):
-                self.cache[blob] = {}
-        return self.cache[blob]
-
-
 def stage_history(
     repo: GitRepo,
     ref: str = DEFAULT_BRANCH,
@@ -128,11 +55,10 @@ def stage_history(
     """Every change of a stage entry along ``ref``'s first-parent history, oldest first; review as
     ``evidence`` shows it (default: the fetched pull-request refs, if any)."""
     evidence = _check_history(repo, ref, evidence)
-    paths = [f"stages/{stage}.yaml"] if stage else ["stages/"]
-    stages = _Stages(repo)
+    stages = StageReader(repo)
     return [
         change
-        for landing in reversed(list(landings(repo, ref, paths)))
+        for landing in reversed(list(stage_log(repo, ref, stage)))
         for change in _stage_changes(repo, landing, stages, model, evidence)
     ]
 
@@ -141,7 +67,7 @@ def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Eviden
     """Refuse a ref that is not there or a history that is cut off; the evidence of review to use."""
     if repo.rev_parse(ref) is None:
         raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
-    if repo.run("rev-parse", "--is-shallow-repository").strip() == "true":
+    if repo.is_shallow():
         raise GitError(
             f"this clone is shallow: the history of {ref} is cut off, so stage changes before it would be "
             "missing",
@@ -151,45 +77,37 @@ def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Eviden
 
 
 def _stage_changes(
-    repo: GitRepo, landing: Landing, stages: _Stages, model: str | None, evidence: Evidence
+    repo: GitRepo, landing: Landing, stages: StageReader, model: str | None, evidence: Evidence
 ) -> list[StageChange]:
     changes: list[StageChange] = []
     review: Review | None = None
-    for path, (old_blob, new_blob, _status) in sorted(landing.changes.items()):
-        match = STAGE_FILE.match(path)
-        if not match:
-            continue
-        old, new = stages.entries(old_blob), stages.entries(new_blob)
-        for name in sorted(set(old) | set(new)):
-            if (model is None or name == model) and old.get(name) != new.get(name):
-                review = review or evidence.review(landing)  # asked once per commit, and only if needed
-                direct = review.status in (NONE, REFUTED)
-                changes.append(
-                    StageChange(
-                        stage=match.group(1),
-                        model=name,
-                        from_version=old.get(name),
-                        to_version=new.get(name),
-                        commit=landing.commit,
-                        date=landing.date,
-                        pull_request=review.number,
-                        author=_proposer(repo, landing),
-                        merged_by=None if direct else _merger(landing),
-                        direct_push=direct,
-                        subject=landing.subject,
-                        review=review.status,
-                    )
+    for step in stages.steps(landing):
+        for name, old, new in step.changed(model):
+            review = review or evidence.review(landing)  # asked once per commit, and only if needed
+            direct = review.status in (NONE, REFUTED)
+            changes.append(
+                StageChange(
+                    stage=step.stage,
+                    model=name,
+                    from_version=old,
+                    to_version=new,
+                    commit=landing.commit,
+                    date=landing.date,
+                    pull_request=review.number,
+                    author=_proposer(repo, landing),
+                    merged_by=None if direct else _merger(landing),
+                    direct_push=direct,
+                    subject=landing.subject,
+                    review=review.status,
                 )
+            )
     return changes
 
 
 def _proposer(repo: GitRepo, landing: Landing) -> str:
     """The author of the merged branch's tip for a merge; the commit's author otherwise."""
     if landing.is_merge:
-        header = repo.read_blob(landing.parents[1]).decode("utf-8", "replace")
-        for line in header.splitlines():
-            if line.startswith("author "):
-                return line.removeprefix("author ").rsplit(" ", 2)[0]
+        return repo.author_of(landing.parents[1]) or landing.author
     return landing.author
 
 
@@ -228,11 +146,12 @@ def audit(
     which artifact went live, whether the validator passed that change, and whether it bypassed review
     (as ``evidence`` shows it: default, the fetched pull-request refs, if any)."""
     evidence = _check_history(repo, ref, evidence)
-    stages = _Stages(repo)
-    held: dict[tuple[str, str], set[int]] = {}
+    stages = StageReader(repo)
+    held = Held()  # what the stages held before the commit being judged
     shared: ParseCache = {}  # a file parsed once for the whole walk, not once per commit that has it
     entries = []
-    for landing in reversed(list(landings(repo, ref, ["stages/", "models/", "registry.yaml"]))):
+    paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
+    for landing in reversed(list(repo.first_parent_log(ref, paths))):
         landed = datetime.fromisoformat(landing.date)
         in_window = not ((since and landed < since) or (until and landed > until))
         changes = _stage_changes(repo, landing, stages, None, evidence if in_window else Evidence())
@@ -242,10 +161,8 @@ def audit(
             verdict = _verdict(repo, landing, held, shared)
             for change in changes:
                 entries.append(_evidence(repo, change, verdict))
-        for change in changes:
-            for number in (change.from_version, change.to_version):
-                if number is not None:
-                    held.setdefault((change.stage, change.model), set()).add(number)
+        for step in stages.steps(landing):
+            held.add(step)
     return entries
 
 
@@ -273,20 +190,14 @@ def _version_at(repo: GitRepo, commit: str, model: str, number: int) -> ModelVer
         return None
 
 
-def _verdict(
-    repo: GitRepo, landing: Landing, held: dict[tuple[str, str], set[int]], shared: ParseCache
-) -> str:
+def _verdict(repo: GitRepo, landing: Landing, held: Held, shared: ParseCache) -> str:
     """The validator's verdict on the change ``landing`` made to main, against its first parent, with
     rollbacks judged by what the stages held before it."""
     view = View(CommitSnapshot(repo, landing.commit), shared)
     if landing.parents:
         changes = {path: status for path, (_old, _new, status) in landing.changes.items()}
-
-        def held_before(stage: str, model: str, version: int) -> bool:
-            # `held` is updated only after this verdict: it is what the stages held before this commit
-            return version in held.get((stage, model), set())
-
-        base = Base(View(CommitSnapshot(repo, landing.parents[0]), shared), changes, held_before)
+        # `held` is updated only after this verdict: it is what the stages held before this commit
+        base = Base(View(CommitSnapshot(repo, landing.parents[0]), shared), changes, held)
         report = validate(view, base)
     else:
         report = validate(view)

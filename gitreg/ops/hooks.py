@@ -26,7 +26,7 @@ def validate_index(registry: Registry) -> Report:
     repo = registry.repo
     if repo is None:
         raise GitregError("the pre-commit hook needs a git repository")
-    tree = repo.run("write-tree").strip()
+    tree = repo.write_index_tree()
     view = View(CommitSnapshot(repo, tree))
     head = repo.head()
     if head is None:
@@ -52,9 +52,7 @@ def large_files(registry: Registry | None, paths: list[str], root: Path) -> list
 
 def install(repo: GitRepo, force: bool = False) -> list[Path]:
     """Copy gitreg's hooks into the repository's hooks folder, pinned to this Python; return their paths."""
-    hooks_dir = Path(repo.run("rev-parse", "--git-path", "hooks").strip())
-    if not hooks_dir.is_absolute():
-        hooks_dir = (repo.workdir or Path.cwd()) / hooks_dir
+    hooks_dir = repo.hooks_dir()
     hooks_dir.mkdir(parents=True, exist_ok=True)
     installed = []
     for name in HOOK_NAMES:

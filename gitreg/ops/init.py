@@ -68,8 +68,7 @@ def init(directory: Path, storage_url: str | None = None) -> tuple[Path, str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         repo = GitRepo.init(directory)
-        repo.run("add", "--all")
-        repo.run("commit", "--quiet", "--no-verify", "-m", "Create registry with gitreg init")
+        repo.commit_all("Create registry with gitreg init")
     except BaseException:
         _remove_partial(directory, created, files)
         raise

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitreg import yamledit, yamlio
-from gitreg.errors import GitregError, NotFoundError, RefusedError, UsageError
+from gitreg import yamledit
+from gitreg.errors import NotFoundError, RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import stage_path, version_path
 from gitreg.manifest import ModelVersion
 from gitreg.ops.propose import BaseRef, Change, trailers
 from gitreg.registry import Ref, Registry
 from gitreg.snapshot import CommitSnapshot, OverlaySnapshot
+from gitreg.stage_history import held_versions
 from gitreg.validate import validate
 from gitreg.validate.runner import base_at
 from gitreg.validate.view import View
@@ -75,7 +76,7 @@ def plan_rollback(
     registry = base_registry(repo, base)
     current = registry.stage(stage).get(model)
     registry.model(model)
-    held = _held_versions(repo, base, stage, model)
+    held = held_versions(repo, base.commit, stage, model)
     if to is None:
         earlier = [v for v in held if v != current]
         if not earlier:
@@ -164,19 +165,6 @@ def _resolve_on_base(repo: GitRepo, base: BaseRef, registry: Registry, ref: Ref)
 def _stage_text(registry: Registry, stage: str, model: str, version: int) -> bytes:
     current = (registry.snapshot.read(stage_path(stage)) or b"").decode()
     return yamledit.set_entry(current, model, version).encode()
-
-
-def _held_versions(repo: GitRepo, base: BaseRef, stage: str, model: str) -> list[int]:
-    """Versions of ``model`` that ``stage`` held along the base's history, most recent first."""
-    held: list[int] = []
-    for data in repo.file_history(base.commit, stage_path(stage)):
-        try:
-            number = yamlio.load(data, stage_path(stage)).data.get(model)
-        except (GitregError, AttributeError):
-            continue
-        if isinstance(number, int) and number not in held:
-            held.append(number)
-    return held
 
 
 def pr_body(registry: Registry, version: ModelVersion, stage: str, previous: int | None, verb: str) -> str:

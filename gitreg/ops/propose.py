@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitreg import forge
-from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH
 
@@ -98,10 +98,8 @@ def propose(
     remote: str = "origin",
 ) -> Proposed:
     """Commit ``change`` on its new branch from ``base``; push it and open its pull request if asked."""
-    try:
-        repo.run("check-ref-format", "--branch", change.branch)
-    except GitregError:
-        raise UsageError(f"{change.branch!r} is not a valid branch name") from None
+    if not repo.is_valid_branch_name(change.branch):
+        raise UsageError(f"{change.branch!r} is not a valid branch name")
     if repo.branch_exists(change.branch):
         raise ConflictError(
             f"branch {change.branch} already exists",

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gitreg import manifest, yamlio
-from gitreg.errors import ConflictError, GitError, GitregError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
@@ -268,10 +268,8 @@ def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
         if current is None:
             raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
         return current, head
-    try:
-        repo.run("check-ref-format", "--branch", branch)
-    except GitError:
-        raise UsageError(f"{branch!r} is not a valid branch name") from None
+    if not repo.is_valid_branch_name(branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
     return branch, repo.rev_parse(f"refs/heads/{branch}") or head
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gitreg import forge
-from gitreg.errors import GitError
 from gitreg.gitrepo import GitRepo
 
 #: confirmed: the forge's refs or API show it; unconfirmed: a message claims a pull request, nothing shows
@@ -35,6 +34,9 @@ HOW_TO_CONFIRM = (
 )
 
 _PULL_REF = re.compile(r"^refs/(?:remotes/origin/)?(pull|merge-requests)/(\d+)/(head|merge)$")
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!(\d+)")
+_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,26 @@ class Review:
 
 
 class Landed(Protocol):
-    """What the evidence looks at of a commit on main (``gitreg.ops.history.Landing``)."""
+    """What the evidence looks at of a commit on main (a ``gitreg.gitrepo.LogCommit``)."""
 
     commit: str
     parents: list[str]
+    subject: str
+    body: str
 
-    @property
-    def pull_request(self) -> int | None: ...
+
+def claimed_pull_request(landing: Landed) -> int | None:
+    """The pull request the message claims (a forge's merge commit or squash title): a claim only, which
+    the evidence confirms or not."""
+    for pattern, text in (
+        (_GITHUB_MERGE, landing.subject),
+        (_GITLAB_MERGE, landing.body),
+        (_SQUASH, landing.subject),
+    ):
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 class Evidence:
@@ -59,7 +74,7 @@ class Evidence:
     name = "none"
 
     def review(self, landing: Landed) -> Review:
-        claim = landing.pull_request
+        claim = claimed_pull_request(landing)
         return Review(UNCONFIRMED if claim is not None else NONE, claim)
 
 
@@ -74,19 +89,20 @@ class PullRefs(Evidence):
 
     @classmethod
     def of(cls, repo: GitRepo) -> PullRefs | None:
-        out = repo.run(
-            "for-each-ref", "--format=%(refname) %(objectname)", "refs/pull/", "refs/merge-requests/",
-            "refs/remotes/origin/pull/", "refs/remotes/origin/merge-requests/",
-        )  # fmt: skip
+        tips = repo.ref_tips(
+            "refs/pull/",
+            "refs/merge-requests/",
+            "refs/remotes/origin/pull/",
+            "refs/remotes/origin/merge-requests/",
+        )
         refs: dict[int, dict[str, str]] = {}
-        for line in out.splitlines():
-            name, _, sha = line.partition(" ")
+        for name, sha in tips.items():
             if match := _PULL_REF.match(name):
                 refs.setdefault(int(match.group(2)), {})[match.group(3)] = sha
         return cls(repo, refs) if refs else None
 
     def review(self, landing: Landed) -> Review:
-        claim = landing.pull_request
+        claim = claimed_pull_request(landing)
         heads = {landing.commit, *landing.parents[1:]}
         candidates = [claim] if claim is not None else []
         candidates += sorted(n for n, refs in self.refs.items() if refs.get("head") in heads and n != claim)
@@ -112,13 +128,10 @@ class PullRefs(Evidence):
         return head is not None and tree == self._merged_tree(landing.parents[0], head)
 
     def _tree(self, commit: str) -> str:
-        return self.repo.run("rev-parse", f"{commit}^{{tree}}").strip()
+        return self.repo.tree_of(commit)
 
     def _merged_tree(self, base: str, head: str) -> str | None:
-        try:
-            return self.repo.run("merge-tree", "--write-tree", base, head).split()[0]
-        except GitError:
-            return None  # it conflicts: not what was squashed
+        return self.repo.merge_tree(base, head)  # None if it conflicts: not what was squashed
 
 
 class ForgeApi(Evidence):
@@ -130,7 +143,7 @@ class ForgeApi(Evidence):
         self.name = f"{client.name} API"
 
     def review(self, landing: Landed) -> Review:
-        claim = landing.pull_request
+        claim = claimed_pull_request(landing)
         sha = landing.commit
         if isinstance(self.client, forge.GitHub):
             url = f"{self.client.api}/repos/{self.client.repo.path}/commits/{sha}/pulls"

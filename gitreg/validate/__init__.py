@@ -11,10 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from gitreg import yamlio
-from gitreg.errors import GitregError, ManifestError
 from gitreg.layout import MODEL_PATH, REGISTRY_FILE, STAGE_FILE, stage_path
-from gitreg.manifest import StageFile
 from gitreg.validate.catalogue import RULES, Rule, Scope, scopes
 from gitreg.validate.findings import Finding
 from gitreg.validate.rules.change import (
@@ -169,18 +166,4 @@ def _affected_entries(view: View, base: Base) -> dict[str, set[str]]:
     return affected
 
 
-def history_lookup(contents: list[bytes]) -> dict[str, set[int]]:
-    """{model: versions} a stage file ever held, from its past contents (unparsable ones skipped)."""
-    held: dict[str, set[int]] = {}
-    for data in contents:
-        try:
-            doc = yamlio.load(data, "history")
-            stage = StageFile.model_validate(doc.data or {})
-        except (ManifestError, ValueError, GitregError):
-            continue
-        for model, number in stage.root.items():
-            held.setdefault(model, set()).add(number)
-    return held
-
-
-__all__ = ["RULES", "Base", "FileRule", "Finding", "Report", "Rule", "View", "history_lookup", "validate"]
+__all__ = ["RULES", "Base", "FileRule", "Finding", "Report", "Rule", "View", "validate"]

@@ -3,29 +3,19 @@ resolving the base, listing what changed, asking history about rollbacks, openin
 
 from __future__ import annotations
 
-from functools import cache
-
 from gitreg.errors import NotFoundError
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import stage_path
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
-from gitreg.validate import Base, Report, history_lookup, validate
+from gitreg.stage_history import HeldAt
+from gitreg.validate import Base, Report, validate
 from gitreg.validate.store import store_rule
 from gitreg.validate.view import View
 
 
 def base_at(repo: GitRepo, base_commit: str, changes: dict[str, str]) -> Base:
     """A Base for the change rules: ``base_commit``'s snapshot, the changed paths, and its stage history."""
-
-    @cache
-    def held(stage: str) -> dict[str, set[int]]:
-        return history_lookup(repo.file_history(base_commit, stage_path(stage)))
-
-    def held_before(stage: str, model: str, version: int) -> bool:
-        return version in held(stage).get(model, set())
-
-    return Base(View(CommitSnapshot(repo, base_commit)), changes, held_before)
+    return Base(View(CommitSnapshot(repo, base_commit)), changes, HeldAt(repo, base_commit))
 
 
 def validate_registry(

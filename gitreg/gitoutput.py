@@ -1,0 +1,139 @@
+"""git's raw output, read: the record formats gitreg asks git for and their parsers, and the one line of
+git's error text a message quotes. Part of the git module family with ``gitrepo`` (which starts git): no
+other module parses what git prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import git
+
+#: The blob id git shows for "no file" (before an addition, after a deletion).
+ZERO_SHA = "0" * 40
+
+#: One ``git log`` record: commit, parents, author, committer, committer date, subject, body.
+LOG_FORMAT = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
+#: A commit's signature as git verified it: status letter, signer, key.
+SIGNATURE_FORMAT = "%G?%x00%GS%x00%GK"
+
+
+@dataclass
+class LogCommit:
+    """A commit of a first-parent log, with the files it changed against its first parent."""
+
+    commit: str
+    parents: list[str]
+    author: str  # "Name <email>"
+    committer: str
+    date: str  # committer date (when it landed), ISO 8601
+    subject: str
+    body: str
+    changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+def parse_log(out: str) -> Iterator[LogCommit]:
+    """The records of ``git log --raw --no-abbrev --format=LOG_FORMAT``, in git's order."""
+    for record in out.split("\x1e"):
+        if not record.strip():
+            continue
+        header, _, raw = record.partition("\x1d")
+        commit, parents, author, committer, date, subject, body = header.split("\x1f", 6)
+        logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
+        for line in raw.strip().splitlines():
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) >= 5 and meta.startswith(":"):
+                logged.changes[path] = (parts[2], parts[3], parts[4][0])
+        yield logged
+
+
+def parse_ls_tree(out: str, sizes: bool = False) -> dict[str, tuple[str, int]]:
+    """{path: (blob sha, size or -1)} of ``git ls-tree -r -z`` (with ``-l`` when ``sizes``)."""
+    files = {}
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")
+        fields = meta.split()
+        if fields[1] == "blob":
+            files[path] = (fields[2], int(fields[3]) if sizes else -1)
+    return files
+
+
+def author_of_header(raw: bytes) -> str | None:
+    """ "Name <email>" from a raw commit object's ``author`` line."""
+    for line in raw.decode("utf-8", "replace").splitlines():
+        if line.startswith("author "):
+            return line.removeprefix("author ").rsplit(" ", 2)[0]
+        if not line:
+            break  # the message starts
+    return None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A commit's signature as git verified it: ``status`` is git's %G? letter (G good and trusted, U good
+    but the key is not trusted, B bad, N none, E cannot be checked, X/Y expired, R revoked key)."""
+
+    status: str
+    signer: str
+    key: str
+
+    @property
+    def good(self) -> bool:
+        return self.status == "G"
+
+
+def parse_signature(out: str) -> Signature:
+    status, signer, key = [*out.strip().split("\0"), "", ""][:3]
+    return Signature(status or "N", signer, key)
+
+
+def one_line(exc: git.GitCommandError) -> str:
+    """The line of git's stderr that says what went wrong."""
+    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
+    lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
+    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+
+
+def push_reason(exc: git.GitCommandError) -> str:
+    """Why a push failed, in the remote's words: the ``[remote rejected] (reason)`` or ``[rejected]``
+    status of ``git push --porcelain`` and the hook's ``remote:`` lines, else git's own error."""
+    stdout = exc.stdout if isinstance(exc.stdout, str) else str(exc.stdout or "")
+    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    reasons = []
+    for line in stdout.replace("stdout: ", "").strip("'").splitlines():
+        if line.startswith("!") and "\t" in line:
+            reasons.append(line.split("\t")[-1].strip())
+    remote = [
+        ln.strip().strip("'").removeprefix("remote:").strip() for ln in stderr.splitlines() if "remote:" in ln
+    ]
+    remote = [ln for ln in remote if ln]
+    parts = reasons + remote[:2]
+    return "; ".join(parts) if parts else one_line(exc).removeprefix("error: ")
+
+
+def parse_ref_tips(out: str) -> dict[str, str]:
+    """{ref name: commit} of ``git for-each-ref --format=%(refname)%00%(objectname)%00%(*objectname)``: a
+    tag object's peeled commit, else the ref's own object."""
+    tips = {}
+    for line in out.splitlines():
+        name, _, rest = line.partition("\0")
+        obj, _, peeled = rest.partition("\0")
+        if name and obj:
+            tips[name] = peeled or obj
+    return tips
+
+
+def parse_ls_remote(out: str, ref: str) -> str | None:
+    for line in out.splitlines():
+        sha, _, name = line.partition("\t")
+        if name == ref:
+            return sha
+    return None
