@@ -45,9 +45,10 @@ class Server:
     def filesystem(self) -> Any:
         """A plain fsspec file system on the server (for tests that inspect or damage objects); use it with
         ``env`` in the environment (``with server.environment():``)."""
-        from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - not needed by every user
+        from gitreg.storage import open_remote  # noqa: PLC0415 - not needed by every user
 
-        return open_remote(self.url("x"), dict(self.options)).driver.fs
+        driver: Any = open_remote(self.url("x"), dict(self.options)).driver  # one of the fsspec drivers
+        return driver.fs
 
     @contextlib.contextmanager
     def environment(self) -> Iterator[None]:
