@@ -36,8 +36,12 @@ from testing import servers
 
 def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
     """In the child process: one operation, then its time in seconds (and what the parent needs)."""
-    from gitreg.storage import artifact, open_store  # noqa: PLC0415 - the child's imports are measured
-    from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415
+    from gitreg.storage import artifact, open_remote, open_store  # noqa: PLC0415 - the child's imports are measured
+
+    def plain(url: str, options: dict[str, Any]) -> Any:
+        """The fsspec file system under the store's driver, for the baselines."""
+        driver: Any = open_remote(url, options).driver
+        return driver.fs
 
     local = url.startswith("file:")
     start, out = time.perf_counter(), ""
@@ -49,11 +53,11 @@ def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
             with Path(args[1]).open("rb") as dest:
                 os.fsync(dest.fileno())
     elif op == "plain-put":
-        open_remote(url, options).driver.fs.put(args[0], args[1], recursive=Path(args[0]).is_dir())
+        plain(url, options).put(args[0], args[1], recursive=Path(args[0]).is_dir())
     elif op == "plain-get" and local:
         shutil.copyfile(*args)
     elif op == "plain-get":
-        open_remote(url, options).driver.fs.get_file(*args)
+        plain(url, options).get_file(*args)
     elif op == "put":
         out = open_store(url, options).put_file(Path(args[0])).digest
     elif op == "get":

@@ -45,9 +45,10 @@ class Server:
     def filesystem(self) -> Any:
         """A plain fsspec file system on the server (for tests that inspect or damage objects); use it with
         ``env`` in the environment (``with server.environment():``)."""
-        from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - not needed by every user
+        from gitreg.storage import open_remote  # noqa: PLC0415 - not needed by every user
 
-        return open_remote(self.url("x"), dict(self.options)).driver.fs
+        driver: Any = open_remote(self.url("x"), dict(self.options)).driver  # one of the fsspec drivers
+        return driver.fs
 
     @contextlib.contextmanager
     def environment(self) -> Iterator[None]:
@@ -264,16 +265,22 @@ def start_azurite(location: Path | None = None, folder: Path | None = None) -> S
 
 @dataclass
 class Backend:
-    """One store under test: its URL and options, and raw access to what it holds."""
+    """One store under test: its URL and options, and raw access to what it holds. ``local`` is the local
+    store, ``folder`` a ``RemoteStore`` over ``testing.folder_driver`` (both in ``root``), any other a
+    server's."""
 
     name: str
     url: str
     options: dict[str, Any]
     server: Server | None
-    root: Path  # the local store's folder (unused for remote ones)
+    root: Path  # the local store's folder, or the folder driver's (unused for servers)
     prefix: str
 
     def store(self) -> BlobStore:
+        if self.name == "folder":
+            from testing.folder_driver import open_folder_store  # noqa: PLC0415 - only for its backend
+
+            return open_folder_store(self.url, self.root)
         return open_store(self.url, dict(self.options))
 
     @functools.cached_property
@@ -284,6 +291,8 @@ class Backend:
 
     def object_path(self, digest: str) -> str:
         hexdigest = digest.removeprefix("sha256:")
+        if self.name == "folder":
+            return str(self.root / BUCKET / self.prefix / "sha256" / hexdigest[:2] / hexdigest[2:])
         if self.server is None:
             return str(self.root / "sha256" / hexdigest[:2] / hexdigest[2:])
         return f"{BUCKET}/{self.prefix}/sha256/{hexdigest[:2]}/{hexdigest[2:]}"
@@ -291,13 +300,10 @@ class Backend:
     def objects(self) -> dict[str, bytes]:
         """{key below the store's root: content} of every object, temporary files included."""
         if self.server is None:
-            if not self.root.exists():
+            top = self.root / BUCKET / self.prefix if self.name == "folder" else self.root
+            if not top.exists():
                 return {}
-            return {
-                p.relative_to(self.root).as_posix(): p.read_bytes()
-                for p in self.root.rglob("*")
-                if p.is_file()
-            }
+            return {p.relative_to(top).as_posix(): p.read_bytes() for p in top.rglob("*") if p.is_file()}
         base = f"{BUCKET}/{self.prefix}"
         fs = self.fs
         try:

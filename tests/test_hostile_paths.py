@@ -15,7 +15,7 @@ from gitreg import Registry
 from gitreg.errors import GitregError, StorageError
 from gitreg.ops.copy import copy_blobs
 from gitreg.storage import LocalStore
-from gitreg.storage.artifact import download, parse_tree_listing, verify
+from gitreg.storage.artifact import download, parse_tree_listing, tree_entries
 from testing import Result, git, run, tree_state, write_bytes
 
 LISTING_HINT = "the tree listing is not one gitreg wrote"
@@ -342,7 +342,8 @@ def test_a_non_canonical_listing_is_refused_by_download(blobs: Path, tmp_path: P
         download(store, digest, "tree", out / "dest")
     assert str(info.value) == f"blob {digest} is not a valid tree listing: {problem} ({LISTING_HINT})"
     assert list(out.iterdir()) == []
-    assert verify(store, digest, "tree") == [digest]
+    with pytest.raises(StorageError):
+        tree_entries(store, digest)
 
 
 def test_parse_tree_listing_accepts_what_gitreg_writes(tmp_path: Path) -> None:
@@ -350,7 +351,7 @@ def test_parse_tree_listing_accepts_what_gitreg_writes(tmp_path: Path) -> None:
     digest, _ = write_listing(tmp_path / "blobs", [("a.bin", b"1"), ("a/b", b"2"), ("b", b"3")])
     entries = parse_tree_listing((tmp_path / "blobs").joinpath(*_blob_parts(digest)).read_bytes(), digest)
     assert [e.path for e in entries] == ["a.bin", "a/b", "b"]  # '.' sorts before '/'
-    assert verify(store, digest, "tree") == []
+    assert tree_entries(store, digest) == entries
 
 
 def _blob_parts(digest: str) -> list[str]:

@@ -36,6 +36,7 @@ from gitreg.layout import NAME_PATTERN
 from gitreg.manifest import Artifact, is_name
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
+from gitreg.storage.protocol import digest_of
 from gitreg.storage.remote.upload import hash_file, hash_files
 
 _NAME = re.compile(NAME_PATTERN)
@@ -265,7 +266,7 @@ def verify_folder(folder: Path, art: Artifact) -> str | None:
             artifacts.TreeEntry(rel, st.st_size, blob.digest, bool(st.st_mode & 0o111))
             for (rel, _p, st), blob in zip(files, blobs, strict=True)
         ]
-        digest = artifacts.digest_of(artifacts.tree_listing(entries))
+        digest = digest_of(artifacts.tree_listing(entries))
     return None if digest == art.digest else f"its content hashes to {digest}, not {art.digest}"
 
 

@@ -1,17 +1,70 @@
-"""Content-addressed blob storage: pick a backend from a URL."""
+"""Content-addressed blob storage: pick a backend from a URL.
+
+``REMOTE_SCHEMES`` is the one table of remote backends: a URL scheme, the module whose ``make(bucket,
+options)`` builds its driver (loaded only when a store of that kind is opened), and the extra that installs
+the driver's client. Credentials never come through ``storage.options`` (``layout.CREDENTIAL_OPTION``):
+they come from each service's standard sources, environment variables, profiles, instance identity."""
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from gitreg.errors import GitregError, UsageError
+from gitreg.layout import CREDENTIAL_OPTION
 from gitreg.storage.local import LocalStore
 from gitreg.storage.protocol import Blob, BlobStore, Incomplete, VerifyingReader
 
-REMOTE_SCHEMES = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
+if TYPE_CHECKING:
+    from gitreg.storage.remote import RemoteStore
+    from gitreg.storage.remote.driver import Driver
+
+
+@dataclass(frozen=True)
+class RemoteKind:
+    """A kind of remote store: its driver's module, the extra to install, and words for messages."""
+
+    driver: str  # module with ``make(bucket, options) -> Driver``
+    extra: str
+    word: str  # what the first part of the URL names: "bucket" or "container"
+    credential_hint: str  # where credentials come from instead of storage.options
+    credential_sources: frozenset[str] = frozenset()  # ``token`` values that name a source, not a secret
+
+
+_S3 = RemoteKind(
+    "gitreg.storage.remote.s3",
+    "s3",
+    "bucket",
+    "use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role",
+)
+_GCS = RemoteKind(
+    "gitreg.storage.remote.gcs",
+    "gcs",
+    "bucket",
+    "use GOOGLE_APPLICATION_CREDENTIALS or gcloud's application-default login",
+    frozenset({"anon", "google_default", "cloud", "cache"}),  # gcsfs's ``token`` may name a source
+)
+_AZURE = RemoteKind(
+    "gitreg.storage.remote.azure",
+    "azure",
+    "container",
+    "use AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_KEY, or a managed identity",
+)
+#: URL scheme -> kind of remote store. The first scheme of each kind is the one messages suggest.
+REMOTE_SCHEMES: dict[str, RemoteKind] = {"s3": _S3, "gs": _GCS, "gcs": _GCS, "az": _AZURE, "abfs": _AZURE}
+
+
+def _schemes_hint() -> str:
+    first: dict[RemoteKind, str] = {}
+    for scheme, kind in REMOTE_SCHEMES.items():
+        first.setdefault(kind, f"{scheme}://")
+    firsts = list(first.values())
+    return "use " + ", ".join(["file://", *firsts[:-1]]) + f" or {firsts[-1]}"
 
 
 def default_store_url() -> str:
@@ -30,14 +83,9 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
             raise UsageError(f"storage URL {url!r} names a host", "file URLs look like file:///absolute/path")
         return LocalStore(Path(unquote(parsed.path)))
     if parsed.scheme in REMOTE_SCHEMES:
-        from gitreg.storage.remote.driver import open_remote  # noqa: PLC0415 - loads a cloud client only when used
-
         return open_remote(url, dict(options or {}))
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme
-        raise UsageError(
-            f"storage URL {url!r} has an unknown scheme {parsed.scheme!r}",
-            "use file://, s3://, gs:// or az://",
-        )
+        raise UsageError(f"storage URL {url!r} has an unknown scheme {parsed.scheme!r}", _schemes_hint())
     path = Path(url).expanduser()
     if not path.is_absolute():
         if base is None:
@@ -49,6 +97,40 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
     return LocalStore(path)
 
 
+def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
+    """The store at ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (any scheme
+    of ``REMOTE_SCHEMES``). Makes no request: the driver is built on first use."""
+    parsed = urlparse(url)
+    kind = REMOTE_SCHEMES[parsed.scheme]
+    bucket, prefix = parsed.netloc, parsed.path.strip("/")
+    if not bucket:
+        raise UsageError(
+            f"storage URL {url!r} names no {kind.word}", f"write {parsed.scheme}://{kind.word.upper()}/PREFIX"
+        )
+    for name, value in options.items():
+        if CREDENTIAL_OPTION.search(name) and not (
+            name == "token" and isinstance(value, str) and value in kind.credential_sources
+        ):
+            raise UsageError(
+                f"storage option {name!r} is a credential, and credentials do not belong in registry.yaml "
+                "or GITREG_STORAGE_OPTIONS",
+                kind.credential_hint,
+            )
+    try:
+        module = importlib.import_module(kind.driver)
+    except ImportError as exc:
+        if (exc.name or "").startswith("gitreg"):
+            raise
+        raise GitregError(
+            f"storage URL {url!r} needs the {kind.extra} extra, which is not installed",
+            f"pip install 'gitreg[{kind.extra}]'",
+        ) from None
+    from gitreg.storage.remote import RemoteStore  # noqa: PLC0415 - the local store's users never load it
+
+    make: Callable[[str, dict[str, Any]], Driver] = module.make
+    return RemoteStore(url, lambda: make(bucket, options), prefix)
+
+
 __all__ = [
     "Blob",
     "BlobStore",
@@ -56,5 +138,6 @@ __all__ = [
     "LocalStore",
     "VerifyingReader",
     "default_store_url",
+    "open_remote",
     "open_store",
 ]

@@ -23,7 +23,7 @@ from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageErr
 from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
 from gitreg.layout import DIGEST
 from gitreg.storage import progress
-from gitreg.storage.protocol import BlobStore, VerifyingReader, digest_of, put_files
+from gitreg.storage.protocol import BlobStore, VerifyingReader, put_files
 
 TREE_KIND = "gitreg-tree/v1"
 DOWNLOAD_WORKERS = 8
@@ -246,33 +246,12 @@ def fetch_file(store: BlobStore, digest: str, target: Path, size: int | None) ->
         raise
 
 
-def verify(store: BlobStore, digest: str, kind: str) -> list[str]:
-    """Re-hash a stored artifact; the digests that are missing or corrupt (empty when all is well)."""
-    bad = []
-    digests = [digest]
-    if kind == "tree":
-        try:
-            digests += [e.digest for e in tree_entries(store, digest)]
-        except StorageError:
-            return [digest]
-    for d in digests:
-        try:
-            with store.open(d) as stream:
-                for _ in VerifyingReader(stream, d).chunks():
-                    pass
-        except StorageError:
-            bad.append(d)
-    return bad
-
-
 __all__ = [
     "StoredArtifact",
     "TreeEntry",
-    "digest_of",
     "download",
     "parse_tree_listing",
     "tree_entries",
     "tree_listing",
     "upload",
-    "verify",
 ]

@@ -19,14 +19,15 @@ from gitreg.layout import DIGEST
 CHUNK_SIZE = 1024 * 1024
 
 
+def digest_of(data: bytes) -> str:
+    """The digest of bytes held in memory (a tree listing rebuilt from files on disk)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def check_digest(digest: str) -> str:
     if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
         raise UsageError(f"{digest!r} is not a digest", "digests look like sha256:<64 hex digits>")
     return digest
-
-
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -80,26 +81,10 @@ class BlobStore(Protocol):
         ...
 
 
-class BatchingStore(BlobStore, Protocol):
-    """What the local and remote stores add to ``BlobStore``; callers reach it through the functions below,
-    which fall back to the basic protocol for any other store."""
-
-    def sizes(self, digests: Iterable[str]) -> dict[str, int | None]:
-        """``size`` of many digests at once (concurrently, for a remote store)."""
-        ...
-
-    def put_files(self, paths: list[Path]) -> list[Blob]:
-        """``put_file`` of many files (a tree's), in order; a remote store checks which are present with
-        concurrent requests and uploads only the missing ones."""
-        ...
-
-    def incomplete(self) -> list[Incomplete]:
-        """Uploads that were started and never finished (for garbage collection)."""
-        ...
-
-    def discard(self, upload: Incomplete) -> None:
-        """Remove one unfinished upload."""
-        ...
+# What the local and remote stores add to ``BlobStore``, reached through these functions, which fall back
+# to the basic protocol for any other store: ``sizes`` of many digests at once (concurrently, for a remote
+# store); ``put_files``, which a remote store checks with concurrent requests and uploads only the missing
+# ones; ``incomplete`` uploads (for garbage collection), and ``discard`` of one of them.
 
 
 def sizes(store: BlobStore, digests: Iterable[str]) -> dict[str, int | None]:

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from gitreg.storage.artifact import TreeEntry, digest_of, tree_listing, walk_tree
-from testing import git, run, sha256_file, write_bytes
+from gitreg.storage.artifact import TreeEntry, tree_listing, walk_tree
+from testing import git, run, sha256, sha256_file, write_bytes
 
 CODE_COMMIT = "1b2c3d4e5f60718293a4b5c6d7e8f90123456789"
 
@@ -33,7 +33,7 @@ def artifact_digest(version: Path) -> str:
         TreeEntry(rel, path.stat().st_size, sha256_file(path), bool(path.stat().st_mode & 0o111))
         for rel, path in files
     ]
-    return digest_of(tree_listing(entries))
+    return sha256(tree_listing(entries))
 
 
 @dataclass

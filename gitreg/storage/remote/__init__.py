@@ -26,7 +26,10 @@ that file again and skips every file already stored. Transient errors (connectio
 408/429/5xx) are retried with exponential backoff.
 
 Downloads stream (one GET, re-opened at the current offset after a transient error) into the verifying
-reader of ``artifact.fetch_file``."""
+reader of ``artifact.fetch_file``.
+
+The store talks to the service only through a ``Driver`` (``driver.py``): S3, GCS and Azure each have one,
+over fsspec (``fsspec_driver.py``); nothing here knows which, nor that fsspec exists."""
 
 from __future__ import annotations
 
@@ -36,57 +39,25 @@ import hashlib
 import io
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar, cast
-
-from fsspec.asyn import sync
+from typing import Any, BinaryIO, TypeVar, cast
 
 from gitreg.errors import GitregError, StorageError
 from gitreg.storage import progress
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
 from gitreg.storage.remote.download import Download
+from gitreg.storage.remote.driver import MIB, PART_SIZE, UPLOAD_CONCURRENCY, Driver, Reader
 from gitreg.storage.remote.present_cache import PresentCache
 from gitreg.storage.remote.retry import ATTEMPTS, is_transient, one_line, pause, status_of
 from gitreg.storage.remote.upload import changed, file_size, hash_files, read_exactly, read_part
 
-MIB = 1024 * 1024
-PART_SIZE = 8 * MIB
 MAX_PARTS = 9000  # S3 allows 10,000; larger files get larger parts
-UPLOAD_CONCURRENCY = 4  # parts of one file in flight
 FILE_CONCURRENCY = 8  # files of one tree uploaded at once
 CHECK_CONCURRENCY = 32  # existence checks in flight
 T = TypeVar("T")
-
-
-class Reader(Protocol):
-    """An open download: ``read`` returns up to n bytes, b"" at the end."""
-
-    async def read(self, n: int) -> bytes: ...
-    async def close(self) -> None: ...
-
-
-class Driver(Protocol):
-    """What differs between S3, GCS and Azure: each call is one request (or a few) with its native client."""
-
-    fs: Any  # the fsspec file system (its ``loop`` runs every coroutine)
-    bucket: str
-    word: str  # "bucket" or "container", for messages
-    part_concurrency: int
-
-    async def head(self, key: str) -> int | None: ...
-    async def put(self, key: str, data: bytes, sha256: bytes) -> bool: ...
-    async def start(self, key: str, size: int) -> Any: ...
-    async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any: ...
-    async def finish(
-        self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
-    ) -> bool: ...
-    async def abort(self, upload: Any) -> None: ...
-    async def open(self, key: str, offset: int) -> Reader: ...
-    async def delete(self, key: str) -> None: ...
-    async def touch(self, key: str, size: int) -> bool: ...
-    async def incomplete(self, prefix: str) -> list[Incomplete]: ...
-    async def discard(self, upload: Incomplete) -> None: ...
+#: A blob's key below ``<prefix>/sha256``.
+_BLOB_KEY = re.compile(r"/([0-9a-f]{2})/([0-9a-f]{62})")
 
 
 def _default_opener(path: Path) -> BinaryIO:
@@ -133,9 +104,7 @@ class RemoteStore:
         return f"{self.prefix}/sha256/{hexdigest[:2]}/{hexdigest[2:]}".lstrip("/")
 
     def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        driver = self.driver
-        result: T = sync(driver.fs.loop, fn, *args)
-        return result
+        return self.driver.run(fn, *args)
 
     # --- reading sizes ----------------------------------------------------------------------------------
 
@@ -155,9 +124,10 @@ class RemoteStore:
 
         async def one(digest: str) -> int | None:
             async with gate:
-                return await self._retry(
+                found = await self._retry(
                     f"cannot check blob {digest} in {self.url}", self.driver.head, self.key(digest)
                 )
+                return None if found is None else found.size
 
         sizes = await asyncio.gather(*(one(d) for d in digests))
         return dict(zip(digests, sizes, strict=True))
@@ -265,11 +235,11 @@ class RemoteStore:
 
     async def _confirm(self, blob: Blob) -> None:
         """After a conditional create found the key taken: the stored blob must have our size."""
-        size = await self._retry(
+        found = await self._retry(
             f"cannot check blob {blob.digest} in {self.url}", self.driver.head, self.key(blob.digest)
         )
-        if size is not None and size != blob.size:
-            raise _wrong_size(blob.digest, size, blob.size, self.url)
+        if found is not None and found.size != blob.size:
+            raise _wrong_size(blob.digest, found.size, blob.size, self.url)
 
     async def _upload(
         self, path: Path, blob: Blob, update: progress.Update, large: asyncio.Semaphore
@@ -280,7 +250,7 @@ class RemoteStore:
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
         with src:
-            chosen: int = self.part_size or int(getattr(self.driver, "part_size", PART_SIZE))
+            chosen = self.part_size or self.driver.part_size or PART_SIZE
             part_size = max(chosen, -(-blob.size // MAX_PARTS // MIB) * MIB)
             if blob.size <= part_size:
                 data = await loop.run_in_executor(None, read_exactly, src, path, blob.size + 1)
@@ -347,13 +317,32 @@ class RemoteStore:
 
     @contextlib.contextmanager
     def open(self, digest: str) -> Iterator[BinaryIO]:
-        stream = Download(self, digest)
+        what = f"cannot read blob {digest} from {self.url}"
+        stream = Download(partial(self._open_at, digest), self._run, partial(self._error, what))
         stream.reader = self._run(stream.reopen)
         try:
             yield cast(BinaryIO, io.BufferedReader(stream, buffer_size=CHUNK_SIZE))
         finally:
             with contextlib.suppress(Exception):
                 self._run(stream.release)
+
+    async def _open_at(self, digest: str, offset: int) -> Reader:
+        """A reader of the blob from byte ``offset``, retried; a blob the store does not have is reported
+        as missing."""
+        key = self.key(digest)
+        try:
+            return await self._retry(
+                f"cannot read blob {digest} from {self.url}", self.driver.open, key, offset
+            )
+        except StorageError:
+            if offset == 0 and await self._absent(key):
+                raise self._missing(digest) from None
+            raise
+
+    async def _absent(self, key: str) -> bool:
+        with contextlib.suppress(Exception):
+            return await self.driver.head(key) is None
+        return False
 
     def _missing(self, digest: str) -> StorageError:
         return StorageError(
@@ -372,36 +361,23 @@ class RemoteStore:
         """Delete a blob unless it was modified at or after ``cutoff``; True if it is gone. Its age is read
         again just before the delete; the stores offer no delete conditional on a time, so a touch in the
         instant between the two can still lose (a register checks its blobs again only while uploading)."""
-        path = f"{self.driver.bucket}/{self.key(digest)}"
-        try:
-            info: dict[str, Any] = self._run(self.driver.fs._info, path)
-        except FileNotFoundError:
+        what = f"cannot check blob {digest} in {self.url}"
+        found = self._run(self._retry, what, self.driver.head, self.key(digest))
+        if found is None:
             return True
-        except Exception as exc:
-            raise self._error(f"cannot check blob {digest} in {self.url}", exc) from None
-        modified = _mtime(info)
-        if modified is None or modified >= cutoff:
+        if found.modified is None or found.modified >= cutoff:
             return False
         self.delete(digest)
         return True
 
     def digests(self) -> Iterator[Blob]:
-        base = f"{self.driver.bucket}/{self.prefix}/sha256".replace("//", "/")
-        found: dict[str, Any] = self._run(
-            self._retry, f"cannot list the blob store at {self.url}", self._find, base
-        )
-        for path in sorted(found):
-            info = found[path]
-            match = re.search(r"/sha256/([0-9a-f]{2})/([0-9a-f]{62})$", path)
-            if match and info.get("type", "file") == "file":
-                yield Blob(f"sha256:{match[1]}{match[2]}", int(info.get("size") or 0), _mtime(info))
-
-    async def _find(self, base: str) -> dict[str, Any]:
-        fs = self.driver.fs
-        found: dict[str, Any] = await fs._find(base, detail=True)
-        if not found and not await fs._exists(self.driver.bucket):  # some listings hide a missing bucket
-            raise FileNotFoundError(self.driver.bucket)
-        return found
+        base = f"{self.prefix}/sha256".lstrip("/")
+        what = f"cannot list the blob store at {self.url}"
+        found = self._run(self._retry, what, self.driver.objects, base)
+        for stored in sorted(found, key=lambda o: o.key):
+            match = _BLOB_KEY.fullmatch(stored.key.removeprefix(base))
+            if match:
+                yield Blob(f"sha256:{match[1]}{match[2]}", stored.size, stored.modified)
 
     def incomplete(self) -> list[Incomplete]:
         what = f"cannot list unfinished uploads in {self.url}"
@@ -441,17 +417,6 @@ class RemoteStore:
                 f"{what}: the {driver.word} {driver.bucket!r} does not exist", "create it, or fix storage.url"
             )
         return StorageError(f"{what}: {one_line(exc)}")
-
-
-def _mtime(info: dict[str, Any]) -> float | None:
-    for name in ("LastModified", "last_modified", "mtime", "updated"):
-        value = info.get(name)
-        if isinstance(value, datetime):
-            return value.timestamp()
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return None
 
 
 def _wrong_size(digest: str, stored: int, expected: int, url: str) -> StorageError:

@@ -9,31 +9,30 @@ import adlfs
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from gitreg.storage.protocol import Incomplete
-from gitreg.storage.remote import UPLOAD_CONCURRENCY
-from gitreg.storage.remote.driver import Ranges, b64
+from gitreg.storage.remote.driver import StoredObject
+from gitreg.storage.remote.fsspec_driver import FsspecDriver, Ranges, b64, fs_options, timestamp
 
 
-def make(options: dict[str, Any], container: str) -> AzureDriver:
+def make(container: str, options: dict[str, Any]) -> AzureDriver:
+    options = fs_options(options)
+    if "@" in container:  # abfs://container@account.dfs.core.windows.net/prefix
+        container, _, host = container.partition("@")
+        options.setdefault("account_name", host.partition(".")[0])
     return AzureDriver(adlfs.AzureBlobFileSystem(**options), container)
 
 
-class AzureDriver:
+class AzureDriver(FsspecDriver):
     word = "container"
-    part_concurrency = UPLOAD_CONCURRENCY
-
-    def __init__(self, fs: Any, container: str) -> None:
-        self.fs = fs
-        self.bucket = container
 
     def _blob(self, key: str) -> Any:
         return self.fs.service_client.get_blob_client(self.bucket, key)
 
-    async def head(self, key: str) -> int | None:
+    async def head(self, key: str) -> StoredObject | None:
         try:
             props = await self._blob(key).get_blob_properties()
         except ResourceNotFoundError:
             return None
-        return int(props.size)
+        return StoredObject(key, int(props.size), timestamp(props.last_modified))
 
     async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
         try:

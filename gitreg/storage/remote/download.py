@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from gitreg.errors import GitregError, StorageError
+from gitreg.storage.remote.driver import Reader
 from gitreg.storage.remote.retry import ATTEMPTS, is_transient, pause
-
-if TYPE_CHECKING:
-    from gitreg.storage.remote import Reader, RemoteStore
 
 
 class Download(io.RawIOBase):
-    """A download as a raw stream; a transient error mid-stream re-opens it at the current offset."""
+    """A download as a raw stream; a transient error mid-stream re-opens it at the current offset.
 
-    def __init__(self, store: RemoteStore, digest: str) -> None:
+    ``open_at(offset)`` opens the blob from a byte offset (retrying as the store does), ``run`` runs a
+    coroutine on the store's event loop, and ``fail(exc)`` turns an error that lasts into the store's
+    one-line StorageError."""
+
+    def __init__(
+        self,
+        open_at: Callable[[int], Awaitable[Reader]],
+        run: Callable[..., Any],
+        fail: Callable[[BaseException], StorageError],
+    ) -> None:
         super().__init__()
-        self.store = store
-        self.digest = digest
-        self.key = store.key(digest)
+        self.open_at = open_at
+        self.run = run
+        self.fail = fail
         self.offset = 0
         self.reader: Reader | None = None
 
@@ -29,18 +37,7 @@ class Download(io.RawIOBase):
         return True
 
     async def reopen(self) -> Reader:
-        what = f"cannot read blob {self.digest} from {self.store.url}"
-        try:
-            return await self.store._retry(what, self.store.driver.open, self.key, self.offset)
-        except StorageError:
-            if self.offset == 0 and await self._absent():
-                raise self.store._missing(self.digest) from None
-            raise
-
-    async def _absent(self) -> bool:
-        with contextlib.suppress(Exception):
-            return await self.store.driver.head(self.key) is None
-        return False
+        return await self.open_at(self.offset)
 
     async def _read(self, n: int) -> bytes:
         for attempt in range(ATTEMPTS):
@@ -69,14 +66,12 @@ class Download(io.RawIOBase):
                         await self.release()
                     await pause(attempt)
                     continue
-                raise self.store._error(
-                    f"cannot read blob {self.digest} from {self.store.url}", exc
-                ) from None
+                raise self.fail(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self.store._run(self._read, len(view))
+        data: bytes = self.run(self._read, len(view))
         view[: len(data)] = data
         return len(data)
 

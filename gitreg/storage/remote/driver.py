@@ -1,145 +1,109 @@
-"""The three remote backends, each over its fsspec file system and that file system's native client: s3fs
-(aiobotocore), gcsfs, adlfs (azure-storage-blob). Each is an optional extra; ``open_remote`` names the extra
-to install when one is missing, and refuses credentials in ``storage.options`` (they come from each cloud's
-standard sources: environment variables, profiles, instance identity)."""
+"""The seam between ``RemoteStore`` and a storage service: the ``Driver`` protocol, in plain types.
+
+A driver is one service's requests (S3, GCS, Azure Blob; an OCI registry or any HTTP store could be
+another), each a coroutine that does one request or a few. ``RemoteStore`` adds everything else the same
+way for every driver: the layout of keys, hashing, verification, concurrency, retries and error messages.
+A driver raises ``FileNotFoundError`` (or an error with HTTP status 404) when its bucket is missing,
+``PermissionError`` (or 401/403) when access is denied; ``remote.retry`` decides what is worth retrying."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import collections
-import importlib
-import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
-from urllib.parse import urlparse
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
-from gitreg.errors import GitregError, UsageError
-from gitreg.storage.remote import Driver, RemoteStore
+from gitreg.storage.protocol import Incomplete
 
-#: URL scheme -> (extra, module that must import).
-EXTRAS = {
-    "s3": ("s3", "s3fs"),
-    "gs": ("gcs", "gcsfs"),
-    "gcs": ("gcs", "gcsfs"),
-    "az": ("azure", "adlfs"),
-    "abfs": ("azure", "adlfs"),
-}
-_SECRETS = {
-    "key",
-    "secret",
-    "token",
-    "password",
-    "access_key",
-    "secret_key",
-    "session_token",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "account_key",
-    "sas_token",
-    "connection_string",
-    "credential",
-    "credentials",
-    "client_secret",
-}
-#: gcsfs's ``token`` may name a standard source instead of holding a secret.
-_GCS_TOKEN_SOURCES = {"anon", "google_default", "cloud", "cache"}
-_CREDENTIAL_HINTS = {
-    "s3": "use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role",
-    "gcs": "use GOOGLE_APPLICATION_CREDENTIALS or gcloud's application-default login",
-    "azure": "use AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_KEY, or a managed identity",
-}
+T = TypeVar("T")
+MIB = 1024 * 1024
+#: Defaults a driver may take: bytes per part of a multipart upload, and parts of one upload in flight.
+PART_SIZE = 8 * MIB
+UPLOAD_CONCURRENCY = 4
 
 
-def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
-    """The store at ``s3://bucket/prefix``, ``gs://bucket/prefix`` or ``az://container/prefix``."""
-    parsed = urlparse(url)
-    extra, module = EXTRAS[parsed.scheme]
-    bucket, prefix = parsed.netloc, parsed.path.strip("/")
-    word = "container" if extra == "azure" else "bucket"
-    if not bucket:
-        raise UsageError(
-            f"storage URL {url!r} names no {word}", f"write {parsed.scheme}://{word.upper()}/PREFIX"
-        )
-    for name, value in options.items():
-        if name.lower() in _SECRETS and not (
-            extra == "gcs" and name == "token" and isinstance(value, str) and value in _GCS_TOKEN_SOURCES
-        ):
-            raise UsageError(
-                f"storage option {name!r} is a credential, and credentials do not belong in registry.yaml "
-                "or GITREG_STORAGE_OPTIONS",
-                _CREDENTIAL_HINTS[extra],
-            )
-    try:
-        backend = importlib.import_module(f"gitreg.storage.{extra}")
-    except ImportError as exc:
-        if not (exc.name or "").startswith((module, "azure", "gcsfs", "s3fs", "aiobotocore")):
-            raise
-        raise GitregError(
-            f"storage URL {url!r} needs the {extra} extra, which is not installed",
-            f"pip install 'gitreg[{extra}]'",
-        ) from None
-    fs_options = {"skip_instance_cache": True, "use_listings_cache": False, **options}
-    if extra == "azure" and "@" in bucket:  # abfs://container@account.dfs.core.windows.net/prefix
-        bucket, _, host = bucket.partition("@")
-        fs_options.setdefault("account_name", host.partition(".")[0])
-    make: Callable[[dict[str, Any], str], Driver] = backend.make
-    return RemoteStore(url, lambda: make(fs_options, bucket), prefix)
+@dataclass(frozen=True)
+class StoredObject:
+    """An object in the bucket: its key, size in bytes and last modification (seconds since the epoch)."""
+
+    key: str
+    size: int
+    modified: float | None = None
 
 
-async def maybe_await(value: Any) -> None:
-    if inspect.isawaitable(value):
-        await value
+class Reader(Protocol):
+    """An open download: ``read`` returns up to n bytes, b"" at the end."""
+
+    async def read(self, n: int) -> bytes: ...
+    async def close(self) -> None: ...
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+class Driver(Protocol):
+    """What a storage service provides to ``RemoteStore``. Keys are ``/``-separated paths in the bucket.
+
+    Multipart uploads: ``start`` returns an opaque upload handle, ``put_part`` an opaque receipt for each
+    part but the last (parts may be sent concurrently, up to ``part_concurrency``), and ``finish`` sends the
+    last part and commits the object from the receipts. Every create is conditional: ``put`` and ``finish``
+    return False, creating nothing, when the key already holds an object."""
+
+    bucket: str  # the bucket or container, for messages
+    word: str  # "bucket" or "container", for messages
+    part_size: int  # bytes per part of a multipart upload (and the most sent in one ``put``)
+    part_concurrency: int  # parts of one upload in flight
+
+    def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``fn(*args)`` on the driver's event loop and return its result, from a synchronous caller
+        (any thread but the loop's): every coroutine of the store goes through here."""
+        ...
+
+    async def head(self, key: str) -> StoredObject | None:
+        """The object at ``key``, or None if there is none."""
+        ...
+
+    async def objects(self, prefix: str) -> list[StoredObject]:
+        """Every object whose key starts with ``prefix/``; FileNotFoundError if the bucket is missing."""
+        ...
+
+    async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
+        """Create ``key`` with ``data`` (whose SHA-256 is ``sha256``) unless it exists; True if created."""
+        ...
+
+    async def start(self, key: str, size: int) -> Any:
+        """Begin a multipart upload of ``size`` bytes to ``key``; its handle."""
+        ...
+
+    async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any:
+        """Send part ``number`` (from 1) at byte ``offset``; its receipt."""
+        ...
+
+    async def finish(
+        self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
+    ) -> bool:
+        """Send the last part and commit the object unless the key exists; True if created."""
+        ...
+
+    async def abort(self, upload: Any) -> None:
+        """Give up an upload that ``start`` began (nothing is created)."""
+        ...
+
+    async def open(self, key: str, offset: int) -> Reader:
+        """Stream the object from byte ``offset``; FileNotFoundError (or 404) if there is none."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the object at ``key`` (no error if there is none)."""
+        ...
+
+    async def touch(self, key: str, size: int) -> bool:
+        """Give the object a new modification time without moving its bytes; False if it is gone."""
+        ...
+
+    async def incomplete(self, prefix: str) -> list[Incomplete]:
+        """Uploads under ``prefix/`` that were started and never finished nor aborted."""
+        ...
+
+    async def discard(self, upload: Incomplete) -> None:
+        """Abort one upload that ``incomplete`` listed."""
+        ...
 
 
-class Ranges:
-    """``read(n)`` over ranged GETs of ``WINDOW`` bytes, ``AHEAD`` of them in flight: for a service whose
-    single streamed GET is slow (Azure's SDK fetches a blob in sequential chunks). Memory: AHEAD windows."""
-
-    WINDOW = 8 * 1024 * 1024
-    AHEAD = 4
-
-    def __init__(self, fetch: Callable[[int, int], Awaitable[bytes]], offset: int, size: int) -> None:
-        self.fetch = fetch
-        self.next = offset
-        self.size = size
-        self.pending: collections.deque[asyncio.Task[bytes]] = collections.deque()
-        self.buffer = memoryview(b"")
-
-    async def read(self, n: int) -> bytes:
-        if not self.buffer:
-            while len(self.pending) < self.AHEAD and self.next < self.size:
-                length = min(self.WINDOW, self.size - self.next)
-                self.pending.append(asyncio.ensure_future(self.fetch(self.next, length)))
-                self.next += length
-            if not self.pending:
-                return b""
-            self.buffer = memoryview(await self.pending.popleft())
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
-        return bytes(data)
-
-    async def close(self) -> None:
-        for task in self.pending:
-            task.cancel()
-        await asyncio.gather(*self.pending, return_exceptions=True)
-        self.pending.clear()
-
-
-class Body:
-    """``read(n)`` over a streaming HTTP body (aiobotocore's, aiohttp's)."""
-
-    def __init__(self, stream: Any, closer: Any) -> None:
-        self.stream = stream
-        self.closer = closer
-
-    async def read(self, n: int) -> bytes:
-        data: bytes = await self.stream.read(n)
-        return data
-
-    async def close(self) -> None:
-        await maybe_await(self.closer())
+__all__ = ["PART_SIZE", "UPLOAD_CONCURRENCY", "Driver", "Reader", "StoredObject"]

@@ -8,30 +8,26 @@ from typing import Any
 from gcsfs.core import GCSFileSystem, initiate_upload, simple_upload, upload_chunk, validate_response
 
 from gitreg.storage.protocol import Incomplete
-from gitreg.storage.remote.driver import Body
+from gitreg.storage.remote.driver import StoredObject
+from gitreg.storage.remote.fsspec_driver import Body, FsspecDriver, fs_options, timestamp
 
 
-def make(options: dict[str, Any], bucket: str) -> GCSDriver:
+def make(bucket: str, options: dict[str, Any]) -> GCSDriver:
     # the plain GCSFileSystem: the "extended" one that gcsfs exports by default first asks a gRPC control
     # API about the bucket's layout, which emulators and restricted networks do not answer
-    return GCSDriver(GCSFileSystem(**options), bucket)
+    return GCSDriver(GCSFileSystem(**fs_options(options)), bucket)
 
 
-class GCSDriver:
-    word = "bucket"
+class GCSDriver(FsspecDriver):
     part_concurrency = 1  # a resumable session takes its chunks in order
     part_size = 32 * 1024 * 1024  # so fewer, larger chunks: they cannot overlap (a multiple of 256 KiB)
 
-    def __init__(self, fs: Any, bucket: str) -> None:
-        self.fs = fs
-        self.bucket = bucket
-
-    async def head(self, key: str) -> int | None:
+    async def head(self, key: str) -> StoredObject | None:
         try:
             info = await self.fs._call("GET", "b/{}/o/{}", self.bucket, key, json_out=True)
         except FileNotFoundError:
             return None
-        return int(info["size"])
+        return StoredObject(key, int(info["size"]), timestamp(info.get("updated")))
 
     async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
         try:

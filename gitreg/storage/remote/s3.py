@@ -8,37 +8,30 @@ from typing import Any
 import s3fs
 
 from gitreg.storage.protocol import Incomplete
-from gitreg.storage.remote import UPLOAD_CONCURRENCY
-from gitreg.storage.remote.driver import Body, b64
+from gitreg.storage.remote.driver import StoredObject
+from gitreg.storage.remote.fsspec_driver import Body, FsspecDriver, b64, fs_options, timestamp
 
 
-def make(options: dict[str, Any], bucket: str) -> S3Driver:
-    # one retry policy, gitreg's (remote.py): botocore's and s3fs's own retries would multiply with it,
-    # and a server that is down would take minutes to report
+def make(bucket: str, options: dict[str, Any]) -> S3Driver:
+    # one retry policy, gitreg's (remote/retry.py): botocore's and s3fs's own retries would multiply with
+    # it, and a server that is down would take minutes to report
     config = dict(options.get("config_kwargs") or {})
     config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
-    fs = s3fs.S3FileSystem(**{**options, "config_kwargs": config})
+    fs = s3fs.S3FileSystem(**fs_options({**options, "config_kwargs": config}))
     fs.retries = 1
     return S3Driver(fs, bucket)
 
 
-class S3Driver:
-    word = "bucket"
-    part_concurrency = UPLOAD_CONCURRENCY
-
-    def __init__(self, fs: Any, bucket: str) -> None:
-        self.fs = fs
-        self.bucket = bucket
-
+class S3Driver(FsspecDriver):
     async def _call(self, method: str, **kwargs: Any) -> Any:
         return await self.fs._call_s3(method, Bucket=self.bucket, **kwargs)
 
-    async def head(self, key: str) -> int | None:
+    async def head(self, key: str) -> StoredObject | None:
         try:
             response = await self._call("head_object", Key=key)
         except FileNotFoundError:
             return None
-        return int(response["ContentLength"])
+        return StoredObject(key, int(response["ContentLength"]), timestamp(response.get("LastModified")))
 
     async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
         try:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from gitreg.filesystem import name_problem, shown
-from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
+from gitreg.layout import CREDENTIAL_OPTION, MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.validate.findings import Finding
 from gitreg.validate.view import View
@@ -27,7 +27,7 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
     ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
 ]
-_SECRET_OPTION = re.compile(r"(?i)(secret|password|passwd|token|credential|private|account_key|sas)")
+_SECRET_OPTION = CREDENTIAL_OPTION
 
 
 def check_file(view: View, path: str) -> list[Finding]:
