@@ -24,11 +24,19 @@ def default_store_url() -> str:
 def open_store(url: str, options: dict[str, Any] | None = None, base: Path | None = None) -> BlobStore:
     """The blob store at ``url``: ``file://`` URL, absolute, ``~`` or relative path (relative to ``base``,
     the registry's working tree), or a remote URL."""
+    file_hint = "file URLs look like file:///absolute/path"
+    if "\0" in url:
+        raise UsageError(f"storage path {url!r} contains a NUL character", file_hint)
     parsed = urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise UsageError(f"storage URL {url!r} names a host", "file URLs look like file:///absolute/path")
-        return LocalStore(Path(unquote(parsed.path)))
+            raise UsageError(f"storage URL {url!r} names a host", file_hint)
+        path = unquote(parsed.path)
+        if "\0" in path:
+            raise UsageError(f"storage URL {url!r} contains a NUL character", file_hint)
+        if not path.startswith("/"):
+            raise UsageError(f"storage URL {url!r} names no folder", file_hint)
+        return LocalStore(Path(path))
     if parsed.scheme in REMOTE_SCHEMES:
         from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - loads a cloud client only when used
 

@@ -17,6 +17,9 @@ from typing import BinaryIO, Protocol
 from gitreg.errors import IntegrityError, UsageError
 
 CHUNK_SIZE = 1024 * 1024
+#: The largest size gitreg accepts for a blob or an artifact: what a signed 64-bit integer holds, as file
+#: systems and cloud stores do. A manifest or tree listing saying more is refused.
+MAX_SIZE = 2**63 - 1
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
