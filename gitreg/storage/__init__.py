@@ -31,12 +31,12 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
             raise UsageError(f"storage URL {url!r} names a host", file_hint)
-        path = unquote(parsed.path)
-        if "\0" in path:
+        folder = unquote(parsed.path)
+        if "\0" in folder:
             raise UsageError(f"storage URL {url!r} contains a NUL character", file_hint)
-        if not path.startswith("/"):
+        if not folder.startswith("/"):
             raise UsageError(f"storage URL {url!r} names no folder", file_hint)
-        return LocalStore(Path(path))
+        return LocalStore(Path(folder))
     if parsed.scheme in REMOTE_SCHEMES:
         from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - loads a cloud client only when used
 
