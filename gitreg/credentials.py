@@ -10,6 +10,7 @@ with megabytes of its worst-case input."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 #: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
@@ -62,9 +63,11 @@ def url_secrets(url: str) -> list[str]:
 
 def redact_url(url: str) -> str:
     """``url`` with its user-info and the values of secret query parameters replaced by ``***``."""
-    parts = _split(url)
-    if parts is None:
+    if "://" not in url:
         return url
+    parts = _split(url)
+    if parts is None:  # not a URL Python can take apart: show its scheme only
+        return f"{url.partition('://')[0]}://{REDACTED}"
     netloc = parts.netloc
     if _userinfo(parts) is not None:
         netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
@@ -84,7 +87,24 @@ def redact(text: str) -> str:
     """``text`` with every URL in it redacted (see ``redact_url``)."""
     if "://" not in text:
         return text
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    url = found.rstrip(".,;:!?)]}")  # the punctuation of the sentence around it
+    return redact_url(url) + found[len(url) :]
+
+
+def redact_data(data: Any) -> Any:
+    """``data`` (JSON-like: dicts, lists, strings...) with every string in it redacted (see ``redact``)."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {key: redact_data(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [redact_data(item) for item in data]
+    return data
 
 
 def _split(url: str) -> SplitResult | None:
@@ -92,8 +112,8 @@ def _split(url: str) -> SplitResult | None:
         return None
     try:
         return urlsplit(url)
-    except ValueError:  # an invalid IPv6 host, for one: keep the URL out of sight entirely
-        return urlsplit("invalid://" + REDACTED)
+    except ValueError:  # an invalid IPv6 host, for one
+        return None
 
 
 def _userinfo(parts: SplitResult) -> str | None:
@@ -115,6 +135,7 @@ __all__ = [
     "SECRET_NAME",
     "is_secret_name",
     "redact",
+    "redact_data",
     "redact_url",
     "url_secrets",
 ]

@@ -16,6 +16,7 @@ import git
 from git.objects.fun import tree_entries_from_data
 from gitdb.base import IStream  # type: ignore[import-untyped]
 
+from gitreg.credentials import redact, redact_url
 from gitreg.errors import ConflictError, GitError, NotFoundError
 
 ZERO_SHA = "0" * 40
@@ -34,7 +35,8 @@ def _one_line(exc: git.GitCommandError) -> str:
     stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
     lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
     lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
-    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+    line = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+    return redact(line)  # git's messages (and the command line in str(exc)) may hold a URL's token
 
 
 def _push_reason(exc: git.GitCommandError) -> str:
@@ -375,7 +377,7 @@ class GitRepo:
             raise GitError(f"git fetch failed: {_one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+            raise GitError(f"git fetch of {branch} from {redact_url(url)} wrote no {ref}")
         return commit
 
     def has_commit(self, sha: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from gitreg import manifest, yamlio
+from gitreg.credentials import redact_url
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
@@ -125,7 +126,7 @@ class Registry:
         repo.run("fetch", "--quiet", "--depth=1", "--no-tags", url, f"+{ref}:refs/gitreg/fetched")
         commit = repo.rev_parse("refs/gitreg/fetched")
         if commit is None:  # pragma: no cover - fetch succeeded, so the ref exists
-            raise NotFoundError(f"{ref} was not found in {url}")
+            raise NotFoundError(f"{ref} was not found in {redact_url(url)}")
         return cls(CommitSnapshot(repo, commit), repo, None)
 
     # --- files ------------------------------------------------------------------------------------------

@@ -10,14 +10,16 @@ import click
 
 from gitreg import manifest, yamlio
 from gitreg.cli import cli
+from gitreg.credentials import redact, redact_data
 from gitreg.manifest import ModelVersion
 from gitreg.registry import Ref, Registry
 
+_HIDDEN = ("apiVersion", "kind")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    click.echo(json.dumps(redact_data(data), indent=2, sort_keys=False))
 
 
 def _table(rows: list[list[str]]) -> None:
@@ -129,14 +131,14 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
             _print_json(data)
         else:
             click.echo(
-                yamlio.dump({k: v for k, v in data.items() if k not in ("apiVersion", "kind")}), nl=False
+                yamlio.dump(redact_data({k: v for k, v in data.items() if k not in _HIDDEN})), nl=False
             )
         return 0
     data = _version_data(reg, reg.resolve(parsed))
     if as_json:
         _print_json(data)
     else:
-        click.echo(yamlio.dump({k: v for k, v in data.items() if k not in ("apiVersion", "kind")}), nl=False)
+        click.echo(yamlio.dump(redact_data({k: v for k, v in data.items() if k not in _HIDDEN})), nl=False)
     return 0
 
 
@@ -205,7 +207,7 @@ def _field_order(key: str) -> tuple[int, str]:
 def _cell(value: Any) -> str:
     if value is None:
         return "(none)"
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    return redact(json.dumps(value) if isinstance(value, list | dict) else str(value))
 
 
 def _size(n: int) -> str:

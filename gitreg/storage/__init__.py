@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from gitreg.credentials import redact_url
 from gitreg.errors import GitregError, UsageError
 from gitreg.storage.base import Blob, BlobStore, Incomplete, VerifyingReader
 from gitreg.storage.local import LocalStore
@@ -25,17 +26,18 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
     """The blob store at ``url``: ``file://`` URL, absolute, ``~`` or relative path (relative to ``base``,
     the registry's working tree), or a remote URL."""
     file_hint = "file URLs look like file:///absolute/path"
+    shown = redact_url(url)  # how every message shows the URL: never its credentials
     if "\0" in url:
-        raise UsageError(f"storage path {url!r} contains a NUL character", file_hint)
+        raise UsageError(f"storage path {shown!r} contains a NUL character", file_hint)
     parsed = urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise UsageError(f"storage URL {url!r} names a host", file_hint)
+            raise UsageError(f"storage URL {shown!r} names a host", file_hint)
         folder = unquote(parsed.path)
         if "\0" in folder:
-            raise UsageError(f"storage URL {url!r} contains a NUL character", file_hint)
+            raise UsageError(f"storage URL {shown!r} contains a NUL character", file_hint)
         if not folder.startswith("/"):
-            raise UsageError(f"storage URL {url!r} names no folder", file_hint)
+            raise UsageError(f"storage URL {shown!r} names no folder", file_hint)
         return LocalStore(Path(folder))
     if parsed.scheme in REMOTE_SCHEMES:
         from gitreg.storage.drivers import open_remote  # noqa: PLC0415 - loads a cloud client only when used
@@ -43,14 +45,14 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
         return open_remote(url, dict(options or {}))
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme
         raise UsageError(
-            f"storage URL {url!r} has an unknown scheme {parsed.scheme!r}",
+            f"storage URL {shown!r} has an unknown scheme {parsed.scheme!r}",
             "use file://, s3://, gs:// or az://",
         )
     path = Path(url).expanduser()
     if not path.is_absolute():
         if base is None:
             raise GitregError(
-                f"storage path {url!r} is relative and there is no working tree to resolve it against",
+                f"storage path {shown!r} is relative and there is no working tree to resolve it against",
                 "set GITREG_STORAGE_URL to an absolute path or URL",
             )
         path = base / path

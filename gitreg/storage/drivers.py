@@ -12,8 +12,9 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
+from gitreg.credentials import is_secret_name, redact_url
 from gitreg.errors import GitregError, UsageError
 from gitreg.storage.remote import Driver, RemoteStore
 
@@ -25,24 +26,6 @@ EXTRAS = {
     "az": ("azure", "adlfs"),
     "abfs": ("azure", "adlfs"),
 }
-_SECRETS = {
-    "key",
-    "secret",
-    "token",
-    "password",
-    "access_key",
-    "secret_key",
-    "session_token",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "account_key",
-    "sas_token",
-    "connection_string",
-    "credential",
-    "credentials",
-    "client_secret",
-}
 #: gcsfs's ``token`` may name a standard source instead of holding a secret.
 _GCS_TOKEN_SOURCES = {"anon", "google_default", "cloud", "cache"}
 _CREDENTIAL_HINTS = {
@@ -53,17 +36,30 @@ _CREDENTIAL_HINTS = {
 
 
 def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
-    """The store at ``s3://bucket/prefix``, ``gs://bucket/prefix`` or ``az://container/prefix``."""
+    """The store at ``s3://bucket/prefix``, ``gs://bucket/prefix`` or ``az://container/prefix``.
+
+    An S3 URL may carry an access key and secret (``s3://KEY:SECRET@bucket/prefix``, as CI may put in
+    GITREG_STORAGE_URL); every message shows the URL with them redacted. registry.yaml may not carry them:
+    the validator refuses them there."""
     parsed = urlparse(url)
+    shown = redact_url(url)
     extra, module = EXTRAS[parsed.scheme]
     bucket, prefix = parsed.netloc, parsed.path.strip("/")
     word = "container" if extra == "azure" else "bucket"
+    userinfo, at, host = bucket.rpartition("@")
+    if at and not (extra == "azure" and ":" not in userinfo):  # abfs://container@account... is no secret
+        if extra != "s3":
+            raise UsageError(
+                f"storage URL {shown!r} carries credentials, which {parsed.scheme}:// URLs cannot",
+                _CREDENTIAL_HINTS[extra],
+            )
+        bucket = host
     if not bucket:
         raise UsageError(
-            f"storage URL {url!r} names no {word}", f"write {parsed.scheme}://{word.upper()}/PREFIX"
+            f"storage URL {shown!r} names no {word}", f"write {parsed.scheme}://{word.upper()}/PREFIX"
         )
     for name, value in options.items():
-        if name.lower() in _SECRETS and not (
+        if is_secret_name(name) and not (
             extra == "gcs" and name == "token" and isinstance(value, str) and value in _GCS_TOKEN_SOURCES
         ):
             raise UsageError(
@@ -71,13 +67,16 @@ def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
                 "or GITREG_STORAGE_OPTIONS",
                 _CREDENTIAL_HINTS[extra],
             )
+    if at and extra == "s3":
+        key, _, secret = userinfo.partition(":")
+        options = {**options, "key": unquote(key), "secret": unquote(secret)}
     try:
         backend = importlib.import_module(f"gitreg.storage.{extra}")
     except ImportError as exc:
         if not (exc.name or "").startswith((module, "azure", "gcsfs", "s3fs", "aiobotocore")):
             raise
         raise GitregError(
-            f"storage URL {url!r} needs the {extra} extra, which is not installed",
+            f"storage URL {shown!r} needs the {extra} extra, which is not installed",
             f"pip install 'gitreg[{extra}]'",
         ) from None
     fs_options = {"skip_instance_cache": True, "use_listings_cache": False, **options}
