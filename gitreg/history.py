@@ -23,9 +23,9 @@ from gitreg.validate import Base, validate
 from gitreg.validate.view import ParseCache, View
 
 _STAGE_FILE = re.compile(r"^stages/([^/]+)\.yaml$")
-_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
-_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!(\d+)")
-_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+_GITHUB_MERGE = re.compile(r"^Merge pull request #([0-9]{1,18}) from (\S+)")  # 18 digits: an int64
+_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!([0-9]{1,18})")
+_SQUASH = re.compile(r"\(#([0-9]{1,18})\)\s*$")
 _EMPTY_BLOB = "0" * 40
 
 

@@ -292,3 +292,27 @@ def test_a_storage_path_with_a_nul(tmp_path: Path) -> None:
     result = run("init", tmp_path / "new", "--storage", path, cwd=tmp_path)
     assert_error(result, 2, f"storage path {path!r} {NUL}")
     assert not (tmp_path / "new").exists()
+
+
+# --- pull request numbers in commit messages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"Promote fraud@1 (#{HUGE})",
+        f"Merge pull request #{HUGE} from a/b",
+        f"Promote\n\nSee merge request a/b!{HUGE}",
+    ],
+)
+def test_history_and_audit_read_any_pull_request_number(registry: Path, tmp_path: Path, message: str) -> None:
+    """A commit message is anyone's text: a pull request "number" past the conversion limit is no number."""
+    result = run("register", "fraud", write_bytes(tmp_path / "m.bin", 10), cwd=registry)
+    assert result.exit_code == 0, result.stderr
+    (registry / "stages" / "staging.yaml").write_text("fraud: 1\n")
+    git(registry, "add", "--all")
+    git(registry, "commit", "--quiet", "--no-verify", "-m", message)
+    for argv in (["history", "fraud"], ["audit"]):
+        result = run(*argv, cwd=registry)
+        assert result.exit_code == 0, (argv, result.stderr)
+        assert "internal error" not in result.stderr
