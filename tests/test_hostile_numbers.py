@@ -6,6 +6,8 @@ count (sizes, durations, integers past Python's conversion limit) are findings o
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -316,3 +318,37 @@ def test_history_and_audit_read_any_pull_request_number(registry: Path, tmp_path
         result = run(*argv, cwd=registry)
         assert result.exit_code == 0, (argv, result.stderr)
         assert "internal error" not in result.stderr
+
+
+# --- controller durations ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e17", "99999999999999999", "-1"])
+@pytest.mark.parametrize("option", ["--interval", "--hook-timeout"])
+def test_controller_durations_are_finite_and_bounded(
+    registry: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    """Slept or waited on, an absurd duration overflowed the clock after the first reconcile (or slept
+    forever): in a subprocess with a timeout, so that a regression fails instead of hanging."""
+    target = tmp_path / "target"
+    argv = [
+        "controller",
+        "--repo",
+        str(registry),
+        "--stage",
+        "staging",
+        "--target",
+        str(target),
+        option,
+        value,
+    ]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "gitreg", *argv], capture_output=True, text=True, timeout=30, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"gitreg controller {option} {value} ran on instead of refusing the value")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert f"{value!r} is not a number of seconds from " in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not target.exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gitreg.cli import cli
+from gitreg.cli.types import DAY, SecondsType
 from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
 from gitreg.controller import status as statuses
 from gitreg.controller.loop import Loop, cancel_git_timers
@@ -26,7 +27,7 @@ from gitreg.controller.server import Server, parse_address
 @click.option("--branch", default="main", show_default=True, help="The branch to follow.")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.05),
+    type=SecondsType(0.05, 7 * DAY),
     default=60.0,
     show_default=True,
     metavar="SECONDS",
@@ -50,7 +51,7 @@ from gitreg.controller.server import Server, parse_address
 )
 @click.option(
     "--hook-timeout",
-    type=click.FloatRange(min=0.1),
+    type=SecondsType(0.1, DAY),
     default=300.0,
     show_default=True,
     metavar="SECONDS",
