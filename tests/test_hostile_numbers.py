@@ -320,7 +320,7 @@ def test_history_and_audit_read_any_pull_request_number(registry: Path, tmp_path
         assert "internal error" not in result.stderr
 
 
-# --- controller durations ------------------------------------------------------------------------------------
+# --- controller durations ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e17", "99999999999999999", "-1"])
