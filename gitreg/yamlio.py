@@ -195,7 +195,10 @@ class _Builder:
             if digits > MAX_INT_DIGITS:
                 message = f"an integer of {digits} digits is too long (at most {MAX_INT_DIGITS})"
                 raise _problem(node, self.path, message)
-            return int(node.value)
+            try:
+                return int(node.value)
+            except ValueError:  # a process started with a lower PYTHONINTMAXSTRDIGITS
+                raise _problem(node, self.path, f"an integer of {digits} digits is too long") from None
         return self.loader.construct_object(node)  # ints, floats, booleans, null: PyYAML's own rules
 
     def mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
