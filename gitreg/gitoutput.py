@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import git
 
+from gitreg.credentials import redact
+
 #: The blob id git shows for "no file" (before an addition, after a deletion).
 ZERO_SHA = "0" * 40
 
@@ -99,7 +101,8 @@ def one_line(exc: git.GitCommandError) -> str:
     stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
     lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
     lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
-    return next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+    line = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+    return redact(line)  # git's messages (and the command line in str(exc)) may hold a URL's token
 
 
 def push_reason(exc: git.GitCommandError) -> str:

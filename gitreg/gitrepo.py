@@ -14,6 +14,7 @@ import git
 from git.objects.fun import tree_entries_from_data
 from gitdb.base import IStream  # type: ignore[import-untyped]
 
+from gitreg.credentials import redact_url
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitoutput import (
     LOG_FORMAT,
@@ -397,7 +398,7 @@ class GitRepo:
             raise GitError(f"git fetch failed: {one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {source} from {url} wrote no {ref}")
+            raise GitError(f"git fetch of {source} from {redact_url(url)} wrote no {ref}")
         return commit
 
     def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
@@ -410,7 +411,7 @@ class GitRepo:
             raise GitError(f"git fetch failed: {one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {branch} from {url} wrote no {ref}")
+            raise GitError(f"git fetch of {branch} from {redact_url(url)} wrote no {ref}")
         return commit
 
     def history(self, commit: str) -> tuple[set[str], bool]:

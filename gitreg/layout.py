@@ -31,11 +31,10 @@ DIGEST = re.compile(f"^{DIGEST_PATTERN}$")
 #: Every digest inside a text (a manifest read as bytes, a listing).
 DIGEST_ANYWHERE = re.compile(DIGEST_PATTERN)
 
-#: A storage option whose name looks like a credential: registry.yaml (and GITREG_STORAGE_OPTIONS) never
-#: holds one. The store refuses such options and the validator reports them, both with this pattern.
-CREDENTIAL_OPTION = re.compile(
-    r"(?i)(^key$|secret|password|passwd|token|credential|private|account_key|access_key|sas|connection_string)"
-)
+
+#: The largest size of a blob or an artifact: what a signed 64-bit integer holds, as file systems and
+#: cloud stores do. A manifest or tree listing saying more is refused.
+MAX_SIZE = 2**63 - 1
 
 #: ``models/<model>/model.yaml`` -> model
 MODEL_FILE = re.compile(r"^models/([^/]+)/model\.yaml$")

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -28,7 +29,7 @@ from pydantic import (
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.filesystem import name_problem
-from gitreg.layout import NAME
+from gitreg.layout import MAX_SIZE, NAME
 from gitreg.yamlio import Document
 
 API_VERSION = "gitreg/v1"
@@ -61,6 +62,22 @@ def _name(value: str) -> str:
 Name = Annotated[StrictStr, AfterValidator(_name)]
 Digest = Annotated[StrictStr, Field(pattern=DIGEST_PATTERN)]
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
+
+
+_NUMBER_LIKE = re.compile(r"[-+]?[0-9][0-9A-Za-z_:.]*")
+_DECIMAL = re.compile(r"[1-9][0-9]*")
+
+
+def _not_text(value: Any) -> Any:
+    """Say why 010, 0x0a, 1_0 or +10 is not a version (the YAML loader leaves them as text: see yamlio);
+    other text gets pydantic's "should be a valid integer"."""
+    if isinstance(value, str) and _NUMBER_LIKE.fullmatch(value) and not _DECIMAL.fullmatch(value):
+        raise ValueError(f"expected a version number in plain decimal digits, such as 3, not {value!r}")
+    return value
+
+
+#: A version number: a positive integer written in plain decimal digits.
+VersionNumber = Annotated[PositiveInt, BeforeValidator(_not_text)]
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat | None
 Number = StrictInt | StrictFloat
 
@@ -150,7 +167,7 @@ class ModelInfo(_Strict):
 
 class Artifact(_Strict):
     digest: Digest
-    size: Annotated[StrictInt, Field(ge=0)]
+    size: Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
     type: Literal["file", "tree"]
     name: StrictStr = Field(min_length=1)
     format: StrictStr | None = None
@@ -181,14 +198,14 @@ class Lineage(_Strict):
     code: CodeLineage | None = None
     data: list[DataLineage] = []
     run: RunLineage | None = None
-    parent: PositiveInt | None = None
+    parent: VersionNumber | None = None
 
 
 class ModelVersion(_Strict):
     api_version: Literal["gitreg/v1"] = Field(alias="apiVersion")
     kind: Literal["ModelVersion"]
     model: Name
-    version: PositiveInt
+    version: VersionNumber
     artifact: Artifact
     framework: Framework | None = None
     metrics: dict[StrictStr, Number] = {}
@@ -237,7 +254,7 @@ class ModelVersion(_Strict):
         return data
 
 
-class StageFile(RootModel[dict[Name, PositiveInt]]):
+class StageFile(RootModel[dict[Name, VersionNumber]]):
     """``stages/<stage>.yaml``: model -> version."""
 
 

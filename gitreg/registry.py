@@ -23,6 +23,15 @@ from gitreg.storage import BlobStore, open_store
 from gitreg.storage import artifact as artifacts
 
 _REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
+#: A version number as people and files write it. 18 digits always fit in 63 bits.
+VERSION_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
+#: What only a version number could have been meant as: a sign, leading zeros, 1_0, 1:30, 0x0a, 0b1010.
+_NUMBER_LIKE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?::[0-9_]+)*|0[xXoObB][0-9a-fA-F_]+)")
+
+
+def parse_version_number(text: str) -> int | None:
+    """The version ``text`` names in plain decimal digits, or None."""
+    return int(text) if VERSION_NUMBER.fullmatch(text) else None
 
 
 @dataclass(frozen=True)
@@ -34,16 +43,21 @@ class Ref:
 
     @classmethod
     def parse(cls, text: str) -> Ref:
+        hint = "write MODEL, MODEL@VERSION, MODEL@STAGE or MODEL@latest"
         match = _REF.match(text.strip())
         if not match:
+            raise UsageError(f"{_shorten(text)!r} is not a reference", hint)
+        selector = match["selector"]
+        number_like = selector and (_NUMBER_LIKE.fullmatch(selector) or selector.isnumeric())  # ² and ٣ too
+        if number_like and not VERSION_NUMBER.fullmatch(selector):
             raise UsageError(
-                f"{text!r} is not a reference", "write MODEL, MODEL@VERSION, MODEL@STAGE or MODEL@latest"
+                f"{_shorten(text)!r} is not a reference: a version is written in plain decimal digits", hint
             )
-        return cls(match["model"], match["selector"])
+        return cls(match["model"], selector)
 
     @property
     def version(self) -> int | None:
-        return int(self.selector) if self.selector and self.selector.isdigit() else None
+        return parse_version_number(self.selector) if self.selector else None
 
     def __str__(self) -> str:
         return f"{self.model}@{self.selector}" if self.selector else self.model
@@ -221,6 +235,10 @@ class Registry:
         return artifacts.download(self.store, art.digest, art.type, target)
 
 
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) < limit else text[: limit // 2] + "..."
+
+
 def _span(numbers: list[int]) -> str:
     return f"{numbers[0]}..{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
 
@@ -232,4 +250,4 @@ def _suggest(name: str, known: list[str]) -> str | None:
     return f"known: {', '.join(known[:10])}" + (" ..." if len(known) > 10 else "") if known else None
 
 
-__all__ = ["GitregError", "Ref", "Registry"]
+__all__ = ["GitregError", "Ref", "Registry", "parse_version_number"]

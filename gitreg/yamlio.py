@@ -5,7 +5,11 @@ anchors/aliases (so a "billion laughs" document fails at once instead of expandi
 column of every mapping key and sequence item so that findings can point into the file.
 
 Scalars follow YAML 1.2's core schema where YAML 1.1 surprises people: only ``true``/``false`` are booleans
-(``no`` stays the string "no") and dates stay strings (``created_at`` is text, not a datetime).
+(``no`` stays the string "no"), dates stay strings (``created_at`` is text, not a datetime), and an integer
+is plain decimal digits with an optional minus: ``010`` (1.1's octal 8), ``0x0a``, ``0b1010``, ``1_0``,
+``+10`` and ``1:30`` (1.1's base 60) stay the strings they look like, so a version number written that way
+is a schema finding instead of a silently different number. An integer longer than ``MAX_INT_DIGITS`` is a
+finding too (Python refuses to convert it).
 """
 
 from __future__ import annotations
@@ -27,12 +31,17 @@ Key = tuple[str | int, ...]
 #: is a mistake (or an attack) whatever it holds.
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
+#: The longest integer read, in digits: Python's default int-str conversion limit (which a process may
+#: lower, or lift and become quadratic), fixed here so that every gitreg reads the same files alike.
+MAX_INT_DIGITS = 4300
+
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """Safe loader with the YAML 1.2-style implicit resolvers described in the module docstring."""
 
 
-_REPLACED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
+_INT = "tag:yaml.org,2002:int"
+_REPLACED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float", _INT)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -40,6 +49,8 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+_DECIMAL = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+_Loader.add_implicit_resolver(_INT, _DECIMAL, list("-0123456789"))
 # YAML 1.2 floats: 1e-5 and 1.5e3 are numbers (YAML 1.1 wanted a dot); integers stay integers.
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -111,7 +122,8 @@ def load(text: str | bytes, path: str) -> Document:
     return Document(path, data, builder.positions)
 
 
-_FLAT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*):[ \t]+(0|[1-9][0-9]*)[ \t]*(?:#.*)?$")
+# Values of up to 18 digits always fit; longer ones go to the full loader, which checks their length.
+_FLAT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*):[ \t]+(0|[1-9][0-9]{0,17})[ \t]*(?:#.*)?$")
 _SKIP_LINE = re.compile(r"^[ \t]*(?:#.*)?$")
 
 
@@ -176,6 +188,17 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == _STR:
             return node.value
+        if node.tag == _INT:  # resolved as one, or tagged !!int: either way plain decimal
+            if not _DECIMAL.fullmatch(node.value):
+                raise _problem(node, self.path, f"{node.value!r} is not an integer in plain decimal digits")
+            digits = len(node.value.lstrip("-"))
+            if digits > MAX_INT_DIGITS:
+                message = f"an integer of {digits} digits is too long (at most {MAX_INT_DIGITS})"
+                raise _problem(node, self.path, message)
+            try:
+                return int(node.value)
+            except ValueError:  # a process started with a lower PYTHONINTMAXSTRDIGITS
+                raise _problem(node, self.path, f"an integer of {digits} digits is too long") from None
         return self.loader.construct_object(node)  # ints, floats, booleans, null: PyYAML's own rules
 
     def mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:

@@ -124,7 +124,7 @@ def test_same_key_in_different_mappings_is_fine() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("1: a\n0x1: b\n", id="int-1-and-hex-0x1"),
+        pytest.param("1: a\n!!int 1: b\n", id="int-1-and-tagged-int-1"),
         pytest.param("true: a\nTrue: b\n", id="true-and-True"),
         pytest.param("~: a\nnull: b\n", id="tilde-and-null"),
     ],
@@ -244,7 +244,8 @@ def test_unquoted_timestamps_stay_strings(stamp: str) -> None:
 
 def test_numbers_and_null_are_resolved() -> None:
     data = yamlio.load("a: 3\nb: 0.5\nc: -2\nd: ~\ne: null\nf: '3'\ng: 1.5e+3\nh: 0x1f\n", "f.yaml").data
-    assert data == {"a": 3, "b": 0.5, "c": -2, "d": None, "e": None, "f": "3", "g": 1500.0, "h": 31}
+    # Integers are plain decimal: YAML 1.1's hex (and octal, binary, 1_0, +1) stay the text they are.
+    assert data == {"a": 3, "b": 0.5, "c": -2, "d": None, "e": None, "f": "3", "g": 1500.0, "h": "0x1f"}
     assert type(data["a"]) is int
     assert type(data["f"]) is str
 

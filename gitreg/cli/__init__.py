@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from gitreg import __version__
+from gitreg.credentials import redact
 from gitreg.errors import GitregError
 
 #: Which module of gitreg.cli defines each command. Modules are imported only when their command runs
@@ -88,7 +89,7 @@ class GitregGroup(click.Group):
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    click.echo(f"error: {redact(' '.join(message.split()))}", err=True)  # a URL's credentials: never
     return code
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gitreg.cli import cli
+from gitreg.cli.types import DAY, SecondsType
 from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
 from gitreg.controller import status as statuses
 from gitreg.controller.loop import STOP_GRACE, Loop, cancel_git_timers
@@ -28,7 +29,7 @@ from gitreg.layout import DEFAULT_BRANCH
 @click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="The branch to follow.")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.05),
+    type=SecondsType(0.05, 7 * DAY),
     default=60.0,
     show_default=True,
     metavar="SECONDS",
@@ -52,7 +53,7 @@ from gitreg.layout import DEFAULT_BRANCH
 )
 @click.option(
     "--hook-timeout",
-    type=click.FloatRange(min=0.1),
+    type=SecondsType(0.1, DAY),
     default=300.0,
     show_default=True,
     metavar="SECONDS",

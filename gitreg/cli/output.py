@@ -13,9 +13,12 @@ from typing import Any
 
 import click
 
+from gitreg.credentials import redact, redact_data
+
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    """``data`` as JSON, with the credentials of any URL in it redacted."""
+    click.echo(json.dumps(redact_data(data), indent=2, sort_keys=False))
 
 
 def table(rows: list[list[str]]) -> None:
@@ -58,7 +61,7 @@ def cell(value: Any) -> str:
     """A value in a line of text: ``(none)`` for nothing, JSON for lists and mappings."""
     if value is None:
         return "(none)"
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    return redact(json.dumps(value) if isinstance(value, list | dict) else str(value))
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import click
 
 from gitreg import forge
 from gitreg.cli import cli
+from gitreg.cli.types import VERSION
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.promote import Planned, plan_promotion, plan_rollback, plan_status
 from gitreg.ops.propose import BaseRef, Proposed, propose, resolve_base
@@ -83,7 +84,7 @@ def promote_command(
 @cli.command("rollback")
 @click.argument("model")
 @click.option("--stage", required=True, metavar="STAGE", help="The stage to roll back.")
-@click.option("--to", "to", type=click.IntRange(min=1), metavar="V", help="A version the stage held before.")
+@click.option("--to", "to", type=VERSION, metavar="V", help="A version the stage held before.")
 @proposal_options
 @click.pass_obj
 def rollback_command(

@@ -8,8 +8,10 @@ import click
 
 from gitreg import manifest, summary, yamlio
 from gitreg.cli import cli, output
+from gitreg.credentials import redact_data
 from gitreg.registry import Ref, Registry
 
+_HIDDEN = ("apiVersion", "kind")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
@@ -75,7 +77,7 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
     if as_json:
         output.print_json(data)
     else:
-        click.echo(yamlio.dump({k: v for k, v in data.items() if k not in ("apiVersion", "kind")}), nl=False)
+        click.echo(yamlio.dump(redact_data({k: v for k, v in data.items() if k not in _HIDDEN})), nl=False)
     return 0
 
 

@@ -10,6 +10,7 @@ import click
 
 from gitreg import yamlio
 from gitreg.cli import cli, output
+from gitreg.cli.types import VERSION
 from gitreg.errors import ManifestError
 from gitreg.ops.init import init as init_registry
 from gitreg.ops.register import Registration, register_proposal
@@ -69,9 +70,7 @@ def init_command(cwd: str, directory: Path, storage: str | None) -> int:
 @cli.command("register")
 @click.argument("model")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--version", "version", type=click.IntRange(min=1), help="Version number (default: highest + 1)."
-)
+@click.option("--version", "version", type=VERSION, help="Version number (default: highest + 1).")
 @click.option("--metric", "metrics", multiple=True, metavar="K=V", help="A metric (a number); repeatable.")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A training parameter; repeatable.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="A tag; repeatable.")
@@ -90,9 +89,7 @@ def init_command(cwd: str, directory: Path, storage: str | None) -> int:
 @click.option("--data", multiple=True, metavar="URI[@DIGEST]", help="A training data set; repeatable.")
 @click.option("--run-id", metavar="ID", help="Experiment run id.")
 @click.option("--run-url", metavar="URL", help="Experiment run URL.")
-@click.option(
-    "--parent", type=click.IntRange(min=1), metavar="V", help="The version this one was derived from."
-)
+@click.option("--parent", type=VERSION, metavar="V", help="The version this one was derived from.")
 @click.option(
     "--owner", "owners", multiple=True, metavar="HANDLE", help="Owner of a new model (@team); repeatable."
 )

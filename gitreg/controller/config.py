@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.controller.status import Outcome, Spec
+from gitreg.credentials import redact_url
 from gitreg.errors import UsageError
 from gitreg.layout import DEFAULT_BRANCH
 
@@ -40,7 +41,10 @@ class ControllerConfig:
             raise UsageError(f"--allowed-signers {self.allowed_signers}: no such file")
 
     def spec(self) -> Spec:
-        return Spec(repo=self.repo, branch=self.branch, stage=self.stage, prune=self.prune, keep=self.keep)
+        # the repository as status.json shows it: a token in the URL is redacted (and compares equal)
+        return Spec(
+            repo=redact_url(self.repo), branch=self.branch, stage=self.stage, prune=self.prune, keep=self.keep
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gitreg.controller.status import now
+from gitreg.credentials import redact
 
 Level = Literal["debug", "info", "warning", "error"]
 Field = str | int | float | bool | None | list[str]
@@ -22,7 +23,8 @@ class Event:
     time: str = field(default_factory=now)
 
     def as_dict(self) -> dict[str, Field]:
-        return {"time": self.time, "level": self.level, "event": self.name, **self.fields}
+        fields = {k: redact(v) if isinstance(v, str) else v for k, v in self.fields.items()}  # URLs' secrets
+        return {"time": self.time, "level": self.level, "event": self.name, **fields}
 
     def json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from gitreg.credentials import redact_url
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, Signature, ls_remote
 
@@ -34,7 +35,7 @@ class Source:
         """The commit at the tip of the branch on the remote."""
         commit = self._request("ls-remote", lambda: ls_remote(self.url, self.branch, self.timeout))
         if commit is None:
-            raise GitError(f"{self.url} has no branch {self.branch}", "check --repo and --branch")
+            raise GitError(f"{redact_url(self.url)} has no branch {self.branch}", "check --repo and --branch")
         return commit
 
     def fetch(self, repo: GitRepo, commit: str) -> str:

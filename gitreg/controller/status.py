@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gitreg.credentials import redact_data
 from gitreg.errors import GitregError, NotFoundError, StorageError
 
 HISTORY = 20
@@ -111,7 +112,7 @@ class Status(_Loose):
         self.history = [*self.history, entry][-HISTORY:]
 
     def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
+        data: dict[str, object] = redact_data(self.model_dump(mode="json", by_alias=True))
         return data
 
 

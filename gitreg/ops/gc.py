@@ -26,16 +26,22 @@ from gitreg.storage import Blob, BlobStore, Incomplete, default_store_url
 from gitreg.storage import artifact as artifacts
 from gitreg.storage.protocol import discard, incomplete
 
-_DURATION = re.compile(r"^(\d+)([smhdw]?)$")
+_DURATION = re.compile(r"([0-9]{1,12})([smhdw]?)")  # ASCII digits; 12 are more than a century of seconds
+#: The longest grace accepted: a hundred years keeps everything, and a longer one overflows date arithmetic.
+MAX_GRACE = 100 * 365 * 86400
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_duration(text: str) -> float:
     """Seconds in ``7d``, ``12h``, ``30m``, ``45s``, ``2w`` or ``0``."""
-    match = _DURATION.match(text.strip())
+    shown = text if len(text) < 40 else text[:20] + "..."
+    match = _DURATION.fullmatch(text.strip())
     if not match:
-        raise UsageError(f"--grace {text!r} is not a duration", "write e.g. 7d, 12h, 30m, 45s or 0")
-    return float(int(match[1]) * _UNITS[match[2]])
+        raise UsageError(f"--grace {shown!r} is not a duration", "write e.g. 7d, 12h, 30m, 45s or 0")
+    seconds = int(match[1]) * _UNITS[match[2]]
+    if seconds > MAX_GRACE:
+        raise UsageError(f"--grace {shown!r} is longer than a century", "write at most 36500d")
+    return float(seconds)
 
 
 @dataclass

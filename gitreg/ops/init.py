@@ -9,7 +9,8 @@ from pathlib import Path
 import jinja2
 
 from gitreg import __version__
-from gitreg.errors import ConflictError
+from gitreg.credentials import redact_url, url_secrets
+from gitreg.errors import ConflictError, UsageError
 from gitreg.filesystem import data_folder
 from gitreg.gitrepo import GitRepo
 from gitreg.storage import default_store_url, open_store
@@ -58,6 +59,13 @@ def init(directory: Path, storage_url: str | None = None) -> tuple[Path, str]:
     if directory.exists() and any(directory.iterdir()):
         raise ConflictError(f"{directory} is not empty and is not a registry", "choose a new or empty folder")
     url = storage_url or default_store_url()
+    secrets = url_secrets(url)
+    if secrets:
+        raise UsageError(
+            f"storage URL {redact_url(url)!r} carries {' and '.join(secrets)}, which registry.yaml would "
+            "publish to everyone who can read the repository",
+            "give credentials through the backend's environment variables or profiles, or GITREG_STORAGE_URL",
+        )
     open_store(url, base=directory.resolve())  # refuse an unusable URL before writing anything
     files = render(url, directory.resolve().name)
     created = not directory.exists()

@@ -33,10 +33,10 @@ HOW_TO_CONFIRM = (
     "'+refs/merge-requests/*:refs/remotes/origin/merge-requests/*') or set GITHUB_TOKEN or GITLAB_TOKEN."
 )
 
-_PULL_REF = re.compile(r"^refs/(?:remotes/origin/)?(pull|merge-requests)/(\d+)/(head|merge)$")
-_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
-_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!(\d+)")
-_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+_PULL_REF = re.compile(r"^refs/(?:remotes/origin/)?(pull|merge-requests)/([0-9]{1,18})/(head|merge)$")
+_GITHUB_MERGE = re.compile(r"^Merge pull request #([0-9]{1,18}) from (\S+)")  # 18 digits: an int64
+_GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!([0-9]{1,18})")
+_SQUASH = re.compile(r"\(#([0-9]{1,18})\)\s*$")
 
 
 @dataclass(frozen=True)

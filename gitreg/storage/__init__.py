@@ -2,7 +2,7 @@
 
 ``REMOTE_SCHEMES`` is the one table of remote backends: a URL scheme, the module whose ``make(bucket,
 options)`` builds its driver (loaded only when a store of that kind is opened), and the extra that installs
-the driver's client. Credentials never come through ``storage.options`` (``layout.CREDENTIAL_OPTION``):
+the driver's client. Credentials never come through ``storage.options`` (``credentials.SECRET_NAME``):
 they come from each service's standard sources, environment variables, profiles, instance identity."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from gitreg.credentials import is_secret_name, redact_url
 from gitreg.errors import GitregError, UsageError
-from gitreg.layout import CREDENTIAL_OPTION
 from gitreg.storage.local import LocalStore
 from gitreg.storage.protocol import Blob, BlobStore, Incomplete, VerifyingReader
 
@@ -77,20 +77,29 @@ def default_store_url() -> str:
 def open_store(url: str, options: dict[str, Any] | None = None, base: Path | None = None) -> BlobStore:
     """The blob store at ``url``: ``file://`` URL, absolute, ``~`` or relative path (relative to ``base``,
     the registry's working tree), or a remote URL."""
+    file_hint = "file URLs look like file:///absolute/path"
+    shown = redact_url(url)  # how every message shows the URL: never its credentials
+    if "\0" in url:
+        raise UsageError(f"storage path {shown!r} contains a NUL character", file_hint)
     parsed = urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise UsageError(f"storage URL {url!r} names a host", "file URLs look like file:///absolute/path")
-        return LocalStore(Path(unquote(parsed.path)))
+            raise UsageError(f"storage URL {shown!r} names a host", file_hint)
+        folder = unquote(parsed.path)
+        if "\0" in folder:
+            raise UsageError(f"storage URL {shown!r} contains a NUL character", file_hint)
+        if not folder.startswith("/"):
+            raise UsageError(f"storage URL {shown!r} names no folder", file_hint)
+        return LocalStore(Path(folder))
     if parsed.scheme in REMOTE_SCHEMES:
         return open_remote(url, dict(options or {}))
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme
-        raise UsageError(f"storage URL {url!r} has an unknown scheme {parsed.scheme!r}", _schemes_hint())
+        raise UsageError(f"storage URL {shown!r} has an unknown scheme {parsed.scheme!r}", _schemes_hint())
     path = Path(url).expanduser()
     if not path.is_absolute():
         if base is None:
             raise GitregError(
-                f"storage path {url!r} is relative and there is no working tree to resolve it against",
+                f"storage path {shown!r} is relative and there is no working tree to resolve it against",
                 "set GITREG_STORAGE_URL to an absolute path or URL",
             )
         path = base / path
@@ -101,14 +110,24 @@ def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
     """The store at ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (any scheme
     of ``REMOTE_SCHEMES``). Makes no request: the driver is built on first use."""
     parsed = urlparse(url)
+    shown = redact_url(url)
     kind = REMOTE_SCHEMES[parsed.scheme]
     bucket, prefix = parsed.netloc, parsed.path.strip("/")
+    userinfo, at, host = bucket.rpartition("@")
+    if at and not (kind is _AZURE and ":" not in userinfo):  # abfs://container@account... is no secret
+        if kind is not _S3:
+            raise UsageError(
+                f"storage URL {shown!r} carries credentials, which {parsed.scheme}:// URLs cannot",
+                kind.credential_hint,
+            )
+        bucket = host
     if not bucket:
         raise UsageError(
-            f"storage URL {url!r} names no {kind.word}", f"write {parsed.scheme}://{kind.word.upper()}/PREFIX"
+            f"storage URL {shown!r} names no {kind.word}",
+            f"write {parsed.scheme}://{kind.word.upper()}/PREFIX",
         )
     for name, value in options.items():
-        if CREDENTIAL_OPTION.search(name) and not (
+        if is_secret_name(name) and not (
             name == "token" and isinstance(value, str) and value in kind.credential_sources
         ):
             raise UsageError(
@@ -116,13 +135,16 @@ def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
                 "or GITREG_STORAGE_OPTIONS",
                 kind.credential_hint,
             )
+    if at and kind is _S3:  # s3://KEY:SECRET@bucket, as CI may set GITREG_STORAGE_URL: used, never shown
+        key, _, secret = userinfo.partition(":")
+        options = {**options, "key": unquote(key), "secret": unquote(secret)}
     try:
         module = importlib.import_module(kind.driver)
     except ImportError as exc:
         if (exc.name or "").startswith("gitreg"):
             raise
         raise GitregError(
-            f"storage URL {url!r} needs the {kind.extra} extra, which is not installed",
+            f"storage URL {shown!r} needs the {kind.extra} extra, which is not installed",
             f"pip install 'gitreg[{kind.extra}]'",
         ) from None
     from gitreg.storage.remote import RemoteStore  # noqa: PLC0415 - the local store's users never load it

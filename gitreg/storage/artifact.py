@@ -21,7 +21,7 @@ from typing import Any
 
 from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError, UnsafePathError
 from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
-from gitreg.layout import DIGEST
+from gitreg.layout import DIGEST, MAX_SIZE
 from gitreg.storage import progress
 from gitreg.storage.protocol import BlobStore, VerifyingReader, put_files
 
@@ -68,7 +68,7 @@ def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
         if doc.get("kind") != TREE_KIND:
             raise ValueError("not a gitreg tree listing")
         entries = [
-            TreeEntry(str(e["path"]), int(e["size"]), str(e["digest"]), bool(e["executable"]))
+            TreeEntry(str(e["path"]), _size(e["size"]), str(e["digest"]), bool(e["executable"]))
             for e in doc["entries"]
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -80,6 +80,13 @@ def parse_tree_listing(data: bytes, digest: str) -> list[TreeEntry]:
         if not DIGEST.fullmatch(entry.digest) or entry.size < 0:
             raise StorageError(f"blob {digest} is not a valid tree listing: bad entry for {entry.path!r}")
     return entries
+
+
+def _size(value: Any) -> int:
+    """A size as a listing holds it: a JSON integer from 0 to 2**63 - 1 (not 1e400, 1.5, true or "10")."""
+    if type(value) is not int or not 0 <= value <= MAX_SIZE:
+        raise ValueError(f"size {str(value)[:30]!r} is not a whole number of bytes below 2**63")
+    return value
 
 
 def check_relative_path(path: str) -> PurePosixPath:

@@ -601,7 +601,9 @@ def test_rollback_refusals(team: Team) -> None:
     unchanged.check()
     result = run("rollback", "fraud", "--stage", "staging", "--to", "0", cwd=team.alice)
     assert result.exit_code == 2
-    assert "Invalid value for '--to': 0 is not in the range x>=1." in result.stderr
+    assert "Invalid value for '--to': '0' is not a version number: write plain decimal digits, such as 3" in (
+        result.stderr
+    )
     unchanged.check()
 
 

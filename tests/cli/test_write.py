@@ -332,7 +332,10 @@ def test_version_below_latest(registry: Path, blobs: Path, tmp_path: Path) -> No
 def test_version_zero(registry: Path, blobs: Path, tmp_path: Path) -> None:
     state = Unchanged(registry, blobs)
     result = run("register", "fraud", artifact(tmp_path, 3), "--version", "0", cwd=registry)
-    assert_error(result, 2, "Invalid value for '--version': 0 is not in the range x>=1.")
+    message = (
+        "Invalid value for '--version': '0' is not a version number: write plain decimal digits, such as 3"
+    )
+    assert_error(result, 2, message)
     state.check()
 
 

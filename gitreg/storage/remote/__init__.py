@@ -43,6 +43,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
+from gitreg.credentials import redact_url
 from gitreg.errors import GitregError, StorageError
 from gitreg.storage import progress
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
@@ -74,7 +75,8 @@ class RemoteStore:
         part_size: int | None = None,
         concurrency: int = UPLOAD_CONCURRENCY,
     ) -> None:
-        self.url = url
+        #: The URL as messages show it: credentials in it (from GITREG_STORAGE_URL) are redacted.
+        self.url = redact_url(url)
         self.prefix = prefix.strip("/")
         #: Bytes per part of a multipart upload (and the most sent in one PUT); None: the backend's choice.
         self.part_size = part_size

@@ -4,30 +4,16 @@ returns findings; none does I/O."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from gitreg.credentials import CREDENTIAL_PATTERNS, is_secret_name, url_secrets
 from gitreg.filesystem import name_problem, shown
-from gitreg.layout import CREDENTIAL_OPTION, MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
+from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.validate.findings import Finding
 from gitreg.validate.view import View
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
-
-#: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
-CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("an AWS secret access key", re.compile(r"(?i:aws_?secret_?access_?key)\W{0,5}[A-Za-z0-9/+=]{40}\b")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
-    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
-    ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
-]
-_SECRET_OPTION = CREDENTIAL_OPTION
 
 
 def check_file(view: View, path: str) -> list[Finding]:
@@ -106,8 +92,19 @@ def _registry_file(view: View) -> Iterator[Finding]:
             elif required == stage.name:
                 line, col = view.position("registry.yaml", ("stages", index, "requires", req_index))
                 yield Finding("registry.yaml", line, col, "config", f"stage {stage.name!r} requires itself")
+    secrets = url_secrets(config.storage.url)
+    if secrets:
+        line, col = view.position("registry.yaml", ("storage", "url"))
+        yield Finding(
+            "registry.yaml",
+            line,
+            col,
+            "credential",
+            f"storage.url carries {' and '.join(secrets)}: give credentials through the backend's "
+            "environment variables or profiles (or GITREG_STORAGE_URL), never in the repository",
+        )
     for key in config.storage.options:
-        if _SECRET_OPTION.search(key):
+        if is_secret_name(key):
             line, col = view.position("registry.yaml", ("storage", "options", key))
             yield Finding(
                 "registry.yaml",
@@ -214,9 +211,15 @@ def _credentials(view: View, path: str) -> Iterator[Finding]:
     # One pattern at a time: each alone lets the regex engine skip ahead on its first characters,
     # which a single alternation of all of them cannot (measured: 0.6x the time of the alternation).
     for what, pattern in CREDENTIAL_PATTERNS:
+        # Lines are counted on from the previous match, not from the top: a file full of matches stays linear.
+        line, line_start, counted = 1, 0, 0
         for match in pattern.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            newlines = text.count("\n", counted, match.start())
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", counted, match.start()) + 1
+            counted = match.start()
+            col = match.start() - line_start + 1
             yield Finding(
                 path,
                 line,
@@ -224,3 +227,7 @@ def _credentials(view: View, path: str) -> Iterator[Finding]:
                 "credential",
                 f"this looks like {what}: remove it and rotate it; credentials never belong in the registry",
             )
+
+
+# CREDENTIAL_PATTERNS lives in gitreg.credentials; it stays importable from here, where it used to be.
+__all__ = ["CREDENTIAL_PATTERNS", "DEFAULT_MAX_FILE_SIZE", "check_file", "large_file", "size_limit"]
