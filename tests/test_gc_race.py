@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from gitreg import gc
+from gitreg.ops import gc
 from gitreg.registry import Registry
 from gitreg.storage import LocalStore, file_digests
 from testing import git, run, write_bytes
