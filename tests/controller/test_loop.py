@@ -12,7 +12,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from deployment.helpers import Remote, Running, controller_argv, live, status_of, wait_for
+from controller.helpers import Remote, Running, controller_argv, live, status_of, wait_for
 
 
 def http(

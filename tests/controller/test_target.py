@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from deployment.helpers import (
+from controller.helpers import (
     Remote,
     Running,
     check_target,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, live, status_of
+from controller.helpers import Remote, live, status_of
 from gitreg.controller import Controller, ControllerConfig, ReconcileResult, reconcile_once
 from testing import git, run
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from deployment.helpers import Remote, Running, controller_argv, live, wait_for
-from deployment.test_loop import http, metrics
+from controller.helpers import Remote, Running, controller_argv, live, wait_for
+from controller.test_loop import http, metrics
 
 
 def health(url: str) -> dict[str, float]:

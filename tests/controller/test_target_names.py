@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deployment.helpers import Remote
+from controller.helpers import Remote
 from gitreg.controller import reconcile_once
 from gitreg.controller.target import Target
 from gitreg.errors import GitregError, StorageError

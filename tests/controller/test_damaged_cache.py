@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, check_target, controller_argv, live, status_of
+from controller.helpers import Remote, check_target, controller_argv, live, status_of
 from gitreg.controller import Controller, ControllerConfig, reconcile_once
 from testing import git, tree_state
 

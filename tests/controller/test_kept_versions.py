@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from deployment.helpers import Remote, check_target, live, status_of
+from controller.helpers import Remote, check_target, live, status_of
 from gitreg.controller import Controller, ControllerConfig, ModelChange, reconcile_once
 from testing import sha256_file, tree_state
 

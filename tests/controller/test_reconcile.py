@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import (
+from controller.helpers import (
     Remote,
     check_target,
     live,

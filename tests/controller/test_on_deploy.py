@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, controller_argv, live, status_of, wait_for
+from controller.helpers import Remote, controller_argv, live, status_of, wait_for
 
 
 def alive(pid: int) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, status_of
+from controller.helpers import Remote, status_of
 from testing import run
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, Running, controller_argv, wait_for
+from controller.helpers import Remote, Running, controller_argv, wait_for
 
 SECRET = "shutdown-secret"  # noqa: S105 - a test's shared secret
 BOUND = 30.0  # seconds a stop may take before the test calls it a hang (a guard, not a measurement)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from deployment.helpers import Remote, Running, controller_argv, wait_for
+from controller.helpers import Remote, Running, controller_argv, wait_for
 
 SECRET = "hostile-secret"  # noqa: S105 - a test's shared secret
 TIMEOUT = 20.0  # socket timeout: a server that does not answer fails the test instead of hanging it

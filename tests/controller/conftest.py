@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, make_remote
+from controller.helpers import Remote, make_remote
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deployment.helpers import Remote, controller_argv
+from controller.helpers import Remote, controller_argv
 
 ERROR = (
     "error: the webhook secret (--webhook-secret or GITREG_WEBHOOK_SECRET) is empty "
