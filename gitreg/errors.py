@@ -80,6 +80,11 @@ class RefusedError(GitregError):
         self.findings = findings
 
 
+class Stopped(BaseException):
+    """Raised in a controller's loop thread by SIGTERM or SIGINT. Not an Exception, like KeyboardInterrupt:
+    code that catches every Exception (GitPython opening a repository does) must not swallow the stop."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in one file, with the position it was found at (1-based; 0 when unknown)."""

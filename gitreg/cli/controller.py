@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli import cli
+from gitreg.cli import cli, output
 from gitreg.cli.types import DAY, SecondsType
 from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
 from gitreg.controller import status as statuses
@@ -230,19 +230,12 @@ def _print_status(status: Status) -> None:
             ]
             for name, m in sorted(status.models.items())
         ]
-        _table(rows)
+        output.table(rows)
     if status.history:
         click.echo("\nrecent reconciles (newest last)")
         for h in status.history[-10:]:
             what = "; ".join(h.changes + h.errors) or "-"
             click.echo(f"  {_when(h.time)}  {(h.commit or '-')[:12]:<12}  {h.result:<11}  {what}")
-
-
-def _table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]
-        click.echo("  ".join(cells).rstrip())
 
 
 def _when(stamp: str) -> str:

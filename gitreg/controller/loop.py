@@ -24,14 +24,10 @@ from gitreg.controller.events import Event, Field
 from gitreg.controller.health import Health, default_stale_after
 from gitreg.controller.reconcile import Controller
 from gitreg.controller.server import Server
+from gitreg.errors import Stopped
 
 STOP_GRACE = 10  # seconds from the signal to the end of the process, whatever is in flight
 CHILD_GRACE = 2.0  # seconds the processes the controller started have to exit after SIGTERM
-
-
-class Stopped(BaseException):
-    """Raised in the loop's thread by SIGTERM or SIGINT. Not an Exception, like KeyboardInterrupt: code
-    that catches every Exception (GitPython opening a repository does) must not swallow the stop."""
 
 
 class Loop:

@@ -36,8 +36,8 @@ from gitreg.layout import NAME_PATTERN
 from gitreg.manifest import Artifact, is_name
 from gitreg.storage import BlobStore
 from gitreg.storage import artifact as artifacts
+from gitreg.storage.hashing import hash_file, hash_files
 from gitreg.storage.protocol import digest_of
-from gitreg.storage.remote.upload import hash_file, hash_files
 
 _NAME = re.compile(NAME_PATTERN)
 _VERSION = re.compile(r"^[1-9][0-9]*$")

@@ -46,12 +46,13 @@ from typing import Any, BinaryIO, TypeVar, cast
 from gitreg.credentials import redact_url
 from gitreg.errors import GitregError, StorageError
 from gitreg.storage import progress
+from gitreg.storage.hashing import hash_files
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
 from gitreg.storage.remote.download import Download
 from gitreg.storage.remote.driver import MIB, PART_SIZE, UPLOAD_CONCURRENCY, Driver, Reader
 from gitreg.storage.remote.present_cache import PresentCache
 from gitreg.storage.remote.retry import ATTEMPTS, is_transient, one_line, pause, status_of
-from gitreg.storage.remote.upload import changed, file_size, hash_files, read_exactly, read_part
+from gitreg.storage.remote.upload import changed, file_size, read_exactly, read_part
 
 MAX_PARTS = 9000  # S3 allows 10,000; larger files get larger parts
 FILE_CONCURRENCY = 8  # files of one tree uploaded at once

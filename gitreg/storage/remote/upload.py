@@ -1,15 +1,14 @@
-"""Reading the files to upload: the hash pass, and the parts of the upload pass."""
+"""Reading the parts of a file being uploaded, hashing them as they go (the hash pass itself is
+``storage.hashing``)."""
 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from gitreg.errors import StorageError
-from gitreg.storage import progress
-from gitreg.storage.protocol import CHUNK_SIZE, Blob
+from gitreg.storage.protocol import CHUNK_SIZE
 
 
 def changed(path: Path) -> StorageError:
@@ -23,30 +22,6 @@ def file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def hash_file(path: Path, update: progress.Update) -> Blob:
-    hasher = hashlib.sha256()
-    size = 0
-    buf = bytearray(CHUNK_SIZE)
-    view = memoryview(buf)
-    try:
-        with path.open("rb", buffering=0) as src:
-            while n := src.readinto(buf):
-                hasher.update(view[:n])
-                size += n
-                update(n)
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}") from None
-    return Blob("sha256:" + hasher.hexdigest(), size)
-
-
-def hash_files(paths: list[Path], update: progress.Update) -> list[Blob]:
-    """Hash files on a few threads (hashlib releases the GIL), keeping their order."""
-    if len(paths) == 1:
-        return [hash_file(paths[0], update)]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda p: hash_file(p, update), paths))
 
 
 def read_exactly(src: BinaryIO, path: Path, n: int) -> bytes:
