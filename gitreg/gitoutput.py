@@ -86,10 +86,6 @@ class Signature:
     signer: str
     key: str
 
-    @property
-    def good(self) -> bool:
-        return self.status == "G"
-
 
 def parse_signature(out: str) -> Signature:
     status, signer, key = [*out.strip().split("\0"), "", ""][:3]

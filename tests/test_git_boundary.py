@@ -11,7 +11,6 @@ import gitreg
 
 ROOT = Path(gitreg.__file__).parent
 GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py"}
-NOT_YET = ("controller",)  # converted separately (issue #10)
 
 
 def modules() -> list[Path]:
@@ -19,7 +18,6 @@ def modules() -> list[Path]:
         path
         for path in sorted(ROOT.rglob("*.py"))
         if path.relative_to(ROOT).as_posix() not in GIT_FAMILY
-        and path.relative_to(ROOT).parts[0] not in NOT_YET
     ]
 
 
