@@ -18,7 +18,7 @@ import yaml
 from testing import git, run, write_bytes
 
 #: This gitreg checkout: what pre-commit installs the hooks from.
-GITREG_CHECKOUT = Path(__file__).parents[1]
+GITREG_CHECKOUT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 MISMATCH = "models/fraud/model.yaml:3:1: path-mismatch: name is 'froud' but the folder is models/fraud/"
 LARGE = "model files belong in the blob store (gitreg register), not in the registry repository"
