@@ -11,6 +11,9 @@ DEFAULT_BRANCH = "main"
 #: The branch as last fetched from the forge, which a proposal starts from.
 DEFAULT_REMOTE = "origin"
 
+#: The ``kind`` of each file of a registry (``gitreg.manifest.KINDS`` maps each to its model).
+KINDS = ("Registry", "Model", "ModelVersion", "Stage")
+
 REGISTRY_FILE = "registry.yaml"
 MODELS_DIR = "models"
 STAGES_DIR = "stages"

@@ -7,17 +7,27 @@ it, the validator's view (``gitreg.validate.view``) records it as findings. No g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from pydantic import BaseModel
-
-from gitreg import manifest, yamlio
+from gitreg import records, yamlio
 from gitreg.errors import ManifestError
-from gitreg.layout import MODELS_DIR, NAME, STAGES_DIR, VERSION_FILE_NAME, stage_path, versions_dir
-from gitreg.manifest import StageFile
+from gitreg.layout import (
+    MODELS_DIR,
+    NAME,
+    REGISTRY_FILE,
+    STAGES_DIR,
+    VERSION_FILE_NAME,
+    model_path,
+    stage_path,
+    version_path,
+    versions_dir,
+)
 from gitreg.snapshot import Snapshot
 
-T = TypeVar("T", bound=BaseModel)
+if TYPE_CHECKING:  # the typed models are loaded only when a typed parse is asked for: reads stay light
+    from pydantic import BaseModel
+
+T = TypeVar("T", bound="BaseModel")
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ class Parsed:
 
 #: Parsed files shared by readers of related snapshots (a walk over many commits): (path, bytes, kind or
 #: None for the YAML document) -> outcome. Parsing is a pure function of path and content.
-ParseCache = dict[tuple[str, bytes, type[BaseModel] | None], Parsed]
+ParseCache: TypeAlias = "dict[tuple[str, bytes, type[BaseModel] | None], Parsed]"
 
 
 class Reader:
@@ -74,6 +84,8 @@ class Reader:
             doc = self.outcome(path, None)
             if doc is None or doc.value is None:
                 return Parsed(None)
+            from gitreg import manifest  # noqa: PLC0415 - pydantic only where a typed model is wanted
+
             return Parsed(manifest.parse(kind, doc.value))
         except ManifestError as exc:
             return Parsed(None, exc)
@@ -116,5 +128,27 @@ class Reader:
 
     def stage(self, name: str) -> dict[str, int]:
         """The stage file's {model: version}, empty if it does not exist; raises ManifestError if broken."""
+        from gitreg.manifest import StageFile  # noqa: PLC0415 - see above
+
         stage = self.parse(stage_path(name), StageFile)
         return dict(stage.root) if stage is not None else {}
+
+    # --- light reads: YAML data checked where it is used, never a typed model (see gitreg.records) ------
+
+    def stage_map(self, name: str) -> dict[str, int]:
+        """The stage file's {model: version}, empty if it does not exist; raises ManifestError if broken."""
+        doc = self.document(stage_path(name))
+        return records.stage_map(doc) if doc is not None else {}
+
+    def stage_names(self) -> list[str] | None:
+        """The stages registry.yaml declares, or None without a registry.yaml."""
+        doc = self.document(REGISTRY_FILE)
+        return records.stage_names(doc) if doc is not None else None
+
+    def model_record(self, name: str) -> records.Record | None:
+        doc = self.document(model_path(name))
+        return records.model_record(doc, name) if doc is not None else None
+
+    def version_record(self, model: str, number: int) -> records.VersionRecord | None:
+        doc = self.document(version_path(model, number))
+        return records.version_record(doc, model, number) if doc is not None else None

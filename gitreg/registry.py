@@ -10,17 +10,22 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from gitreg import yamlio
+from gitreg import gitcat, records, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
-from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, REGISTRY_FILE, model_path, version_path
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
 from gitreg.reader import Reader
+from gitreg.records import Record, VersionRecord
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
-from gitreg.storage import BlobStore, open_store
-from gitreg.storage import artifact as artifacts
+
+# Reading a registry loads neither pydantic, GitPython nor the blob store: the typed models, the full git
+# repository and the store are imported where a caller asks for them (see gitreg.records).
+if TYPE_CHECKING:
+    from gitreg.gitrepo import GitRepo
+    from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+    from gitreg.storage import BlobStore
 
 _REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
 #: A version number as people and files write it. 18 digits always fit in 63 bits.
@@ -67,12 +72,28 @@ class Registry:
     """A registry at one snapshot: the facade of its ``Reader`` that raises what the reader records. Files
     are read and parsed on first use, then kept."""
 
-    def __init__(self, snapshot: Snapshot, repo: GitRepo | None = None, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        repo: GitRepo | None = None,
+        workdir: Path | None = None,
+        git_dir: Path | None = None,
+    ) -> None:
         self.snapshot = snapshot
-        self.repo = repo
         self.workdir = workdir
         self.reader = Reader(snapshot)
+        self._repo = repo
+        self._git_dir = git_dir
         self._store: BlobStore | None = None
+
+    @property
+    def repo(self) -> GitRepo | None:
+        """The git repository, opened (with GitPython) on first use: reads do not need it."""
+        if self._repo is None and self._git_dir is not None:
+            from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - only commands that write or validate
+
+            self._repo = GitRepo.open(self.workdir or self._git_dir)
+        return self._repo
 
     # --- opening ----------------------------------------------------------------------------------------
 
@@ -83,16 +104,19 @@ class Registry:
         text = os.fspath(location)
         if "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text):
             return cls.open_remote(text, ref or DEFAULT_BRANCH)
-        repo = GitRepo.open(Path(text))
-        workdir = repo.workdir
+        found = gitcat.locate(Path(text))
+        workdir = found.workdir
         if ref is None and workdir is not None:
-            snapshot: Snapshot = WorkTreeSnapshot(workdir, repo)
+            snapshot: Snapshot = WorkTreeSnapshot(workdir)
         else:
-            commit = repo.rev_parse(ref or "HEAD")
+            objects = gitcat.CatFile(found.git_dir)
+            commit = objects.rev_parse(ref or "HEAD")
             if commit is None:
                 raise NotFoundError(f"{ref or 'HEAD'} does not name a commit in {text}")
-            snapshot = CommitSnapshot(repo, commit)
-        registry = cls(snapshot, repo, workdir)
+            snapshot = CommitSnapshot(objects, commit)
+        registry = cls(snapshot, None, workdir, found.git_dir)
+        if isinstance(snapshot, WorkTreeSnapshot):
+            snapshot.open_repo = lambda: registry.repo
         if snapshot.read("registry.yaml") is None:
             where = workdir or text
             raise NotFoundError(
@@ -105,6 +129,8 @@ class Registry:
     def open_remote(cls, url: str, ref: str = DEFAULT_BRANCH) -> Registry:
         cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         cache = Path(cache_home) / "gitreg" / "repos" / hashlib.sha256(url.encode()).hexdigest()[:16]
+        from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - fetching is GitRepo's
+
         repo = (
             GitRepo.open(cache, search_parents=False)
             if (cache / "HEAD").exists()
@@ -120,6 +146,8 @@ class Registry:
 
     @property
     def config(self) -> RegistryConfig:
+        from gitreg.manifest import RegistryConfig  # noqa: PLC0415 - the typed model, when asked for
+
         config = self.reader.parse(REGISTRY_FILE, RegistryConfig)
         if config is None:
             raise NotFoundError(
@@ -132,8 +160,13 @@ class Registry:
         """The blob store. ``GITREG_STORAGE_URL`` and ``GITREG_STORAGE_OPTIONS`` (JSON) override
         registry.yaml; an empty GITREG_STORAGE_URL counts as unset."""
         if self._store is None:
-            url = os.environ.get("GITREG_STORAGE_URL") or self.config.storage.url
-            options = dict(self.config.storage.options)
+            doc = self.reader.document(REGISTRY_FILE)
+            if doc is None:
+                raise NotFoundError(
+                    "this is not a gitreg registry (no registry.yaml)", "create one with gitreg init"
+                )
+            configured, options = records.storage_spec(doc)
+            url = os.environ.get("GITREG_STORAGE_URL") or configured
             if raw := os.environ.get("GITREG_STORAGE_OPTIONS"):
                 try:
                     extra = json.loads(raw)
@@ -142,10 +175,15 @@ class Registry:
                 if not isinstance(extra, dict):
                     raise UsageError("GITREG_STORAGE_OPTIONS must be a JSON object")
                 options.update(extra)
+            from gitreg.storage import open_store  # noqa: PLC0415 - only what moves artifacts loads storage
+
             self._store = open_store(url, options, self.workdir)
         return self._store
 
     # --- models and versions ----------------------------------------------------------------------------
+    # Each read has two forms: a record (``model_record``, ``version_record``...), the file's data checked
+    # where it is used, which is what the command line shows; and the typed model (``model``, ``version``,
+    # ``resolve``...), fully validated by pydantic, for Python callers.
 
     def model_names(self) -> list[str]:
         return self.reader.model_names()
@@ -153,7 +191,15 @@ class Registry:
     def has_model(self, name: str) -> bool:
         return self.reader.read(model_path(name)) is not None
 
+    def model_record(self, name: str) -> Record:
+        info = self.reader.model_record(name)
+        if info is None:
+            raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
+        return info
+
     def model(self, name: str) -> ModelInfo:
+        from gitreg.manifest import ModelInfo  # noqa: PLC0415 - the typed model, when asked for
+
         info = self.reader.parse(model_path(name), ModelInfo)
         if info is None:
             raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
@@ -162,40 +208,63 @@ class Registry:
     def version_numbers(self, model: str) -> list[int]:
         return self.reader.version_numbers(model)
 
+    def version_record(self, model: str, number: int) -> VersionRecord:
+        found = self.reader.version_record(model, number)
+        if found is None:
+            self._no_version(model, number)
+        return found
+
     def version(self, model: str, number: int) -> ModelVersion:
+        from gitreg.manifest import ModelVersion  # noqa: PLC0415 - the typed model, when asked for
+
         found = self.reader.parse(version_path(model, number), ModelVersion)
         if found is None:
-            if not self.has_model(model):
-                self.model(model)  # raises the unknown-model error
-            numbers = self.version_numbers(model)
-            known = f"it has versions {_span(numbers)}" if numbers else "it has no versions yet"
-            raise NotFoundError(f"{model} has no version {number}", known)
+            self._no_version(model, number)
         return found
+
+    def _no_version(self, model: str, number: int) -> NoReturn:
+        if not self.has_model(model):
+            self.model_record(model)  # raises the unknown-model error
+        numbers = self.version_numbers(model)
+        known = f"it has versions {_span(numbers)}" if numbers else "it has no versions yet"
+        raise NotFoundError(f"{model} has no version {number}", known)
+
+    def version_records(self, model: str) -> list[VersionRecord]:
+        return [self.version_record(model, n) for n in self.version_numbers(model)]
 
     def versions(self, model: str) -> list[ModelVersion]:
         return [self.version(model, n) for n in self.version_numbers(model)]
 
+    def latest_number(self, model: str) -> int:
+        """The highest active version's number: versions are read from the highest down, so the cost does
+        not grow with the number of versions."""
+        for number in reversed(self.version_numbers(model)):
+            if self.version_record(model, number).status == "active":
+                return number
+        self.model_record(model)
+        raise NotFoundError(f"{model} has no active version", "register one with gitreg register")
+
     def latest(self, model: str) -> ModelVersion:
         """The highest active version."""
-        for number in reversed(self.version_numbers(model)):
-            version = self.version(model, number)
-            if version.status == "active":
-                return version
-        self.model(model)
-        raise NotFoundError(f"{model} has no active version", "register one with gitreg register")
+        return self.version(model, self.latest_number(model))
 
     # --- stages -----------------------------------------------------------------------------------------
 
     def stage_names(self) -> list[str]:
-        return [s.name for s in self.config.stages]
+        names = self.reader.stage_names()
+        if names is None:
+            raise NotFoundError(
+                "this is not a gitreg registry (no registry.yaml)", "create one with gitreg init"
+            )
+        return names
 
     def stage(self, name: str) -> dict[str, int]:
         """The stage's {model: version}; empty if the stage file does not exist yet."""
-        if self.config.stage(name) is None:
+        if name not in self.stage_names():
             raise NotFoundError(
                 f"stage {name!r} is not declared in registry.yaml", _suggest(name, self.stage_names())
             )
-        return self.reader.stage(name)
+        return self.reader.stage_map(name)
 
     def stages_of(self, model: str) -> dict[str, int]:
         """{stage: version} for every stage that holds a version of ``model``."""
@@ -203,30 +272,44 @@ class Registry:
 
     # --- refs -------------------------------------------------------------------------------------------
 
-    def resolve(self, ref: str | Ref) -> ModelVersion:
-        """The version a reference names: ``MODEL@3``, ``MODEL@production``, ``MODEL@latest`` or ``MODEL``
-        (its latest active version)."""
+    def locate(self, ref: str | Ref) -> tuple[str, int]:
+        """The model and version number a reference names: ``MODEL@3``, ``MODEL@production``,
+        ``MODEL@latest`` or ``MODEL`` (its latest active version)."""
         parsed = Ref.parse(ref) if isinstance(ref, str) else ref
-        self.model(parsed.model)
+        self.model_record(parsed.model)
         selector = parsed.selector
         if selector is None or selector == "latest":
-            return self.latest(parsed.model)
+            return parsed.model, self.latest_number(parsed.model)
         if parsed.version is not None:
-            return self.version(parsed.model, parsed.version)
+            return parsed.model, parsed.version
         number = self.stage(selector).get(parsed.model)
         if number is None:
             raise NotFoundError(f"{parsed.model} has no version in stage {selector!r}")
-        return self.version(parsed.model, number)
+        return parsed.model, number
+
+    def resolve(self, ref: str | Ref) -> ModelVersion:
+        """The version a reference names (see ``locate``), as the typed, fully validated model."""
+        parsed = Ref.parse(ref) if isinstance(ref, str) else ref
+        self.model(parsed.model)
+        return self.version(*self.locate(parsed))
+
+    def resolve_record(self, ref: str | Ref) -> VersionRecord:
+        """The version a reference names (see ``locate``), as a record: what the command line reads."""
+        return self.version_record(*self.locate(ref))
 
     # --- artifacts --------------------------------------------------------------------------------------
 
-    def pull(self, version: ModelVersion | str, dest: str | os.PathLike[str] | None = None) -> Path:
+    def pull(
+        self, version: ModelVersion | VersionRecord | str, dest: str | os.PathLike[str] | None = None
+    ) -> Path:
         """Download a version's artifact, verified against its digest, and return where it is.
 
         ``dest`` is the path to create; if it is an existing folder, or ends with a slash, the artifact goes
         inside it under its registered name; by default, the current folder."""
         if isinstance(version, str):
-            version = self.resolve(version)
+            version = self.resolve_record(version)
+        from gitreg.storage import artifact as artifacts  # noqa: PLC0415 - see store
+
         art = version.artifact
         check_artifact_name(version.ref, art.name)
         target = Path(dest) if dest is not None else Path.cwd()

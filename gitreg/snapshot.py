@@ -6,11 +6,26 @@ only the files asked for, so cost follows what is read, not how many commits or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # a snapshot only calls the repository it is given: reading one never loads GitPython
     from gitreg.gitrepo import GitRepo
+
+
+class Objects(Protocol):
+    """What a commit snapshot asks of a repository: ``GitRepo``, or the read path's ``gitcat.CatFile``."""
+
+    def read_path(self, commit: str, path: str) -> bytes | None: ...
+
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]: ...
+
+    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]: ...
+
+    def tree_names(self, commit: str, path: str) -> list[str]: ...
+
+    def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None: ...
 
 
 class Snapshot(Protocol):
@@ -47,6 +62,8 @@ class WorkTreeSnapshot:
     def __init__(self, root: Path, repo: GitRepo | None = None) -> None:
         self.root = root
         self.repo = repo
+        #: Opens the repository when ``files()`` first needs git's list (reads of named files do not).
+        self.open_repo: Callable[[], GitRepo | None] | None = None
         self.label = "working tree"
 
     def read(self, path: str) -> bytes | None:
@@ -62,6 +79,8 @@ class WorkTreeSnapshot:
             return []
 
     def files(self) -> list[str]:
+        if self.repo is None and self.open_repo is not None:
+            self.repo = self.open_repo()
         if self.repo is not None:
             return [p for p in self.repo.worktree_files() if (self.root / p).is_file()]
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
@@ -101,7 +120,7 @@ class CommitSnapshot:
     file list (``git ls-tree -r``) is made only if ``files()`` is called. So reading a few files of a large
     registry, as ``show`` or an incremental validation do, costs the same whatever the registry's size."""
 
-    def __init__(self, repo: GitRepo, commit: str) -> None:
+    def __init__(self, repo: Objects, commit: str) -> None:
         self.repo = repo
         self.commit = commit
         self.label = commit[:12]

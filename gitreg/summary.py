@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitreg.manifest import ModelVersion
+    from gitreg.records import VersionRecord
     from gitreg.registry import Registry
+
+    #: A version as a record (what reads give) or as the typed model: both have the same attributes.
+    AnyVersion = ModelVersion | VersionRecord
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class ModelSummary:
 class VersionWithStages:
     """A version and the stages that hold it."""
 
-    version: ModelVersion
+    version: AnyVersion
     stages: list[str]
 
     def as_dict(self) -> dict[str, Any]:
@@ -66,7 +70,7 @@ class FieldChange:
 
 def model_summary(registry: Registry, model: str) -> ModelSummary:
     """One model (NotFoundError if there is none)."""
-    registry.model(model)
+    registry.model_record(model)
     numbers = registry.version_numbers(model)
     return ModelSummary(model, numbers[-1] if numbers else None, len(numbers), registry.stages_of(model))
 
@@ -88,16 +92,16 @@ def list_models(registry: Registry, stage: str | None = None) -> list[ModelSumma
 def list_versions(registry: Registry, model: str, stage: str | None = None) -> list[VersionWithStages]:
     """A model's versions, oldest first, with their stages; with ``stage``, only the one it holds."""
     wanted = registry.stage(stage) if stage else None
-    registry.model(model)
+    registry.model_record(model)
     stages_of = registry.stages_of(model)
     return [
         VersionWithStages(v, [s for s, n in stages_of.items() if n == v.version])
-        for v in registry.versions(model)
+        for v in registry.version_records(model)
         if wanted is None or wanted.get(model) == v.version
     ]
 
 
-def with_stages(registry: Registry, version: ModelVersion) -> VersionWithStages:
+def with_stages(registry: Registry, version: AnyVersion) -> VersionWithStages:
     return VersionWithStages(
         version, [s for s, n in registry.stages_of(version.model).items() if n == version.version]
     )
@@ -119,7 +123,7 @@ _ORDER = [
 ]
 
 
-def version_diff(a: ModelVersion, b: ModelVersion) -> list[FieldChange]:
+def version_diff(a: AnyVersion, b: AnyVersion) -> list[FieldChange]:
     """Every field that differs between ``a`` and ``b`` (metrics first, then params, artifact, ...)."""
     flat_a = {k: v for k, v in _flatten(a.to_yaml_data()).items() if k.split(".")[0] not in _SKIP}
     flat_b = {k: v for k, v in _flatten(b.to_yaml_data()).items() if k.split(".")[0] not in _SKIP}

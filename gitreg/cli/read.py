@@ -6,9 +6,10 @@ import os
 
 import click
 
-from gitreg import manifest, summary, yamlio
+from gitreg import summary, yamlio
 from gitreg.cli import cli, output
 from gitreg.credentials import redact_data
+from gitreg.layout import KINDS
 from gitreg.registry import Ref, Registry
 
 _HIDDEN = ("apiVersion", "kind")
@@ -68,12 +69,12 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
     reg = Registry.open(directory)
     parsed = Ref.parse(ref)
     if parsed.selector is None:
-        info = reg.model(parsed.model)
+        info = reg.model_record(parsed.model)
         about = summary.model_summary(reg, parsed.model)
-        data = info.model_dump(mode="json", by_alias=True)
+        data = info.data()
         data |= {"versions": about.versions, "latest": about.latest, "stages": about.stages}
     else:
-        data = summary.with_stages(reg, reg.resolve(parsed)).as_dict()
+        data = summary.with_stages(reg, reg.resolve_record(parsed)).as_dict()
     if as_json:
         output.print_json(data)
     else:
@@ -89,7 +90,7 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
 def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
     """What differs between two versions: metrics, params, lineage, artifact, ..."""
     reg = Registry.open(directory)
-    a, b = reg.resolve(ref_a), reg.resolve(ref_b)
+    a, b = reg.resolve_record(ref_a), reg.resolve_record(ref_b)
     changes = summary.version_diff(a, b)
     if as_json:
         output.print_json({"a": a.ref, "b": b.ref, "changes": [c.as_dict() for c in changes]})
@@ -120,7 +121,7 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
 def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quiet: bool) -> int:
     """Download a version's artifact, verify every byte, print where it is."""
     reg = Registry.open(directory)
-    version = reg.resolve(ref)
+    version = reg.resolve_record(ref)
     # os.path.join keeps a trailing slash, which says "a folder to put it in"
     with output.transfer_progress(quiet):
         path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
@@ -139,11 +140,13 @@ def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quie
 
 
 @cli.command("schema")
-@click.argument("kind", required=False, type=click.Choice(sorted(manifest.KINDS)))
+@click.argument("kind", required=False, type=click.Choice(sorted(KINDS)))
 def schema_command(kind: str | None) -> int:
     """Print the JSON Schema of one KIND of file (or all of them)."""
+    from gitreg import manifest  # noqa: PLC0415 - the other read commands do not load the models
+
     if kind:
         output.print_json(manifest.json_schema(kind))
     else:
-        output.print_json({k: manifest.json_schema(k) for k in sorted(manifest.KINDS)})
+        output.print_json({k: manifest.json_schema(k) for k in sorted(KINDS)})
     return 0

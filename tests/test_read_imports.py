@@ -1,0 +1,108 @@
+"""The read path's start-up: `gitreg show`, `list`, `diff` and `pull`, run as processes, load neither
+pydantic, GitPython nor any optional extra (remote stores, progress bars, templates, metrics), and only `pull`
+loads the blob store. A test of what is imported, not of time: the modules each process ended with."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testing import commit_all, run, write_bytes
+
+#: Top-level packages the read path must never import.
+FORBIDDEN = {
+    "pydantic",
+    "pydantic_core",
+    "git",
+    "gitdb",
+    "fsspec",
+    "s3fs",
+    "gcsfs",
+    "adlfs",
+    "aiohttp",
+    "botocore",
+    "aiobotocore",
+    "tqdm",
+    "jinja2",
+    "prometheus_client",
+}
+
+#: Runs the command line in this process, then writes the names of the modules it loaded.
+_PROBE = """
+import json, sys
+from gitreg.cli import main
+sys.argv = ["gitreg", *sys.argv[2:]]
+try:
+    main()
+finally:
+    with open(OUT, "w") as out:
+        json.dump(sorted(sys.modules), out)
+"""
+
+
+def loaded(tmp_path: Path, *args: str | Path) -> set[str]:
+    out = tmp_path / "modules.json"
+    probe = _PROBE.replace("OUT", repr(str(out)))
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(out.read_text()))
+
+
+@pytest.fixture
+def populated(registry: Path, tmp_path: Path) -> Path:
+    """fraud@1 and fraud@2 (fraud@2 in staging), committed."""
+    art = write_bytes(tmp_path / "art" / "model.bin", 300, 1)
+    for metric in ("auc=0.9", "auc=0.93"):
+        assert run("register", "fraud", art, "--metric", metric, cwd=registry).exit_code == 0
+    (registry / "stages" / "staging.yaml").write_text("fraud: 2\n")
+    commit_all(registry, "Promote fraud@2 to staging")
+    return registry
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "fraud@staging"),
+        ("show", "fraud@1"),
+        ("show", "fraud@latest"),
+        ("show", "fraud"),
+        ("show", "fraud@2", "--json"),
+        ("list",),
+        ("list", "fraud"),
+        ("list", "--stage", "staging", "--json"),
+        ("diff", "fraud@1", "fraud@2"),
+    ],
+)
+def test_reads_import_no_pydantic_gitpython_storage_or_extras(
+    populated: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    modules = loaded(tmp_path, "-C", populated, *args)
+    assert {m.split(".")[0] for m in modules} & FORBIDDEN == set()
+    assert not any(m == "gitreg.storage" or m.startswith("gitreg.storage.") for m in modules)
+    assert "gitreg.manifest" not in modules
+    assert "gitreg.gitrepo" not in modules
+
+
+def test_pull_imports_the_store_but_no_pydantic_gitpython_or_extras(populated: Path, tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "-C", populated, "pull", "fraud@staging", "-o", tmp_path / "out", "-q")
+    assert (tmp_path / "out").is_file()
+    assert {m.split(".")[0] for m in modules} & FORBIDDEN == set()
+    assert "gitreg.storage.local" in modules
+    assert "gitreg.manifest" not in modules
+
+
+def test_the_probe_sees_an_import(populated: Path, tmp_path: Path) -> None:
+    """The check can fail: `schema` loads the pydantic models, and the probe says so."""
+    modules = loaded(tmp_path, "schema", "Stage")
+    assert "pydantic" in modules
+    assert "gitreg.manifest" in modules
