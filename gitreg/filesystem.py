@@ -7,7 +7,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 from gitreg.errors import GitregError, UnsafePathError
@@ -25,6 +24,8 @@ def fsync_dir(path: Path) -> None:
 def data_folder(name: str, what: str) -> Path:
     """A folder of gitreg's data: inside the installed wheel (``gitreg/_data/NAME``), or at the top of a
     source checkout (an editable install)."""
+    from importlib import resources  # noqa: PLC0415 - only the commands that use packaged data pay for it
+
     packaged = Path(str(resources.files("gitreg"))) / "_data" / name
     if packaged.is_dir():
         return packaged

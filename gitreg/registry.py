@@ -4,7 +4,6 @@ such as ``fraud@3``, ``fraud@production`` or ``fraud@latest``."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -127,6 +126,8 @@ class Registry:
 
     @classmethod
     def open_remote(cls, url: str, ref: str = DEFAULT_BRANCH) -> Registry:
+        import hashlib  # noqa: PLC0415 - only a remote registry needs it
+
         cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         cache = Path(cache_home) / "gitreg" / "repos" / hashlib.sha256(url.encode()).hexdigest()[:16]
         from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - fetching is GitRepo's

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,6 +82,8 @@ class GitregGroup(click.Group):
             code = _fail("interrupted", 130)
         except Exception as exc:  # a bug: still one line, with a way to see more
             if os.environ.get("GITREG_DEBUG"):
+                import traceback  # noqa: PLC0415 - only a bug's report needs it
+
                 traceback.print_exc()
             code = _fail(f"internal error: {type(exc).__name__}: {exc} (set GITREG_DEBUG=1 for details)", 3)
         sys.exit(code if isinstance(code, int) else 0)
