@@ -131,7 +131,8 @@ def floor_ratios(args: argparse.Namespace) -> int:
             ):
                 label = f"gitreg {' '.join(command[:2])}" + (" (resolution)" if command[0] == "pull" else "")
                 cases.append(Case(label, partial(_pull_or_run, exe, path, work, command)))
-            script = f"from gitreg import Registry; Registry.open({str(path)!r}).resolve_record('{model}@production')"
+            script = "from gitreg import Registry; "
+            script += f"Registry.open({str(path)!r}).resolve_record('{model}@production')"
             label = f"python: Registry.open(p).resolve_record('{model}@production')"
             cases.append(Case(label, partial(run, sys.executable, "-c", script)))
             print(f"\n{size} versions ({size // 10} models x 10):")
