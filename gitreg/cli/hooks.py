@@ -31,10 +31,12 @@ def hook_group() -> None:
 
 
 @hook_group.command("pre-commit")
+@click.option("--all", "everything", is_flag=True, help="Judge the whole index, not only what changed.")
+@click.argument("files", nargs=-1)
 @click.pass_obj
-def pre_commit_command(directory: str) -> int:
-    """Validate what is staged for commit."""
-    report = hooks.validate_index(Registry.open(directory))
+def pre_commit_command(directory: str, everything: bool, files: tuple[str, ...]) -> int:
+    """Validate what is staged for commit: what changed since HEAD, and FILES (registry.yaml: everything)."""
+    report = hooks.validate_index(Registry.open(directory), everything, files)
     click.echo(reports.text(report), nl=False, err=bool(report.errors))
     return 1 if report.failed() else 0
 

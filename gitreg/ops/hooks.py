@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from gitreg.errors import ConflictError, GitregError
 from gitreg.filesystem import data_folder
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import REGISTRY_FILE
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.validate import Base, Report, validate
@@ -21,20 +23,27 @@ def hooks_root() -> Path:
     return data_folder("hooks", "hook scripts")
 
 
-def validate_index(registry: Registry) -> Report:
-    """Validate what is staged for the next commit (the index), not the working tree."""
+def validate_index(registry: Registry, everything: bool = False, named: Sequence[str] = ()) -> Report:
+    """Validate what is staged for the next commit (the index), not the working tree.
+
+    What changed since HEAD is judged (deletions and renames too); ``named`` files are judged as if they
+    had changed (the pre-commit framework names files under ``run --all-files`` and ``run --files``), and
+    naming registry.yaml, or ``everything``, judges the whole index as ``gitreg validate`` does."""
     repo = registry.repo
     if repo is None:
         raise GitregError("the pre-commit hook needs a git repository")
     tree = repo.write_index_tree()
     view = View(CommitSnapshot(repo, tree))
     head = repo.head()
-    if head is None:
+    if head is None or everything or REGISTRY_FILE in named:
         return validate(view)
     # HEAD passed this hook when it was committed: checking what changed since gives the same verdict
     # as checking everything, at the cost of the change (a 10,000-version registry commits as fast as a
-    # small one). CI's full run on main catches a HEAD committed with --no-verify.
+    # small one). CI's full run on main, and `pre-commit run --all-files`, catch a HEAD committed with
+    # --no-verify.
     changes = repo.changed_files(head, tree)
+    for path in named:
+        changes.setdefault(path, "M")
     return validate(view, Base(View(CommitSnapshot(repo, head)), changes, change_rules=False))
 
 
