@@ -37,6 +37,17 @@ class Snapshot(Protocol):
         ...
 
 
+class GitObjects(Protocol):
+    """What a ``CommitSnapshot`` asks of git: ``gitreg.gitrepo.GitRepo``, or ``gitreg.gitlite.LiteRepo``
+    where GitPython's start-up would cost more than the work (the pre-commit hook)."""
+
+    def read_path(self, commit: str, path: str) -> bytes | None: ...
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]: ...
+    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]: ...
+    def tree_names(self, commit: str, path: str) -> list[str]: ...
+    def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None: ...
+
+
 #: Files larger than this are never read ahead (they are read, if at all, one at a time).
 PREFETCH_MAX_BYTES = 1024 * 1024
 
@@ -101,7 +112,7 @@ class CommitSnapshot:
     file list (``git ls-tree -r``) is made only if ``files()`` is called. So reading a few files of a large
     registry, as ``show`` or an incremental validation do, costs the same whatever the registry's size."""
 
-    def __init__(self, repo: GitRepo, commit: str) -> None:
+    def __init__(self, repo: GitObjects, commit: str) -> None:
         self.repo = repo
         self.commit = commit
         self.label = commit[:12]

@@ -10,14 +10,12 @@ from pathlib import Path
 import gitreg
 
 ROOT = Path(gitreg.__file__).parent
-GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py"}
+GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py", "gitlite.py"}
 
 
 def modules() -> list[Path]:
     return [
-        path
-        for path in sorted(ROOT.rglob("*.py"))
-        if path.relative_to(ROOT).as_posix() not in GIT_FAMILY
+        path for path in sorted(ROOT.rglob("*.py")) if path.relative_to(ROOT).as_posix() not in GIT_FAMILY
     ]
 
 

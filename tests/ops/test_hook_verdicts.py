@@ -185,3 +185,29 @@ def test_hook_pre_commit_all_judges_the_whole_index(in_staging: Path) -> None:
     assert everything.stderr == full.stdout
     named = run("hook", "pre-commit", "models/fraud/model.yaml", cwd=in_staging)
     assert (named.exit_code, named.stderr) == (1, f"{MISMATCH}\n1 error, 0 warnings (1 file checked)\n")
+
+
+def test_the_hook_process_loads_neither_gitpython_nor_storage(in_staging: Path) -> None:
+    """The hook runs on every commit: it reads git through plain git calls, and never the blob store."""
+    delete_version(in_staging)
+    probe = (
+        "import atexit, sys\n"
+        "heavy = ('git', 'gitdb', 'gitreg.gitrepo', 'gitreg.registry', 'gitreg.storage')\n"
+        "atexit.register(lambda: print('loaded:', [m for m in heavy if m in sys.modules]))\n"
+        "sys.argv = ['gitreg', 'hook', 'pre-commit']\n"
+        "from gitreg.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=in_staging,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "loaded: []\n",
+        f"{IN_USE}\n1 error, 0 warnings (0 files checked)\n",
+    )
