@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitreg import gitcat, records, yamlio
+from gitreg import gitlite, records, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.layout import DEFAULT_BRANCH, REGISTRY_FILE, model_path, version_path
@@ -103,12 +103,12 @@ class Registry:
         text = os.fspath(location)
         if "://" in text or re.match(r"^[\w.-]+@[\w.-]+:", text):
             return cls.open_remote(text, ref or DEFAULT_BRANCH)
-        found = gitcat.locate(Path(text))
+        found = gitlite.locate(Path(text))
         workdir = found.workdir
         if ref is None and workdir is not None:
             snapshot: Snapshot = WorkTreeSnapshot(workdir)
         else:
-            objects = gitcat.CatFile(found.git_dir)
+            objects = gitlite.LiteRepo(found.git_dir, found.workdir)
             commit = objects.rev_parse(ref or "HEAD")
             if commit is None:
                 raise NotFoundError(f"{ref or 'HEAD'} does not name a commit in {text}")

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # a snapshot only calls the repository it is given: reading o
 
 
 class Objects(Protocol):
-    """What a commit snapshot asks of a repository: ``GitRepo``, or the read path's ``gitcat.CatFile``."""
+    """What a commit snapshot asks of a repository: ``gitrepo.GitRepo``, or ``gitlite.LiteRepo`` where
+    GitPython's start-up would cost more than the work (reads, the pre-commit hook)."""
 
     def read_path(self, commit: str, path: str) -> bytes | None: ...
 

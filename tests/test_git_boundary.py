@@ -1,4 +1,4 @@
-"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitcat``) starts git or reads its
+"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitlite``) starts git or reads its
 raw output: every other module asks ``GitRepo``'s named methods. This scans the source, so a new
 ``repo._run(...)`` or a ``subprocess.run(["git", ...])`` elsewhere fails here rather than in review."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import gitreg
 
 ROOT = Path(gitreg.__file__).parent
-GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py", "gitcat.py"}
+GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py", "gitlite.py"}
 
 
 def modules() -> list[Path]:

@@ -7,10 +7,7 @@ from pathlib import Path
 import click
 
 from gitreg.cli import cli
-from gitreg.errors import NotFoundError
-from gitreg.gitrepo import GitRepo
 from gitreg.ops import hooks
-from gitreg.registry import Registry
 from gitreg.validate import Report
 from gitreg.validate import report as reports
 
@@ -20,6 +17,8 @@ from gitreg.validate import report as reports
 @click.pass_obj
 def install_hooks_command(directory: str, force: bool) -> int:
     """Install gitreg's plain git hooks (for registries without the pre-commit framework)."""
+    from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - GitPython: not for the hooks, run on every commit
+
     for path in hooks.install(GitRepo.open(Path(directory)), force):
         click.echo(f"installed {path}")
     return 0
@@ -31,10 +30,12 @@ def hook_group() -> None:
 
 
 @hook_group.command("pre-commit")
+@click.option("--all", "everything", is_flag=True, help="Judge the whole index, not only what changed.")
+@click.argument("files", nargs=-1)
 @click.pass_obj
-def pre_commit_command(directory: str) -> int:
-    """Validate what is staged for commit."""
-    report = hooks.validate_index(Registry.open(directory))
+def pre_commit_command(directory: str, everything: bool, files: tuple[str, ...]) -> int:
+    """Validate what is staged for commit: what changed since HEAD, and FILES (registry.yaml: everything)."""
+    report = hooks.validate_index(Path(directory), everything, files)
     click.echo(reports.text(report), nl=False, err=bool(report.errors))
     return 1 if report.failed() else 0
 
@@ -44,12 +45,7 @@ def pre_commit_command(directory: str) -> int:
 @click.pass_obj
 def no_large_files_command(directory: str, files: tuple[str, ...]) -> int:
     """Refuse FILES over the registry's size limit."""
-    root = Path(directory)
-    try:
-        registry: Registry | None = Registry.open(directory)
-    except NotFoundError:
-        registry = None
-    findings = hooks.large_files(registry, list(files), root)
+    findings = hooks.large_files(Path(directory), list(files))
     if findings:
         click.echo(reports.text(Report(findings, len(files))), nl=False)
     return 1 if findings else 0

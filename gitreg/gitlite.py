@@ -1,0 +1,202 @@
+"""git without GitPython, for what runs on every read and every commit: `gitreg show`, `list`, `pull` and
+the pre-commit hook find their repository with one ``git rev-parse`` and read objects through one persistent
+``git cat-file --batch`` process (plus ``--batch-check`` for headers), with a few plain ``git`` calls for the
+index. Importing GitPython costs more than such a command's whole work, and its start-up runs
+``git version`` twice. Part of the git module family with ``gitrepo``: the same named methods a
+``CommitSnapshot`` calls, raising the same errors; ``GitRepo`` stays the home of everything else git does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from gitreg.errors import GitError, NotFoundError
+
+_HINT = "run gitreg inside a registry checkout, or pass -C DIR"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a repository is: its git folder, and its working tree (None for a bare repository)."""
+
+    git_dir: Path
+    workdir: Path | None
+
+
+def locate(path: Path) -> Location:
+    """The repository that contains ``path`` (searching its parents, as git does); NotFoundError if none."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-cdup"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        done = None
+    if done is None or done.returncode != 0:
+        raise NotFoundError(f"{path} is not inside a git repository", _HINT)
+    bare, git_dir, *rest = [*done.stdout.splitlines(), ""]
+    if bare == "true":
+        return Location(Path(git_dir), None)
+    return Location(Path(git_dir), Path(os.path.normpath(Path(path).absolute() / rest[0])))
+
+
+class LiteRepo:
+    """One repository read through the ``git`` command: objects through ``cat-file`` processes started on
+    first use, the index and refs through plain calls. Use it as a context manager, or ``close()`` it."""
+
+    def __init__(self, git_dir: Path, workdir: Path | None = None) -> None:
+        self.git_dir = git_dir
+        self.workdir = workdir
+        #: the ``cat-file --batch`` (contents) and ``--batch-check`` (headers only) processes, once started
+        self._batches: dict[str, subprocess.Popen[bytes]] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> LiteRepo:
+        """The repository that contains ``path``."""
+        found = locate(path)
+        return cls(found.git_dir, found.workdir)
+
+    def __enter__(self) -> LiteRepo:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # a finaliser must not raise
+            self.close()
+
+    def close(self) -> None:
+        """Stop the ``cat-file`` processes started for reads."""
+        batches, self._batches = self._batches, {}
+        for batch in batches.values():
+            for stream in (batch.stdin, batch.stdout):
+                if stream is not None:
+                    stream.close()
+            batch.wait(timeout=60)
+
+    def _git(self, *args: str) -> list[str]:
+        return ["git", "--git-dir", str(self.git_dir), *args]
+
+    def _run(self, *args: str) -> str:
+        done = subprocess.run(self._git(*args), cwd=self.workdir, capture_output=True, check=False)
+        if done.returncode != 0:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+        return done.stdout.decode("utf-8", "surrogateescape")
+
+    # --- refs and the index -----------------------------------------------------------------------------
+
+    def rev_parse(self, ref: str) -> str | None:
+        """The commit a ref names, or None if it names none."""
+        found = self._request(f"{ref}^{{commit}}", contents=False)
+        return found[0] if found is not None and found[1] == "commit" else None
+
+    def head(self) -> str | None:
+        """The commit HEAD names, or None on an unborn branch."""
+        return self.rev_parse("HEAD")
+
+    def write_index_tree(self) -> str:
+        """The tree of what is staged for the next commit (written to the object store)."""
+        return self._run("write-tree").strip()
+
+    def changed_files(self, base: str, commit: str) -> dict[str, str]:
+        """{path: status letter (A, M, D, T)} of files that differ between ``base`` and ``commit``. Renames
+        count as D + A."""
+        out = self._run("diff", "--name-status", "-z", "--no-renames", base, commit)
+        fields = [f for f in out.split("\0") if f]
+        return dict(zip(fields[1::2], (s[0] for s in fields[0::2]), strict=True))
+
+    # --- objects (what CommitSnapshot asks) -------------------------------------------------------------
+
+    def _request(self, name: str, contents: bool = True) -> tuple[str, str, int, bytes] | None:
+        """(sha, type, size, content) of the object ``name`` names (``<commit>:<path>``, a ref, a sha),
+        through one ``cat-file --batch`` process (``--batch-check`` without ``contents``: the header alone,
+        content empty); None if there is no such object."""
+        if "\n" in name:
+            return None
+        mode = "--batch" if contents else "--batch-check"
+        batch = self._batches.get(mode)
+        if batch is None:
+            batch = self._batches[mode] = subprocess.Popen(
+                self._git("cat-file", mode),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        stdin, stdout = batch.stdin, batch.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both are pipes
+            raise GitError("git cat-file has no pipes")
+        try:
+            stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+            stdin.flush()
+            header = stdout.readline().split()
+            if len(header) != 3:
+                if len(header) == 2 and header[1] in (b"missing", b"ambiguous"):
+                    return None
+                raise OSError("no reply")
+            size = int(header[2])
+            data = stdout.read(size + 1)[:size] if contents else b""
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise GitError(f"git cat-file failed reading {name}: {exc}") from None
+        if contents and len(data) != size:
+            self.close()
+            raise GitError(f"git cat-file failed reading {name}: the object was cut short")
+        return header[0].decode(), header[1].decode(), size, data
+
+    def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
+        """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
+        found = self._request(f"{commit}:{path}", contents=False)
+        return None if found is None else found[:3]
+
+    def read_path(self, commit: str, path: str) -> bytes | None:
+        """The bytes of the file at ``path`` in ``commit``, or None if there is no such file."""
+        found = self._request(f"{commit}:{path}")
+        return found[3] if found is not None and found[1] == "blob" else None
+
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """Many blobs, each one request to the same ``cat-file`` process."""
+        blobs = {}
+        for sha in shas:
+            found = self._request(sha)
+            if found is not None and found[1] == "blob":
+                blobs[sha] = found[3]
+        return blobs
+
+    def tree_names(self, commit: str, path: str) -> list[str]:
+        """Names directly below folder ``path`` in ``commit`` (empty if it is not a folder)."""
+        found = self._request(f"{commit}:{path}")
+        if found is None or found[1] != "tree":
+            return []
+        names, data, pos = [], found[3], 0
+        while pos < len(data):  # entries: "<mode> <name>\0<20-byte id>"
+            space = data.index(b" ", pos)
+            nul = data.index(b"\0", space)
+            names.append(data[space + 1 : nul].decode("utf-8", "surrogateescape"))
+            pos = nul + 21
+        return sorted(names)
+
+    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
+        """{path: (blob sha, size in bytes)} of every file at ``commit``: one ``git ls-tree -r -l``."""
+        out = self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+        files = {}
+        for record in out.split("\0"):
+            meta, _, path = record.partition("\t")
+            fields = meta.split()
+            if len(fields) == 4 and fields[1] == "blob":
+                files[path] = (fields[2], int(fields[3]))
+        return files
+
+
+__all__ = ["LiteRepo", "Location", "locate"]
