@@ -300,6 +300,20 @@ class GitRepo:
         """ "Name <email>" of ``commit``'s author."""
         return author_of_header(self.read_blob(commit))
 
+    def authors_of(self, commits: Iterable[str]) -> dict[str, str]:
+        """{commit: "Name <email>" of its author} for many commits in one ``git log --no-walk``."""
+        wanted = sorted(set(commits))
+        if not wanted:
+            return {}
+        out = self._run(
+            "log",
+            "--no-walk=unsorted",
+            "--stdin",
+            "--format=%H%x1f%an <%ae>",
+            stdin="\n".join(wanted).encode(),
+        )
+        return dict(line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line)
+
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
         if "\n" in path:

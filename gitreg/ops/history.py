@@ -55,11 +55,15 @@ def stage_history(
     evidence = _check_history(repo, ref, evidence)
     stages = StageTracker(repo)
     paths = [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
-    return [
-        change
-        for landing in repo.first_parent_walk(ref, paths, patch=True)
-        for change in _stage_changes(repo, landing, stages.advance(landing), model, evidence)
-    ]
+    changes: list[StageChange] = []
+    merged: dict[str, str] = {}
+    for landing in repo.first_parent_walk(ref, paths, patch=True):
+        found = _stage_changes(repo, landing, stages.advance(landing), model, evidence)
+        if found and landing.is_merge:
+            merged[landing.commit] = landing.parents[1]
+        changes += found
+    _proposers(repo, changes, merged)
+    return changes
 
 
 def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Evidence:
@@ -93,7 +97,7 @@ def _stage_changes(
                     commit=landing.commit,
                     date=landing.date,
                     pull_request=review.number,
-                    author=_proposer(repo, landing),
+                    author=landing.author,  # a merge's: its branch's author, see _proposers
                     merged_by=None if direct else _merger(landing),
                     direct_push=direct,
                     subject=landing.subject,
@@ -103,11 +107,14 @@ def _stage_changes(
     return changes
 
 
-def _proposer(repo: GitRepo, landing: Landing) -> str:
-    """The author of the merged branch's tip for a merge; the commit's author otherwise."""
-    if landing.is_merge:
-        return repo.author_of(landing.parents[1]) or landing.author
-    return landing.author
+def _proposers(repo: GitRepo, changes: list[StageChange], merged: dict[str, str]) -> None:
+    """Who proposed each change that landed by a merge (``merged``: merge commit -> its branch's tip): the
+    author of the merged branch's tip, asked of git for all of them at once; the commit's author otherwise."""
+    authors = repo.authors_of(merged.values())
+    for change in changes:
+        tip = merged.get(change.commit)
+        if tip is not None and tip in authors:
+            change.author = authors[tip]
 
 
 def _merger(landing: Landing) -> str:
@@ -147,6 +154,7 @@ def audit(
     evidence = _check_history(repo, ref, evidence)
     judge = Judge(repo)
     entries = []
+    merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
     for landing in repo.first_parent_walk(ref, paths, patch=True):
         steps = judge.advance(landing)
@@ -156,7 +164,10 @@ def audit(
         if changes and in_window:
             verdict = judge.verdict(landing, steps)
             entries += [_evidence(judge, change, verdict) for change in changes]
+            if landing.is_merge:
+                merged[landing.commit] = landing.parents[1]
         judge.held_after(steps)
+    _proposers(repo, [e.change for e in entries], merged)
     return entries
 
 
