@@ -4,7 +4,7 @@ other module parses what git prints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import git
@@ -32,6 +32,9 @@ class LogCommit:
     subject: str
     body: str
     changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
+    #: With ``--patch``: the lines of each changed file's diff section, in the order of ``changes`` (git
+    #: writes the raw records and the diff sections in the same order); empty without it.
+    patches: list[list[str]] = field(default_factory=list)
 
     @property
     def is_merge(self) -> bool:
@@ -51,6 +54,39 @@ def parse_log(out: str) -> Iterator[LogCommit]:
             parts = meta.split()
             if len(parts) >= 5 and meta.startswith(":"):
                 logged.changes[path] = (parts[2], parts[3], parts[4][0])
+        yield logged
+
+
+def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
+    """The records of ``git log --raw [--patch] --no-abbrev --format=LOG_FORMAT``, read line by line as git
+    writes them (a long history is never held whole), each with its diff sections if there are any."""
+    logged: LogCommit | None = None
+    header: list[str] = []
+    for raw_line in lines:
+        line = raw_line.decode("utf-8", "replace").rstrip("\n")
+        if line.startswith("\x1e"):
+            if logged is not None:
+                yield logged
+            logged, header = None, [line[1:]]
+        elif logged is None and header:
+            header.append(line)
+        elif logged is not None:
+            if line.startswith(":") and "\t" in line and not logged.patches:
+                meta, _, path = line.partition("\t")
+                parts = meta.split()
+                if len(parts) >= 5:
+                    logged.changes[path] = (parts[2], parts[3], parts[4][0])
+            elif line.startswith("diff "):
+                logged.patches.append([])
+            elif logged.patches:
+                logged.patches[-1].append(line)
+        if logged is None and header and "\x1d" in header[-1]:
+            text = "\n".join(header)
+            head, _, _rest = text.partition("\x1d")
+            commit, parents, author, committer, date, subject, body = head.split("\x1f", 6)
+            logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
+            header = []
+    if logged is not None:
         yield logged
 
 

@@ -24,6 +24,7 @@ from gitreg.gitoutput import (
     author_of_header,
     one_line,
     parse_log,
+    parse_log_lines,
     parse_ls_remote,
     parse_ls_tree,
     parse_ref_tips,
@@ -259,6 +260,32 @@ class GitRepo:
         )  # fmt: skip
         return parse_log(out)
 
+    def first_parent_walk(self, ref: str, paths: Iterable[str], patch: bool = False) -> Iterator[LogCommit]:
+        """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
+        whole), from the root commit's additions on; with ``patch``, each commit carries the zero-context
+        diffs of its changes (``LogCommit.patches``: git's own diff, no textconv or external driver)."""
+        argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
+        argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
+        if patch:
+            argv += ["--patch", "--unified=0"]
+        argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
+        try:
+            process = self._git.execute(argv, as_process=True)
+        except git.GitCommandError as exc:  # pragma: no cover - the process starts before it can fail
+            raise GitError(f"git log failed: {one_line(exc)}") from None
+        proc = process.proc
+        if proc is None or proc.stdout is None:  # pragma: no cover - as_process gives the piped process
+            raise GitError("git log failed: it did not start")
+        try:
+            yield from parse_log_lines(iter(proc.stdout.readline, b""))
+        finally:
+            proc.stdout.close()
+            stderr = proc.stderr.read() if proc.stderr else b""
+            code = proc.wait()
+        if code != 0:
+            reason = stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git log failed: {reason[-1] if reason else f'exit status {code}'}")
+
     def tree_of(self, commit: str) -> str:
         return self._run("rev-parse", f"{commit}^{{tree}}").strip()
 
@@ -272,6 +299,20 @@ class GitRepo:
     def author_of(self, commit: str) -> str | None:
         """ "Name <email>" of ``commit``'s author."""
         return author_of_header(self.read_blob(commit))
+
+    def authors_of(self, commits: Iterable[str]) -> dict[str, str]:
+        """{commit: "Name <email>" of its author} for many commits in one ``git log --no-walk``."""
+        wanted = sorted(set(commits))
+        if not wanted:
+            return {}
+        out = self._run(
+            "log",
+            "--no-walk=unsorted",
+            "--stdin",
+            "--format=%H%x1f%an <%ae>",
+            stdin="\n".join(wanted).encode(),
+        )
+        return dict(line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line)
 
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""

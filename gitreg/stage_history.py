@@ -8,15 +8,17 @@ gathers it, in the order the steps come, and every caller asks it the same way."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from gitreg import yamlio
+from gitreg.credentials import CREDENTIAL_PATTERNS
 from gitreg.errors import GitregError
 from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
-from gitreg.manifest import StageFile
+from gitreg.manifest import StageFile, is_name
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,13 @@ class StageStep:
     stage: str
     before: Mapping[str, int]
     after: Mapping[str, int]
+    #: The entries that differ, sorted by model, when the step was read from git's diff (else computed).
+    delta: tuple[tuple[str, int | None, int | None], ...] | None = None
 
     def changed(self, model: str | None = None) -> list[tuple[str, int | None, int | None]]:
         """(model, from version, to version) of each entry this step changed (None: not in the stage)."""
+        if self.delta is not None:
+            return [change for change in self.delta if model is None or change[0] == model]
         names = sorted(set(self.before) | set(self.after))
         return [
             (name, self.before.get(name), self.after.get(name))
@@ -64,6 +70,154 @@ class StageReader:
         return self.cache[blob]
 
 
+#: A line of a stage file in the one form whose meaning is plain without YAML: ``model: version``.
+_SIMPLE_LINE = re.compile(r"([a-z][a-z0-9._-]{0,63}): ([1-9][0-9]{0,17})")
+#: Names the YAML loader reads as something other than a string.
+_NOT_STRINGS = frozenset({"true", "false", "null"})
+#: Headers of one file's zero-context diff section before its first hunk.
+_DIFF_HEADERS = ("index ", "--- ", "+++ ", "new file mode ", "deleted file mode ")
+
+
+def simple_entry(line: str) -> tuple[str, int] | None:
+    """(model, version) of a stage-file line in the plain form, which loads to exactly that; None for any
+    other line (a comment, quoting, other spacing, a name YAML reads otherwise, anything credential-like)."""
+    match = _SIMPLE_LINE.fullmatch(line)
+    if match is None or match.group(1) in _NOT_STRINGS or not is_name(match.group(1)):
+        return None
+    if any(pattern.search(line) for _what, pattern in CREDENTIAL_PATTERNS):
+        return None  # the validator reports it: such a file is judged in full
+    return match.group(1), int(match.group(2))
+
+
+def simple_entries(data: bytes) -> dict[str, int] | None:
+    """The entries of a stage file made only of plain lines (each model once), or None if it is not one."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    entries: dict[str, int] = {}
+    for line in lines:
+        entry = simple_entry(line)
+        if entry is None or entry[0] in entries:
+            return None
+        entries[entry[0]] = entry[1]
+    return entries
+
+
+@dataclass
+class StageFileState:
+    """One stage file as a walk left it: its entries (what the validator reads; empty if it does not
+    parse) and, when every line is plain, an upper bound of its size in bytes (else None)."""
+
+    entries: dict[str, int]
+    plain_size: int | None
+
+
+def _bound(lines: Iterable[str]) -> int:
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
+class StageTracker:
+    """The stage files along a first-parent walk (``GitRepo.first_parent_walk`` with patches), oldest
+    first: a file in plain lines follows git's diff of it, so a step costs what it changed, not the size of
+    the file; any other file (or diff) is read whole and parsed by ``StageReader``."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.reader = StageReader(repo)
+        self.files: dict[str, StageFileState] = {}
+
+    def state(self, stage: str) -> StageFileState:
+        return self.files.get(stage) or StageFileState({}, 0)
+
+    def advance(self, commit: LogCommit) -> list[StageStep]:
+        """The stage steps of ``commit`` (by path), the files' states moved past it."""
+        aligned = len(commit.patches) == len(commit.changes)
+        found = []
+        for index, (path, (_old, new, status)) in enumerate(commit.changes.items()):
+            match = STAGE_FILE.match(path)
+            if match:
+                found.append((path, match.group(1), new, status, commit.patches[index] if aligned else None))
+        steps = []
+        for _path, stage, new, status, patch in sorted(found):
+            before = self.state(stage)
+            applied = None
+            if status != "D" and patch is not None and before.plain_size is not None:
+                applied = _apply(before, patch)
+            after = applied or self._read(new, status)
+            self.files[stage] = after
+            names = _names(patch) if applied is not None and patch is not None else None
+            if names is None:
+                names = set(before.entries) | set(after.entries)
+            delta = tuple(
+                (name, before.entries.get(name), after.entries.get(name))
+                for name in sorted(names)
+                if before.entries.get(name) != after.entries.get(name)
+            )
+            steps.append(StageStep(commit, stage, before.entries, after.entries, delta))
+        return steps
+
+    def _read(self, new: str, status: str) -> StageFileState:
+        """The stage file ``new`` read whole (parsed by ``StageReader`` unless it is in plain lines)."""
+        if status == "D" or new == ZERO_SHA:
+            return StageFileState({}, 0)
+        data = self.reader.repo.read_blob(new)
+        plain = simple_entries(data)
+        if plain is not None:
+            return StageFileState(plain, _bound(data.decode().split("\n")))
+        return StageFileState(self.reader.entries(new), None)
+
+
+def _diff_lines(patch: list[str]) -> tuple[list[str], list[str]] | None:
+    """The removed and added lines of a zero-context diff section; None if it holds anything else (a mode
+    change, a binary file)."""
+    removed, added = [], []
+    in_hunks = False
+    for line in patch:
+        if line.startswith("@@"):
+            in_hunks = True
+        elif not in_hunks:
+            if not line.startswith(_DIFF_HEADERS):
+                return None
+        elif line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+        elif not line.startswith("\\"):  # "\ No newline at end of file" changes nothing YAML reads
+            return None
+    return removed, added
+
+
+def _apply(before: StageFileState, patch: list[str]) -> StageFileState | None:
+    """The state after a diff of a file in plain lines, if the diff keeps it so; None to read it whole."""
+    lines = _diff_lines(patch)
+    if lines is None or before.plain_size is None:
+        return None
+    removed, added = lines
+    entries = dict(before.entries)
+    for line in removed:
+        entry = simple_entry(line)
+        if entry is None or entries.get(entry[0]) != entry[1]:
+            return None
+        del entries[entry[0]]
+    for line in added:
+        entry = simple_entry(line)
+        if entry is None or entry[0] in entries:
+            return None  # a duplicate key: the loader refuses the file
+        entries[entry[0]] = entry[1]
+    return StageFileState(entries, before.plain_size - _bound(removed) + _bound(added))
+
+
+def _names(patch: list[str]) -> set[str] | None:
+    """The models whose lines a diff (that ``_apply`` took) removed or added."""
+    lines = _diff_lines(patch)
+    if lines is None:
+        return None
+    return {line.partition(":")[0] for part in lines for line in part}
+
+
 def stage_log(repo: GitRepo, ref: str, stage: str | None = None) -> Iterator[LogCommit]:
     """The first-parent commits of ``ref`` that changed ``stage``'s file (any stage's if None), newest
     first."""
@@ -86,7 +240,11 @@ class Held:
             self.add(step)
 
     def add(self, step: StageStep) -> None:
-        for model, number in step.after.items():
+        """Steps come in history order, each ``before`` the previous step's ``after``: only the entries a
+        step changed can be new to what the stage held (its first step's are all new)."""
+        for model, _old, number in step.changed():
+            if number is None:
+                continue
             versions = self._held.setdefault((step.stage, model), [])
             if number not in versions:
                 versions.append(number)

@@ -1,9 +1,11 @@
 """Stage history and audit evidence, from ``main``'s first-parent history alone.
 
-One ``git log --first-parent --raw`` over the stage files gives every commit that changed a stage as it
-landed on main (a merge, a squash, or a direct push) with the blob ids of each stage file before and after;
-the stage files themselves are read through git's persistent cat-file process. Cost follows the number of
-stage changes, not the number of commits or files in the registry."""
+One ``git log --first-parent --raw --patch``, oldest first and streamed, gives every commit that changed a
+stage as it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before
+and after and git's diff of it: a stage file in plain ``model: version`` lines is followed through its diffs
+(``StageTracker``), any other is read and parsed. Cost follows the number of stage changes, not the number
+of commits, of files in the registry or of entries in a stage file; ``audit``'s verdicts come from one
+walk too (``gitreg.ops.verdicts``)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from gitreg import yamlio
-from gitreg.errors import GitError, GitregError, NotFoundError
+from gitreg.errors import GitError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
-from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR, version_path
-from gitreg.manifest import ModelVersion
+from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR, stage_path
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
-from gitreg.snapshot import CommitSnapshot
-from gitreg.stage_history import Held, StageReader, stage_log
-from gitreg.validate import Base, validate
-from gitreg.validate.view import ParseCache, View
+from gitreg.ops.verdicts import Judge
+from gitreg.stage_history import StageStep, StageTracker
 
 #: A commit on main's first-parent line, as it landed.
 Landing = LogCommit
@@ -55,12 +53,17 @@ def stage_history(
     """Every change of a stage entry along ``ref``'s first-parent history, oldest first; review as
     ``evidence`` shows it (default: the fetched pull-request refs, if any)."""
     evidence = _check_history(repo, ref, evidence)
-    stages = StageReader(repo)
-    return [
-        change
-        for landing in reversed(list(stage_log(repo, ref, stage)))
-        for change in _stage_changes(repo, landing, stages, model, evidence)
-    ]
+    stages = StageTracker(repo)
+    paths = [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
+    changes: list[StageChange] = []
+    merged: dict[str, str] = {}
+    for landing in repo.first_parent_walk(ref, paths, patch=True):
+        found = _stage_changes(repo, landing, stages.advance(landing), model, evidence)
+        if found and landing.is_merge:
+            merged[landing.commit] = landing.parents[1]
+        changes += found
+    _proposers(repo, changes, merged)
+    return changes
 
 
 def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Evidence:
@@ -77,11 +80,11 @@ def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Eviden
 
 
 def _stage_changes(
-    repo: GitRepo, landing: Landing, stages: StageReader, model: str | None, evidence: Evidence
+    repo: GitRepo, landing: Landing, steps: list[StageStep], model: str | None, evidence: Evidence
 ) -> list[StageChange]:
     changes: list[StageChange] = []
     review: Review | None = None
-    for step in stages.steps(landing):
+    for step in steps:
         for name, old, new in step.changed(model):
             review = review or evidence.review(landing)  # asked once per commit, and only if needed
             direct = review.status in (NONE, REFUTED)
@@ -94,7 +97,7 @@ def _stage_changes(
                     commit=landing.commit,
                     date=landing.date,
                     pull_request=review.number,
-                    author=_proposer(repo, landing),
+                    author=landing.author,  # a merge's: its branch's author, see _proposers
                     merged_by=None if direct else _merger(landing),
                     direct_push=direct,
                     subject=landing.subject,
@@ -104,11 +107,14 @@ def _stage_changes(
     return changes
 
 
-def _proposer(repo: GitRepo, landing: Landing) -> str:
-    """The author of the merged branch's tip for a merge; the commit's author otherwise."""
-    if landing.is_merge:
-        return repo.author_of(landing.parents[1]) or landing.author
-    return landing.author
+def _proposers(repo: GitRepo, changes: list[StageChange], merged: dict[str, str]) -> None:
+    """Who proposed each change that landed by a merge (``merged``: merge commit -> its branch's tip): the
+    author of the merged branch's tip, asked of git for all of them at once; the commit's author otherwise."""
+    authors = repo.authors_of(merged.values())
+    for change in changes:
+        tip = merged.get(change.commit)
+        if tip is not None and tip in authors:
+            change.author = authors[tip]
 
 
 def _merger(landing: Landing) -> str:
@@ -146,30 +152,29 @@ def audit(
     which artifact went live, whether the validator passed that change, and whether it bypassed review
     (as ``evidence`` shows it: default, the fetched pull-request refs, if any)."""
     evidence = _check_history(repo, ref, evidence)
-    stages = StageReader(repo)
-    held = Held()  # what the stages held before the commit being judged
-    shared: ParseCache = {}  # a file parsed once for the whole walk, not once per commit that has it
+    judge = Judge(repo)
     entries = []
+    merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
-    for landing in reversed(list(repo.first_parent_log(ref, paths))):
+    for landing in repo.first_parent_walk(ref, paths, patch=True):
+        steps = judge.advance(landing)
         landed = datetime.fromisoformat(landing.date)
         in_window = not ((since and landed < since) or (until and landed > until))
-        changes = _stage_changes(repo, landing, stages, None, evidence if in_window else Evidence())
-        if not changes:
-            continue
-        if in_window:
-            verdict = _verdict(repo, landing, held, shared)
-            for change in changes:
-                entries.append(_evidence(repo, change, verdict))
-        for step in stages.steps(landing):
-            held.add(step)
+        changes = _stage_changes(repo, landing, steps, None, evidence if in_window else Evidence())
+        if changes and in_window:
+            verdict = judge.verdict(landing, steps)
+            entries += [_evidence(judge, change, verdict) for change in changes]
+            if landing.is_merge:
+                merged[landing.commit] = landing.parents[1]
+        judge.held_after(steps)
+    _proposers(repo, [e.change for e in entries], merged)
     return entries
 
 
-def _evidence(repo: GitRepo, change: StageChange, verdict: str) -> AuditEntry:
+def _evidence(judge: Judge, change: StageChange, verdict: str) -> AuditEntry:
     digest = size = None
     if change.to_version is not None:
-        version = _version_at(repo, change.commit, change.model, change.to_version)
+        version = judge.version(change.model, change.to_version)
         if version is not None:
             digest, size = version.artifact.digest, version.artifact.size
     flags = ["direct-push"] if change.direct_push else []
@@ -178,30 +183,3 @@ def _evidence(repo: GitRepo, change: StageChange, verdict: str) -> AuditEntry:
     if verdict != "pass":
         flags.append("invalid")
     return AuditEntry(change, digest, size, verdict, flags)
-
-
-def _version_at(repo: GitRepo, commit: str, model: str, number: int) -> ModelVersion | None:
-    data = repo.read_path(commit, version_path(model, number))
-    if data is None:
-        return None
-    try:
-        return ModelVersion.model_validate(yamlio.load(data, "version").data)
-    except (GitregError, ValueError):
-        return None
-
-
-def _verdict(repo: GitRepo, landing: Landing, held: Held, shared: ParseCache) -> str:
-    """The validator's verdict on the change ``landing`` made to main, against its first parent, with
-    rollbacks judged by what the stages held before it."""
-    view = View(CommitSnapshot(repo, landing.commit), shared)
-    if landing.parents:
-        changes = {path: status for path, (_old, _new, status) in landing.changes.items()}
-        # `held` is updated only after this verdict: it is what the stages held before this commit
-        base = Base(View(CommitSnapshot(repo, landing.parents[0]), shared), changes, held)
-        report = validate(view, base)
-    else:
-        report = validate(view)
-    if not report.errors:
-        return "pass"
-    first = report.errors[0]
-    return f"fail: {first}"

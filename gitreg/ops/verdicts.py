@@ -1,0 +1,153 @@
+"""The validator's verdict on each change main's first-parent history made, judged in one walk.
+
+``audit`` asks for the verdict of every commit that changed a stage: the validator's own (``validate`` of the
+commit against its first parent, rollbacks judged by what the stages held before). Most such commits are a
+promotion that changes stage files and nothing else; for those, the only rules that can find anything are
+the ones about the entries the change made (and the stage files' own rules), and they are checked here from
+the walk's running state: the stage files' entries (``StageTracker``), the blob of every file under models/
+and of registry.yaml (from the log's raw diffs), each blob parsed once (a bounded cache: memory does not
+grow with the history). A promotion that passes those checks passes the validator; anything else (a
+change to registry.yaml or models/, a stage file that is not plain ``model: version`` lines, any rule
+that finds something) is judged by ``validate`` itself, so every verdict, and every failure's message, is
+the validator's."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from gitreg import manifest, yamlio
+from gitreg.errors import GitregError
+from gitreg.gitrepo import GitRepo, LogCommit
+from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
+from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+from gitreg.snapshot import CommitSnapshot
+from gitreg.stage_history import Held, StageStep, StageTracker
+from gitreg.validate import Base, validate
+from gitreg.validate.rules.stages import check_policy
+from gitreg.validate.view import ParseCache, View
+
+T = TypeVar("T", bound=BaseModel)
+
+#: Parsed blobs kept at once; older ones are parsed again if met again.
+CACHE_SIZE = 4096
+#: Files a full validation keeps parsed across commits, before the cache starts over.
+SHARED_PARSES = 20000
+
+
+class Judge:
+    """Verdicts along one first-parent walk: ``advance`` each commit in order (oldest first), then ask."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.repo = repo
+        self.stages = StageTracker(repo)
+        self.held = Held()  # what the stages held before the commit being judged
+        self.files: dict[str, str] = {}  # path -> blob, under models/ and registry.yaml
+        self._parsed: OrderedDict[tuple[str, type[BaseModel]], Any] = OrderedDict()
+        self._shared: ParseCache = {}
+        self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
+
+    def advance(self, landing: LogCommit) -> list[StageStep]:
+        """Move the running state past ``landing``; its stage steps. Call ``held_after`` once judged."""
+        for path, (_old, new, status) in landing.changes.items():
+            if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
+                if status == "D":
+                    self.files.pop(path, None)
+                else:
+                    self.files[path] = new
+        return self.stages.advance(landing)
+
+    def held_after(self, steps: list[StageStep]) -> None:
+        for step in steps:
+            self.held.add(step)
+
+    def version(self, model: str, number: int) -> ModelVersion | None:
+        """The version as the last commit advanced over has it (None if absent or invalid)."""
+        return self.parsed(version_path(model, number), ModelVersion)
+
+    def parsed(self, path: str, kind: type[T]) -> T | None:
+        """The file at ``path`` as the walk stands, parsed as ``kind`` (None if absent or invalid)."""
+        blob = self.files.get(path)
+        if blob is None:
+            return None
+        key = (blob, kind)
+        if key in self._parsed:
+            self._parsed.move_to_end(key)
+        else:
+            try:
+                data = self.repo.read_blob(blob)
+                value: Any = manifest.parse(kind, yamlio.load(data, path))
+            except (GitregError, ValueError):
+                value = None
+            self._parsed[key] = value
+            if len(self._parsed) > CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        result = self._parsed[key]
+        return result if isinstance(result, kind) else None
+
+    def verdict(self, landing: LogCommit, steps: list[StageStep]) -> str:
+        """The validator's verdict on ``landing`` (advanced over, ``held_after`` not yet called)."""
+        if self._passes(landing, steps):
+            return "pass"
+        return self.full_verdict(landing)
+
+    def full_verdict(self, landing: LogCommit) -> str:
+        """``validate`` of the commit against its first parent, with the files' parses shared."""
+        self.full_runs += 1
+        if len(self._shared) > SHARED_PARSES:
+            self._shared.clear()
+        view = View(CommitSnapshot(self.repo, landing.commit), self._shared)
+        if landing.parents:
+            changes = {path: status for path, (_old, _new, status) in landing.changes.items()}
+            base = Base(View(CommitSnapshot(self.repo, landing.parents[0]), self._shared), changes, self.held)
+            report = validate(view, base)
+        else:
+            report = validate(view)
+        if not report.errors:
+            return "pass"
+        return f"fail: {report.errors[0]}"
+
+    def _before(self, changed: dict[str, Mapping[str, int]], stage: str) -> Mapping[str, int]:
+        """What ``stage`` held on the first parent: ``changed`` holds it for the stages the commit changed."""
+        return changed[stage] if stage in changed else self.stages.state(stage).entries
+
+    def _passes(self, landing: LogCommit, steps: list[StageStep]) -> bool:
+        """Whether the validator surely finds no error in ``landing``: a change of stage files alone whose
+        new entries meet every rule (False: not sure, let the validator judge)."""
+        if not landing.parents or not steps:
+            return False
+        if any(not STAGE_FILE.match(path) for path in landing.changes):
+            return False  # registry.yaml, models/ or anything else under stages/ changed
+        config = self.parsed(REGISTRY_FILE, RegistryConfig)
+        if config is None:
+            return False
+        before = {step.stage: step.before for step in steps}
+        for step in steps:
+            state = self.stages.state(step.stage)
+            if landing.changes[stage_path(step.stage)][2] == "D":
+                continue  # a stage file that is gone has no rules to meet
+            spec = config.stage(step.stage)
+            if spec is None or state.plain_size is None or state.plain_size > config.rules.max_file_size:
+                return False
+            for model, _old, number in step.changed():
+                if number is None:
+                    continue  # leaving a stage breaks no rule
+                info = self.parsed(model_path(model), ModelInfo)
+                version = self.version(model, number)
+                if info is None or version is None or version.status == "archived":
+                    return False
+                policies = [spec.policy, *([info.policy[step.stage]] if step.stage in info.policy else [])]
+                path = stage_path(step.stage)
+                if any(next(check_policy(path, 0, 0, step.stage, version, p), None) for p in policies):
+                    return False
+                missing = [
+                    r
+                    for r in spec.requires
+                    if before.get(r, self.stages.state(r).entries).get(model) != number
+                ]
+                if missing and not self.held(step.stage, model, number):
+                    return False
+        return True
