@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -120,6 +121,13 @@ def test_release_check_builds_checks_and_installs_the_wheel(tmp_path: Path) -> N
     for name in dist:
         assert f"{work / 'dist' / name}: PASSED" in checked, output
 
+    with tarfile.open(work / "dist" / dist[1]) as sdist:
+        top = {name.split("/")[1] for name in sdist.getnames() if "/" in name}
+    assert top == {
+        *("gitreg", "registry-template", "hooks", "testing", "tests", "scripts", "benchmarks"),
+        *("README.md", "CHANGELOG.md", "pyproject.toml", "PKG-INFO"),
+        *(".pre-commit-hooks.yaml", ".pre-commit-config.yaml", ".gitignore"),  # hatch adds .gitignore
+    }
     with zipfile.ZipFile(work / "dist" / dist[0]) as wheel:
         names = set(wheel.namelist())
         metadata = wheel.read(f"gitreg_registry-{__version__}.dist-info/METADATA").decode()
