@@ -33,7 +33,7 @@ def data_folder(name: str, what: str) -> Path:
     if source.is_dir():
         return source
     raise GitregError(
-        f"gitreg's {what} are missing from this installation", "reinstall gitreg"
+        f"gitreg's {what} are missing from this installation", "reinstall gitreg-registry"
     )  # pragma: no cover
 
 

@@ -5,22 +5,28 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import jinja2
 
 from gitreg import __version__
 from gitreg.credentials import redact_url, url_secrets
+from gitreg.distribution import RELEASE_TAG, REPOSITORY, requirement
 from gitreg.errors import ConflictError, UsageError
 from gitreg.filesystem import data_folder
 from gitreg.gitrepo import GitRepo
-from gitreg.storage import default_store_url, open_store
-
-GITREG_REPO = "https://github.com/gitreg/gitreg"
+from gitreg.storage import REMOTE_SCHEMES, default_store_url, open_store
 
 
 def template_root() -> Path:
     """The templates: inside the installed wheel, or at the top of a source checkout (editable install)."""
     return data_folder("registry-template", "registry templates")
+
+
+def storage_extra(storage_url: str) -> str | None:
+    """The extra that installs the client of ``storage_url``'s backend (None for a local folder)."""
+    kind = REMOTE_SCHEMES.get(urlparse(storage_url).scheme)
+    return kind.extra if kind else None
 
 
 def render(storage_url: str, name: str) -> dict[str, bytes]:
@@ -35,9 +41,12 @@ def render(storage_url: str, name: str) -> dict[str, bytes]:
     context = {
         "name": name,
         "storage_url": storage_url,
-        "gitreg_repo": GITREG_REPO,
-        "gitreg_rev": f"v{__version__}",
-        "gitreg_pip": f"gitreg=={__version__}",
+        "gitreg_version": __version__,
+        # the hooks repository at this version's release tag, and this version with its storage extra,
+        # so that pre-commit and CI run the gitreg that wrote the files, able to reach the store
+        "gitreg_repo": REPOSITORY,
+        "gitreg_rev": RELEASE_TAG,
+        "gitreg_pip": requirement(storage_extra(storage_url)),
         "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
     }
     files: dict[str, bytes] = {}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from gitreg.credentials import is_secret_name, redact_url
+from gitreg.distribution import install_hint
 from gitreg.errors import GitregError, UsageError
 from gitreg.storage.local import LocalStore
 from gitreg.storage.protocol import Blob, BlobStore, Incomplete, VerifyingReader
@@ -145,7 +146,7 @@ def open_remote(url: str, options: dict[str, Any]) -> RemoteStore:
             raise
         raise GitregError(
             f"storage URL {shown!r} needs the {kind.extra} extra, which is not installed",
-            f"pip install 'gitreg[{kind.extra}]'",
+            install_hint(kind.extra),
         ) from None
     from gitreg.storage.remote import RemoteStore  # noqa: PLC0415 - the local store's users never load it
 

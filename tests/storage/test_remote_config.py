@@ -74,7 +74,8 @@ def test_a_missing_extra_is_named(url: str, module: str, extra: str, monkeypatch
     with pytest.raises(GitregError) as info:
         open_store(url)
     assert str(info.value) == (
-        f"storage URL {url!r} needs the {extra} extra, which is not installed (pip install 'gitreg[{extra}]')"
+        f"storage URL {url!r} needs the {extra} extra, which is not installed "
+        f"(pip install 'gitreg-registry[{extra}]')"
     )
 
 
