@@ -431,7 +431,14 @@ class GitRepo:
     def fetch_shallow(self, url: str, source: str, ref: str, timeout: float | None = None) -> str:
         """Fetch ``source`` (a ref or ``HEAD``) at ``url`` with depth 1 (no tags) into the local ``ref``,
         forced (a force-pushed branch is followed); return the commit fetched."""
-        argv = ["git", "fetch", "--quiet", "--depth=1", "--no-tags", "--no-write-fetch-head"]
+        return self._fetch(url, "--depth=1", source, ref, timeout)
+
+    def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
+        """Fetch ``by`` more commits of ``branch``'s history below the shallow boundary; the tip fetched."""
+        return self._fetch(url, f"--deepen={by}", f"refs/heads/{branch}", ref, timeout)
+
+    def _fetch(self, url: str, depth: str, source: str, ref: str, timeout: float | None) -> str:
+        argv = ["git", "fetch", "--quiet", depth, "--no-tags", "--no-write-fetch-head"]
         argv += ["--", url, f"+{source}:{ref}"]
         try:
             self._git.execute(argv, kill_after_timeout=timeout)
@@ -440,19 +447,6 @@ class GitRepo:
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
             raise GitError(f"git fetch of {source} from {redact_url(url)} wrote no {ref}")
-        return commit
-
-    def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
-        """Fetch ``by`` more commits of ``branch``'s history below the shallow boundary; the tip fetched."""
-        argv = ["git", "fetch", "--quiet", f"--deepen={by}", "--no-tags", "--no-write-fetch-head"]
-        argv += ["--", url, f"+refs/heads/{branch}:{ref}"]
-        try:
-            self._git.execute(argv, kill_after_timeout=timeout)
-        except git.GitCommandError as exc:
-            raise GitError(f"git fetch failed: {one_line(exc)}") from None
-        commit = self.rev_parse(ref)
-        if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {branch} from {redact_url(url)} wrote no {ref}")
         return commit
 
     def history(self, commit: str) -> tuple[set[str], bool]:

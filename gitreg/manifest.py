@@ -30,6 +30,7 @@ from pydantic import (
 from gitreg.errors import ManifestError, Problem
 from gitreg.filesystem import name_problem
 from gitreg.layout import MAX_SIZE, NAME
+from gitreg.records import without_empty_fields
 from gitreg.yamlio import Document
 
 API_VERSION = "gitreg/v1"
@@ -240,18 +241,7 @@ class ModelVersion(_Strict):
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The manifest as plain data in the spec's field order, empty optional fields left out."""
-        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for key in ("metrics", "params", "tags", "signature"):
-            if not data.get(key):
-                data.pop(key, None)
-        lineage = {k: v for k, v in data.get("lineage", {}).items() if v}
-        if lineage:
-            data["lineage"] = lineage
-        else:
-            data.pop("lineage", None)
-        if not data.get("description"):
-            data.pop("description", None)
-        return data
+        return without_empty_fields(self.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 class StageFile(RootModel[dict[Name, VersionNumber]]):

@@ -139,18 +139,7 @@ class VersionRecord(Record):
     def to_yaml_data(self) -> dict[str, Any]:
         """The manifest as ``ModelVersion.to_yaml_data`` gives it: the spec's field order, empty optional
         fields left out."""
-        data: dict[str, Any] = _drop_none(self.data())
-        for key in ("metrics", "params", "tags", "signature"):
-            if not data.get(key):
-                data.pop(key, None)
-        lineage = {k: v for k, v in data.get("lineage", {}).items() if v}
-        if lineage:
-            data["lineage"] = lineage
-        else:
-            data.pop("lineage", None)
-        if not data.get("description"):
-            data.pop("description", None)
-        return data
+        return without_empty_fields(_drop_none(self.data()))
 
 
 def version_record(doc: Document, model: str, number: int) -> VersionRecord:
@@ -247,6 +236,22 @@ def _problem(doc: Document, key: tuple[str | int, ...], message: str) -> Manifes
     return ManifestError([Problem(doc.path, line, col, message)])
 
 
+def without_empty_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A version manifest's data as it is written: empty optional fields (metrics, params, tags, signature,
+    lineage and its parts, description) left out. One rule for the records and the pydantic models."""
+    for key in ("metrics", "params", "tags", "signature"):
+        if not data.get(key):
+            data.pop(key, None)
+    lineage = {k: v for k, v in data.get("lineage", {}).items() if v}
+    if lineage:
+        data["lineage"] = lineage
+    else:
+        data.pop("lineage", None)
+    if not data.get("description"):
+        data.pop("description", None)
+    return data
+
+
 __all__ = [
     "Record",
     "VersionRecord",
@@ -255,4 +260,5 @@ __all__ = [
     "stage_names",
     "storage_spec",
     "version_record",
+    "without_empty_fields",
 ]
