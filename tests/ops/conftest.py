@@ -3,42 +3,20 @@ config naming its hooks, and one pre-commit store for the session (its hook envi
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from testing import git
-
-#: This gitreg checkout: what pre-commit installs the hooks from.
-GITREG_CHECKOUT = Path(__file__).resolve().parents[2]
+from testing.checkout import commit_checkout
 
 
 @pytest.fixture(scope="session")
 def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout as it is on disk, untracked files included, committed to a fresh repository: what
-    pre-commit clones, as it would clone gitreg at a tag. (``try-repo`` on a checkout with uncommitted
-    changes commits only the changes to tracked files, so a new module would be missing from the hook.)"""
-    repo = tmp_path_factory.mktemp("gitreg-hooks-repo")
-    listed = git(GITREG_CHECKOUT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in sorted({n for n in listed.split("\0") if n}):
-        source = GITREG_CHECKOUT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    identity = [
-        "-c",
-        "user.name=gitreg tests",
-        "-c",
-        "user.email=tests@example.com",
-        "-c",
-        "commit.gpgsign=false",
-    ]
-    git(repo, "init", "--quiet")
-    git(repo, "add", "--all")
-    git(repo, *identity, "commit", "--quiet", "-m", "gitreg as checked out")
-    return repo
+    """This checkout as it is on disk, committed to a fresh repository: what pre-commit clones, as it would
+    clone gitreg at a tag."""
+    return commit_checkout(tmp_path_factory.mktemp("gitreg-hooks-repo"))
 
 
 @pytest.fixture(scope="session")
