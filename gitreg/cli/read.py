@@ -6,8 +6,8 @@ import os
 
 import click
 
-from gitreg import manifest, summary, yamlio
-from gitreg.cli import cli, output
+from gitreg import summary, yamlio
+from gitreg.cli import cli, complete, output
 from gitreg.credentials import redact_data
 from gitreg.registry import Ref, Registry
 
@@ -20,8 +20,8 @@ def _stages_text(stages: dict[str, int]) -> str:
 
 
 @cli.command("list")
-@click.argument("model", required=False)
-@click.option("--stage", metavar="S", help="Only what is in stage S.")
+@click.argument("model", required=False, shell_complete=complete.model_name)
+@click.option("--stage", metavar="S", help="Only what is in stage S.", shell_complete=complete.stage_name)
 @json_option
 @click.pass_obj
 def list_command(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
@@ -60,7 +60,7 @@ def list_command(directory: str, model: str | None, stage: str | None, as_json: 
 
 
 @cli.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @json_option
 @click.pass_obj
 def show_command(directory: str, ref: str, as_json: bool) -> int:
@@ -82,8 +82,8 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
 
 
 @cli.command("diff")
-@click.argument("ref_a")
-@click.argument("ref_b")
+@click.argument("ref_a", shell_complete=complete.ref)
+@click.argument("ref_b", shell_complete=complete.ref)
 @json_option
 @click.pass_obj
 def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
@@ -106,7 +106,7 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
 
 
 @cli.command("pull")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @click.option(
     "-o",
     "--output",
@@ -138,10 +138,17 @@ def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quie
     return 0
 
 
+#: The kinds of file ``gitreg schema`` describes (manifest.KINDS, named here so that loading this module
+#: does not load pydantic; a test holds the two together).
+SCHEMA_KINDS = ("Model", "ModelVersion", "Registry", "Stage")
+
+
 @cli.command("schema")
-@click.argument("kind", required=False, type=click.Choice(sorted(manifest.KINDS)))
+@click.argument("kind", required=False, type=click.Choice(SCHEMA_KINDS, case_sensitive=False))
 def schema_command(kind: str | None) -> int:
     """Print the JSON Schema of one KIND of file (or all of them)."""
+    from gitreg import manifest  # noqa: PLC0415 - pydantic only for the command that needs it
+
     if kind:
         output.print_json(manifest.json_schema(kind))
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli import cli, output
+from gitreg.cli import cli, complete, output
 from gitreg.errors import StorageError, UsageError
 from gitreg.ops import gc as collection
 from gitreg.ops.copy import copy_version, is_git_url
@@ -20,7 +20,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 
 @cli.command("verify")
-@click.argument("ref", required=False)
+@click.argument("ref", required=False, shell_complete=complete.ref)
 @click.option("--all", "every", is_flag=True, help="Every version of every model.")
 @json_option
 @click.pass_obj
@@ -132,7 +132,7 @@ def _gc_report(todo: collection.Plan, deleted: bool) -> dict[str, object]:
 
 
 @cli.command("copy")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @click.option(
     "--to-registry",
     "destination",
