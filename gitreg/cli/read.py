@@ -9,6 +9,7 @@ import click
 from gitreg import summary, yamlio
 from gitreg.cli import cli, complete, output
 from gitreg.credentials import redact_data
+from gitreg.errors import UsageError
 from gitreg.registry import Ref, Registry
 
 _HIDDEN = ("apiVersion", "kind")
@@ -145,12 +146,26 @@ SCHEMA_KINDS = ("Model", "ModelVersion", "Registry", "Stage")
 
 @cli.command("schema")
 @click.argument("kind", required=False, type=click.Choice(SCHEMA_KINDS, case_sensitive=False))
-def schema_command(kind: str | None) -> int:
-    """Print the JSON Schema of one KIND of file (or all of them)."""
-    from gitreg import manifest  # noqa: PLC0415 - pydantic only for the command that needs it
+@click.option(
+    "--write",
+    "write",
+    is_flag=True,
+    help="Write every kind's schema under .gitreg/schemas/ of the registry, and map them for editors.",
+)
+@click.pass_obj
+def schema_command(directory: str, kind: str | None, write: bool) -> int:
+    """Print the JSON Schema of one KIND of file, or one that holds for any of them; or --write them all
+    into the registry (under .gitreg/schemas/, mapped in .vscode/settings.json) for editors."""
+    from gitreg import schemas  # noqa: PLC0415 - pydantic only for the command that needs it
 
-    if kind:
-        output.print_json(manifest.json_schema(kind))
-    else:
-        output.print_json({k: manifest.json_schema(k) for k in sorted(manifest.KINDS)})
+    if write:
+        if kind:
+            raise UsageError("--write writes every kind: give no KIND")
+        top = Registry.open(directory).workdir
+        if top is None:
+            raise UsageError("--write needs a registry checkout")
+        for rel in schemas.write(top):
+            click.echo(f"wrote {rel}")
+        return 0
+    output.print_json(schemas.json_schema(kind) if kind else schemas.all_schemas())
     return 0
