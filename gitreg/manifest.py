@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
 )
 
 from gitreg.errors import ManifestError, Problem
@@ -60,7 +61,13 @@ def _name(value: str) -> str:
     return value
 
 
-Name = Annotated[StrictStr, AfterValidator(_name)]
+#: What JSON Schema can say of a name: the pattern, and not a Windows device name (filesystem.name_problem).
+NAME_SCHEMA = {
+    "type": "string",
+    "pattern": NAME.pattern,
+    "not": {"pattern": r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)"},
+}
+Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema(NAME_SCHEMA)]
 Digest = Annotated[StrictStr, Field(pattern=DIGEST_PATTERN)]
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
 
@@ -98,7 +105,11 @@ def _threshold(value: str) -> str:
     return value
 
 
-Threshold = Annotated[StrictStr, AfterValidator(_threshold)]
+Threshold = Annotated[
+    StrictStr,
+    AfterValidator(_threshold),
+    WithJsonSchema({"type": "string", "pattern": _THRESHOLD_RE.pattern}),
+]
 
 
 def threshold_holds(threshold: str, value: float) -> bool:
@@ -117,107 +128,198 @@ def _iso_timestamp(value: str) -> str:
     return value
 
 
+#: What JSON Schema can say of an ISO 8601 timestamp: it starts with a date (the rest only Python can judge).
+_TIMESTAMP_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}(-?[0-9]{2}-?[0-9]{2}|-?W[0-9]{2})"}
+Timestamp = Annotated[StrictStr, AfterValidator(_iso_timestamp), WithJsonSchema(_TIMESTAMP_SCHEMA)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    """Unknown fields are errors; each field's docstring is its description in the JSON Schema, and its
+    title is the key as written in YAML."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        field_title_generator=lambda name, field: field.alias or name,
+    )
 
 
 class Policy(_Strict):
     """What a version must carry to enter a stage."""
 
     fields: list[StrictStr] = []
+    """Dotted fields a version must have, such as description or lineage.code.commit."""
     metrics: dict[StrictStr, Threshold] = {}
+    """Metric thresholds, such as {auc: ">= 0.9"}: an operator (>=, >, <=, <, ==) and a number."""
 
 
 class StageSpec(_Strict):
+    """A stage versions are promoted into."""
+
     name: Name
+    """The stage's name, also its file's: stages/<name>.yaml."""
     requires: list[Name] = []
+    """Stages a version must hold on the base branch before it enters this one (rollbacks excepted)."""
     policy: Policy = Policy()
+    """What a version must carry to enter this stage."""
 
 
 class StorageSpec(_Strict):
+    """Where the artifacts' blobs are stored."""
+
     url: StrictStr
+    """file:///path, a path relative to the registry, s3://bucket/prefix, gs://..., az://...;
+    GITREG_STORAGE_URL overrides it."""
     options: dict[StrictStr, Any] = {}
+    """Backend options such as endpoint_url; never credentials."""
 
 
 class Rules(_Strict):
     """Repository hygiene settings for the validator."""
 
     max_file_size: PositiveInt = 1024 * 1024
+    """The largest file, in bytes, the registry repository may hold (model files go to the blob store)."""
 
 
 class RegistryConfig(_Strict):
+    """registry.yaml: the blob store, the stages and their rules."""
+
     api_version: Literal["gitreg/v1"] = Field(alias="apiVersion")
+    """The version of the file format: gitreg/v1."""
     kind: Literal["Registry"]
+    """The kind of file: Registry."""
     storage: StorageSpec
+    """Where the artifacts' blobs are stored."""
     stages: list[StageSpec] = []
+    """The stages, each with the stages it requires and its policy."""
     rules: Rules = Rules()
+    """Repository hygiene settings for the validator."""
 
     def stage(self, name: str) -> StageSpec | None:
         return next((s for s in self.stages if s.name == name), None)
 
 
 class ModelInfo(_Strict):
+    """models/<model>/model.yaml: one model."""
+
     api_version: Literal["gitreg/v1"] = Field(alias="apiVersion")
+    """The version of the file format: gitreg/v1."""
     kind: Literal["Model"]
+    """The kind of file: Model."""
     name: Name
+    """The model's name, equal to its folder's: 1-64 lowercase letters, digits, '.', '_' or '-'."""
     description: StrictStr = ""
+    """What the model does."""
     owners: list[StrictStr] = []
+    """CODEOWNERS handles of the model's owners, such as @risk-ml."""
     tags: dict[StrictStr, StrictStr] = {}
+    """Free-form labels."""
     policy: dict[Name, Policy] = {}
+    """Per-stage rules that add to registry.yaml's: stage -> policy."""
 
 
 class Artifact(_Strict):
+    """The model's bytes in the blob store."""
+
     digest: Digest
+    """sha256:<64 hex digits> of the file, or of the canonical tree listing of a folder."""
     size: Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
+    """Bytes (of a folder: the sum of its files)."""
     type: Literal["file", "tree"]
+    """file, or tree for a folder."""
     name: StrictStr = Field(min_length=1)
+    """The file or folder name as registered."""
     format: StrictStr | None = None
+    """Free text: onnx, safetensors, pickle, mlflow, ..."""
 
 
 class Framework(_Strict):
+    """The framework that made the model."""
+
     name: StrictStr
+    """Its name, such as sklearn."""
     version: StrictStr | None = None
+    """Its version, such as "1.5.2"."""
 
 
 class CodeLineage(_Strict):
+    """The training code."""
+
     repo: StrictStr | None = None
+    """The code's repository URL."""
     commit: StrictStr | None = None
+    """The commit trained from."""
     path: StrictStr | None = None
+    """The script or entry point in the repository."""
 
 
 class DataLineage(_Strict):
+    """A data set the model was trained on."""
+
     uri: StrictStr
+    """Where the data is."""
     digest: StrictStr | None = None
+    """The data's digest, if known."""
 
 
 class RunLineage(_Strict):
+    """The training run."""
+
     id: StrictStr | None = None
+    """The run's id in the tracking system."""
     url: StrictStr | None = None
+    """A link to the run."""
 
 
 class Lineage(_Strict):
+    """Where the version came from."""
+
     code: CodeLineage | None = None
+    """The training code."""
     data: list[DataLineage] = []
+    """The data sets trained on."""
     run: RunLineage | None = None
+    """The training run."""
     parent: VersionNumber | None = None
+    """The version of this model this one was derived from."""
 
 
 class ModelVersion(_Strict):
+    """models/<model>/versions/<version>.yaml: one version; once merged only status, tags and description
+    may change."""
+
     api_version: Literal["gitreg/v1"] = Field(alias="apiVersion")
+    """The version of the file format: gitreg/v1."""
     kind: Literal["ModelVersion"]
+    """The kind of file: ModelVersion."""
     model: Name
+    """The model's name, equal to the folder's."""
     version: VersionNumber
+    """A positive integer in plain decimal digits, equal to the file's name."""
     artifact: Artifact
+    """The model's bytes in the blob store."""
     framework: Framework | None = None
+    """The framework that made the model."""
     metrics: dict[StrictStr, Number] = {}
+    """Finite numbers, such as {auc: 0.931}; stage policies set thresholds on them."""
     params: dict[StrictStr, Scalar | list[Scalar]] = {}
+    """Training parameters: scalars or lists of scalars."""
     lineage: Lineage = Lineage()
+    """Where the version came from: code, data, run, parent."""
     signature: dict[StrictStr, Any] | None = None
+    """The model's inputs and outputs, free form."""
     tags: dict[StrictStr, StrictStr] = {}
+    """Free-form labels (may change after merge)."""
     description: StrictStr = ""
-    created_at: Annotated[StrictStr, AfterValidator(_iso_timestamp)]
+    """What changed in this version (may change after merge)."""
+    created_at: Timestamp
+    """When it was registered: ISO 8601, such as 2026-11-22T10:00:00Z."""
     created_by: StrictStr
+    """Who registered it, such as Alice <alice@example.com>."""
     status: Literal["active", "archived"] = "active"
+    """active, or archived (out of service; may change after merge)."""
 
     @property
     def ref(self) -> str:
@@ -379,8 +481,7 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind of file, for editors and other tools."""
-    schema: dict[str, Any] = KINDS[kind].model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema.setdefault("title", kind)
-    return schema
+    """The JSON Schema of one kind of file, for editors and other tools (see gitreg.schemas)."""
+    from gitreg import schemas  # noqa: PLC0415 - schemas imports this module
+
+    return schemas.json_schema(kind)

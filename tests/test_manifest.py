@@ -742,16 +742,22 @@ def test_json_schema_of_a_version_carries_the_constraints() -> None:
     assert artifact["properties"]["digest"]["pattern"] == manifest.DIGEST_PATTERN
     assert artifact["properties"]["type"]["enum"] == ["file", "tree"]
     assert artifact["properties"]["size"]["minimum"] == 0
-    assert schema["properties"]["version"] == {"exclusiveMinimum": 0, "title": "Version", "type": "integer"}
+    assert schema["properties"]["version"] == {
+        "exclusiveMinimum": 0,
+        "title": "version",
+        "type": "integer",
+        "description": "A positive integer in plain decimal digits, equal to the file's name.",
+    }
     assert schema["properties"]["status"]["enum"] == ["active", "archived"]
 
 
 def test_json_schema_of_a_stage_file() -> None:
     schema = manifest.json_schema("Stage")
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["type"] == "object"
+    assert schema["type"] == ["object", "null"]  # an empty stage file is an empty stage
     assert schema["additionalProperties"] == {"exclusiveMinimum": 0, "type": "integer"}
-    assert schema["title"] == "StageFile"
+    assert schema["propertyNames"]["pattern"] == manifest.NAME_SCHEMA["pattern"]
+    assert schema["title"] == "Stage"
 
 
 def test_kinds_name_every_file_type() -> None:

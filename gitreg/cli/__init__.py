@@ -4,6 +4,7 @@ job). Every error is one line on stderr, ``error: ...``, never a traceback (``GI
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import sys
@@ -58,6 +59,19 @@ class GitregGroup(click.Group):
                     raise
                 return None  # an installation without that part of gitreg
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command is a usage error that suggests the nearest command: click's own suggestion
+        knows only the commands already loaded, and here they load lazily."""
+        name = click.utils.make_str(args[0])
+        if ctx.resilient_parsing or name.startswith("-") or self.get_command(ctx, name) is not None:
+            return super().resolve_command(ctx, args)
+        shown = name if len(name) < 40 else name[:20] + "..."
+        close = difflib.get_close_matches(name.lower(), self.list_commands(ctx), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "gitreg --help lists the commands"
+        raise click.UsageError(f"no such command {shown!r} ({hint})", ctx)
 
     def main(
         self,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gitreg import forge
-from gitreg.cli import cli, output
+from gitreg.cli import cli, complete, output
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
@@ -63,8 +63,8 @@ def _change_row(c: StageChange) -> list[str]:
 
 
 @cli.command("history")
-@click.argument("model")
-@click.option("--stage", metavar="S", help="Only this stage.")
+@click.argument("model", shell_complete=complete.model_name)
+@click.option("--stage", metavar="S", help="Only this stage.", shell_complete=complete.stage_name)
 @ref_option
 @forge_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -5,6 +5,7 @@ command prints through these, so `gitreg list` and `gitreg gc` agree on what 1.5
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -17,8 +18,20 @@ from gitreg.credentials import redact, redact_data
 
 
 def print_json(data: Any) -> None:
-    """``data`` as JSON, with the credentials of any URL in it redacted."""
-    click.echo(json.dumps(redact_data(data), indent=2, sort_keys=False))
+    """``data`` as strict JSON, with the credentials of any URL in it redacted. JSON has no NaN or infinity:
+    a non-finite number (a hand-written ``.nan`` metric, which the validator refuses) comes out as null."""
+    click.echo(json.dumps(finite(redact_data(data)), indent=2, sort_keys=False, allow_nan=False))
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every non-finite float (NaN, infinities) replaced by None, at any depth."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(v) for v in data]
+    return data
 
 
 def table(rows: list[list[str]]) -> None:
@@ -97,4 +110,4 @@ def transfer_progress(quiet: bool) -> AbstractContextManager[None]:
     return progress.reporting(_bar)
 
 
-__all__ = ["age", "cell", "plural", "print_json", "size", "table", "timestamp", "transfer_progress"]
+__all__ = ["age", "cell", "finite", "plural", "print_json", "size", "table", "timestamp", "transfer_progress"]

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gitreg import forge
-from gitreg.cli import cli
+from gitreg.cli import cli, complete
 from gitreg.cli.types import VERSION
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.promote import Planned, plan_promotion, plan_rollback, plan_status
@@ -70,8 +70,15 @@ def report_proposal(result: Proposed) -> None:
 
 
 @cli.command("promote")
-@click.argument("ref")
-@click.option("--to", "stage", required=True, metavar="STAGE", help="The stage to promote into.")
+@click.argument("ref", shell_complete=complete.ref)
+@click.option(
+    "--to",
+    "stage",
+    required=True,
+    metavar="STAGE",
+    help="The stage to promote into.",
+    shell_complete=complete.stage_name,
+)
 @proposal_options
 @click.pass_obj
 def promote_command(
@@ -82,8 +89,14 @@ def promote_command(
 
 
 @cli.command("rollback")
-@click.argument("model")
-@click.option("--stage", required=True, metavar="STAGE", help="The stage to roll back.")
+@click.argument("model", shell_complete=complete.model_name)
+@click.option(
+    "--stage",
+    required=True,
+    metavar="STAGE",
+    help="The stage to roll back.",
+    shell_complete=complete.stage_name,
+)
 @click.option("--to", "to", type=VERSION, metavar="V", help="A version the stage held before.")
 @proposal_options
 @click.pass_obj
@@ -95,7 +108,7 @@ def rollback_command(
 
 
 @cli.command("archive")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @click.option("--unstage", is_flag=True, help="Also remove the version from the stages that hold it.")
 @proposal_options
 @click.pass_obj
@@ -107,7 +120,7 @@ def archive_command(
 
 
 @cli.command("restore")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @proposal_options
 @click.pass_obj
 def restore_command(directory: str, /, ref: str, branch: str | None, base: str | None, **kw: Any) -> int:

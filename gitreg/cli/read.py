@@ -7,8 +7,9 @@ import os
 import click
 
 from gitreg import summary, yamlio
-from gitreg.cli import cli, output
+from gitreg.cli import cli, complete, output
 from gitreg.credentials import redact_data
+from gitreg.errors import UsageError
 from gitreg.layout import KINDS
 from gitreg.registry import Ref, Registry
 
@@ -21,8 +22,8 @@ def _stages_text(stages: dict[str, int]) -> str:
 
 
 @cli.command("list")
-@click.argument("model", required=False)
-@click.option("--stage", metavar="S", help="Only what is in stage S.")
+@click.argument("model", required=False, shell_complete=complete.model_name)
+@click.option("--stage", metavar="S", help="Only what is in stage S.", shell_complete=complete.stage_name)
 @json_option
 @click.pass_obj
 def list_command(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
@@ -61,7 +62,7 @@ def list_command(directory: str, model: str | None, stage: str | None, as_json: 
 
 
 @cli.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @json_option
 @click.pass_obj
 def show_command(directory: str, ref: str, as_json: bool) -> int:
@@ -83,8 +84,8 @@ def show_command(directory: str, ref: str, as_json: bool) -> int:
 
 
 @cli.command("diff")
-@click.argument("ref_a")
-@click.argument("ref_b")
+@click.argument("ref_a", shell_complete=complete.ref)
+@click.argument("ref_b", shell_complete=complete.ref)
 @json_option
 @click.pass_obj
 def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
@@ -107,7 +108,7 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
 
 
 @cli.command("pull")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @click.option(
     "-o",
     "--output",
@@ -140,13 +141,27 @@ def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quie
 
 
 @cli.command("schema")
-@click.argument("kind", required=False, type=click.Choice(sorted(KINDS)))
-def schema_command(kind: str | None) -> int:
-    """Print the JSON Schema of one KIND of file (or all of them)."""
-    from gitreg import manifest  # noqa: PLC0415 - the other read commands do not load the models
+@click.argument("kind", required=False, type=click.Choice(sorted(KINDS), case_sensitive=False))
+@click.option(
+    "--write",
+    "write",
+    is_flag=True,
+    help="Write every kind's schema under .gitreg/schemas/ of the registry, and map them for editors.",
+)
+@click.pass_obj
+def schema_command(directory: str, kind: str | None, write: bool) -> int:
+    """Print the JSON Schema of one KIND of file, or one that holds for any of them; or --write them all
+    into the registry (under .gitreg/schemas/, mapped in .vscode/settings.json) for editors."""
+    from gitreg import schemas  # noqa: PLC0415 - pydantic only for the command that needs it
 
-    if kind:
-        output.print_json(manifest.json_schema(kind))
-    else:
-        output.print_json({k: manifest.json_schema(k) for k in sorted(KINDS)})
+    if write:
+        if kind:
+            raise UsageError("--write writes every kind: give no KIND")
+        top = Registry.open(directory).workdir
+        if top is None:
+            raise UsageError("--write needs a registry checkout")
+        for rel in schemas.write(top):
+            click.echo(f"wrote {rel}")
+        return 0
+    output.print_json(schemas.json_schema(kind) if kind else schemas.all_schemas())
     return 0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli import cli, output
-from gitreg.errors import UsageError
+from gitreg.cli import cli, complete, output
+from gitreg.errors import StorageError, UsageError
 from gitreg.ops import gc as collection
 from gitreg.ops.copy import copy_version, is_git_url
 from gitreg.ops.verify import BlobCheck, verify_versions
@@ -16,29 +16,52 @@ from gitreg.registry import Registry
 from gitreg.storage import Blob, Incomplete
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @cli.command("verify")
-@click.argument("ref", required=False)
+@click.argument("ref", required=False, shell_complete=complete.ref)
 @click.option("--all", "every", is_flag=True, help="Every version of every model.")
+@json_option
 @click.pass_obj
-def verify_command(directory: str, ref: str | None, every: bool) -> int:
-    """Re-hash the stored blobs of REF (or of --all versions); list any missing or corrupt, exit 1 if any."""
+def verify_command(directory: str, ref: str | None, every: bool, as_json: bool) -> int:
+    """Re-hash the stored blobs of REF (or of --all versions); list any missing or corrupt, exit 1 if any.
+    A store that cannot be read (unreachable, misconfigured, access denied) is an error: exit 3."""
     if (ref is None) == (not every):
         raise UsageError("give a REF or --all, not both" if every else "give a REF or --all")
     reg = Registry.open(directory)
     versions = [v for m in reg.model_names() for v in reg.versions(m)] if every else [reg.resolve(ref or "")]
     checks = verify_versions(reg.store, versions)
     bad = [c for c in checks if c.state != "ok"]
-    for check in bad:
-        click.echo(_check_line(check))
     blobs = {c.digest: c.size or 0 for c in checks}
+    if as_json:
+        output.print_json(
+            {
+                "ok": not bad,
+                "versions": len(versions),
+                "blobs": len(blobs),
+                "bytes": sum(blobs.values()),
+                "checks": [c.as_dict() for c in checks],
+            }
+        )
+    else:
+        for check in bad:
+            click.echo(_check_line(check))
+    unreadable = [c for c in bad if c.state == "unreadable"]
+    if unreadable:
+        count = len({c.digest for c in unreadable})
+        raise StorageError(
+            f"cannot read the blob store at {reg.store.url}: {output.plural(count, 'blob')} unreadable "
+            f"({unreadable[0].detail})",
+            "check the storage URL, the network and the credentials, then verify again",
+        )
     summary = f"{output.plural(len(blobs), 'blob')} of {output.plural(len(versions), 'version')}"
     if bad:
-        failed = len({c.digest for c in bad})
-        click.echo(f"{failed} of {summary} missing or corrupt")
+        if not as_json:
+            click.echo(f"{len({c.digest for c in bad})} of {summary} missing or corrupt")
         return 1
-    click.echo(f"ok: {summary}, {output.size(sum(blobs.values()))}")
+    if not as_json:
+        click.echo(f"ok: {summary}, {output.size(sum(blobs.values()))}")
     return 0
 
 
@@ -53,8 +76,9 @@ def _check_line(check: BlobCheck) -> str:
 )
 @click.option("--yes", is_flag=True, help="Delete (without it, only print what would be deleted).")
 @click.option("--shared-store", is_flag=True, help="Allow collecting the per-user default store.")
+@json_option
 @click.pass_obj
-def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int:
+def gc_command(directory: str, grace: str, yes: bool, shared_store: bool, as_json: bool) -> int:
     """Delete blobs that no version manifest on any branch or tag references (dry run unless --yes).
 
     Branches, remote-tracking branches and tags count (fetch first), and so does every file of a referenced
@@ -74,6 +98,11 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
         age = f", {output.age(now - item.modified)} old" if item.modified is not None else ""
         return f"{verb} {item.digest} ({output.size(item.size)}{age})"
 
+    if as_json:
+        if yes:
+            collection.sweep(reg.store, todo, None, reg)
+        output.print_json(_gc_report(todo, yes))
+        return 0
     if yes:
         collection.sweep(reg.store, todo, lambda item: click.echo(line(item)), reg)
     else:
@@ -91,8 +120,19 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
     return 0
 
 
+def _gc_report(todo: collection.Plan, deleted: bool) -> dict[str, object]:
+    return {
+        "deleted": deleted,
+        "blobs": [{"digest": b.digest, "size": b.size, "modified": b.modified} for b in todo.blobs],
+        "uploads": [{"name": u.name, "started": u.started, "size": u.size} for u in todo.uploads],
+        "bytes": todo.bytes,
+        "kept": todo.kept,
+        "young": len(todo.young),
+    }
+
+
 @cli.command("copy")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete.ref)
 @click.option(
     "--to-registry",
     "destination",
@@ -106,8 +146,9 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool) -> int
     help="Download and re-hash every blob the destination already has (and copy again any that is damaged).",
 )
 @quiet_option
+@json_option
 @click.pass_obj
-def copy_command(directory: str, ref: str, destination: str, verify: bool, quiet: bool) -> int:
+def copy_command(directory: str, ref: str, destination: str, verify: bool, quiet: bool, as_json: bool) -> int:
     """Copy a version into another registry: its blobs (if missing or damaged there) and a branch with its
     manifest. A blob the destination has is checked by size, and with --verify by its digest."""
     reg = Registry.open(directory)
@@ -115,6 +156,20 @@ def copy_command(directory: str, ref: str, destination: str, verify: bool, quiet
         destination = str(Path(directory) / destination)
     with output.transfer_progress(quiet):
         result = copy_version(reg, ref, destination, verify)
+    if as_json:
+        output.print_json(
+            {
+                "source": result.source,
+                "ref": result.ref,
+                "branch": result.branch,
+                "commit": result.commit,
+                "destination": destination,
+                "pushed_to": result.pushed_to,
+                "blobs_copied": result.blobs_copied,
+                "bytes_copied": result.bytes_copied,
+            }
+        )
+        return 0
     where = result.pushed_to or destination
     click.echo(
         f"{result.source} -> {result.ref} on branch {result.branch} of {where} "

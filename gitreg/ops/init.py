@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import jinja2
 
-from gitreg import __version__
+from gitreg import __version__, schemas
 from gitreg.credentials import redact_url, url_secrets
 from gitreg.distribution import RELEASE_TAG, REPOSITORY, requirement
 from gitreg.errors import ConflictError, UsageError
@@ -77,6 +77,7 @@ def init(directory: Path, storage_url: str | None = None) -> tuple[Path, str]:
         )
     open_store(url, base=directory.resolve())  # refuse an unusable URL before writing anything
     files = render(url, directory.resolve().name)
+    files |= {rel: text.encode() for rel, text in schemas.files().items()}  # for editors
     created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)

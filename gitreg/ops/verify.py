@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from gitreg.errors import IntegrityError, StorageError
 from gitreg.manifest import ModelVersion
-from gitreg.storage import BlobStore, VerifyingReader
+from gitreg.storage import BlobStore, LocalStore, VerifyingReader
 from gitreg.storage import artifact as artifacts
 
 WORKERS = 8
@@ -26,11 +27,30 @@ class BlobCheck:
     state: str
     detail: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_store(store: BlobStore) -> None:
+    """Raise StorageError if the store itself is not there to be read: verify then says the store is
+    misconfigured (exit 3) rather than report every blob of a mistyped path missing (exit 1)."""
+    if isinstance(store, LocalStore):
+        if store.root.is_dir():
+            return
+        if store.root.exists():
+            raise StorageError(f"cannot read the blob store at {store.root}: it is not a folder", _HINT)
+        raise StorageError(f"the blob store folder {store.root} does not exist", _HINT)
+
+
+_HINT = "check storage.url in registry.yaml, or GITREG_STORAGE_URL"
+
 
 def verify_versions(
     store: BlobStore, versions: list[ModelVersion], on_check: Callable[[BlobCheck], None] | None = None
 ) -> list[BlobCheck]:
-    """Check every blob of ``versions``; each distinct digest is read once. Results in version order."""
+    """Check every blob of ``versions``; each distinct digest is read once. Results in version order.
+    A blob that could not be read at all (as opposed to missing or corrupt) is ``unreadable``."""
+    check_store(store)
     wanted: list[tuple[str, str, str, int | None]] = []  # ref, path, digest, size
     listing_checks: list[BlobCheck] = []
     for version in versions:
@@ -80,4 +100,4 @@ def _state(store: BlobStore, digest: str, exc: StorageError) -> tuple[str, str]:
     return "unreadable", exc.message
 
 
-__all__ = ["BlobCheck", "verify_versions"]
+__all__ = ["BlobCheck", "check_store", "verify_versions"]

@@ -57,7 +57,16 @@ _AZURE = RemoteKind(
     "use AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT_KEY, or a managed identity",
 )
 #: URL scheme -> kind of remote store. The first scheme of each kind is the one messages suggest.
-REMOTE_SCHEMES: dict[str, RemoteKind] = {"s3": _S3, "gs": _GCS, "gcs": _GCS, "az": _AZURE, "abfs": _AZURE}
+REMOTE_SCHEMES: dict[str, RemoteKind] = {
+    "s3": _S3,
+    "gs": _GCS,
+    "gcs": _GCS,
+    "az": _AZURE,
+    "abfs": _AZURE,
+    "abfss": _AZURE,  # Azure's TLS form of abfs://, as Spark and Databricks users write it
+}
+#: Hadoop's names for S3 (s3a://, and the retired s3n://): the same bucket and key, written s3://.
+HADOOP_S3 = ("s3a", "s3n")
 
 
 def _schemes_hint() -> str:
@@ -94,6 +103,11 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
         return LocalStore(Path(folder))
     if parsed.scheme in REMOTE_SCHEMES:
         return open_remote(url, dict(options or {}))
+    if parsed.scheme in HADOOP_S3:
+        raise UsageError(
+            f"storage URL {shown!r} uses Hadoop's {parsed.scheme}:// scheme",
+            "write " + redact_url("s3" + url[len(parsed.scheme) :]),
+        )
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive, not a scheme
         raise UsageError(f"storage URL {shown!r} has an unknown scheme {parsed.scheme!r}", _schemes_hint())
     path = Path(url).expanduser()

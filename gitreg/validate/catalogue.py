@@ -41,6 +41,7 @@ RULES: tuple[Rule, ...] = (
     Rule("path-mismatch", "file", "file", "a model's name and a version's model and number match the path"),
     Rule("stray-file", "file", "file", "models/ holds only model.yaml and versions/<n>.yaml files"),
     Rule("unsafe-name", "file", "file", "artifact.name is one portable file name"),
+    Rule("non-finite-metric", "file", "file", "every metric is a finite number: no .nan or .inf"),
     Rule("credential", "file", "file", "nothing that looks like a key, token or password is committed"),
     Rule("large-file", "file", "file", "no file is over rules.max_file_size (1 MiB by default)"),
     Rule("no-owners", "file", "file", "a model names its owners", "warning"),

@@ -4,6 +4,7 @@ returns findings; none does I/O."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from gitreg.credentials import CREDENTIAL_PATTERNS, is_secret_name, url_secrets
@@ -171,6 +172,7 @@ def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator
         yield Finding(
             path, line, col, "path-mismatch", f"version is {version.version} but the file is named {filename}"
         )
+    yield from _non_finite_metrics(view, path, version.metrics)
     name = version.artifact.name
     problem = name_problem(name)
     if problem is not None:  # pull and the controller write a file by this name
@@ -183,6 +185,16 @@ def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator
             f"artifact.name {shown(name)} {problem}: give the file or folder name alone, "
             "as gitreg register records it",
         )
+
+
+def _non_finite_metrics(view: View, path: str, metrics: dict[str, float]) -> Iterator[Finding]:
+    """YAML's ``.nan`` and ``.inf`` are numbers to YAML but not to JSON, and no threshold can judge them."""
+    for key, value in metrics.items():
+        if not math.isfinite(value):
+            written = ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+            line, col = view.position(path, ("metrics", key))
+            message = f"metrics.{key} is {written}: write a finite number, or leave the metric out"
+            yield Finding(path, line, col, "non-finite-metric", message)
 
 
 def _stage_file(view: View, path: str, filename: str) -> Iterator[Finding]:
