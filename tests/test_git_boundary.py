@@ -1,6 +1,6 @@
-"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``) starts git or reads its raw output:
-every other module asks ``GitRepo``'s named methods. This scans the source, so a new ``repo._run(...)`` or a
-``subprocess.run(["git", ...])`` elsewhere fails here rather than in review."""
+"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitls``) starts git or reads its
+raw output: every other module asks ``GitRepo``'s named methods. This scans the source, so a new
+``repo._run(...)`` or a ``subprocess.run(["git", ...])`` elsewhere fails here rather than in review."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from pathlib import Path
 import gitreg
 
 ROOT = Path(gitreg.__file__).parent
-GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py"}
+GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py", "gitls.py"}
 
 
 def modules() -> list[Path]:
     return [
-        path
-        for path in sorted(ROOT.rglob("*.py"))
-        if path.relative_to(ROOT).as_posix() not in GIT_FAMILY
+        path for path in sorted(ROOT.rglob("*.py")) if path.relative_to(ROOT).as_posix() not in GIT_FAMILY
     ]
 
 
