@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gitreg.cli import cli, output
+from gitreg.cli import cli
 from gitreg.cli.types import DAY, SecondsType
 from gitreg.controller.config import ControllerConfig
 from gitreg.controller.events import Event
@@ -258,6 +258,8 @@ def _print_status(status: Status) -> None:
             ]
             for name, m in sorted(status.models.items())
         ]
+        from gitreg.cli import output  # noqa: PLC0415 - not needed by a poll
+
         output.table(rows)
     if status.history:
         click.echo("\nrecent reconciles (newest last)")

@@ -23,7 +23,6 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import shutil
 import stat
 import time
@@ -177,7 +176,7 @@ class Target:
             self._discard(final)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            staging = self.tmp / f"{model}.{version}.{secrets.token_hex(4)}"
+            staging = self.tmp / f"{model}.{version}.{os.urandom(4).hex()}"
             staging.mkdir()
         except OSError as exc:
             raise _os_error(f"write to {final.parent}", exc) from None
@@ -205,7 +204,7 @@ class Target:
             )
         from gitreg.filesystem import fsync_dir  # noqa: PLC0415 - see the top
 
-        tmp_link = folder / f"{_LINK_TMP}{secrets.token_hex(4)}"
+        tmp_link = folder / f"{_LINK_TMP}{os.urandom(4).hex()}"
         try:
             tmp_link.symlink_to(str(version))
             tmp_link.replace(link)
@@ -232,7 +231,7 @@ class Target:
         self._discard(self.root / model)
 
     def _discard(self, path: Path) -> None:
-        trash = self.tmp / f"trash.{path.name}.{secrets.token_hex(4)}"
+        trash = self.tmp / f"trash.{path.name}.{os.urandom(4).hex()}"
         try:
             path.rename(trash)
         except OSError as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from controller.helpers import Remote, run_controller, status_of, versions_on_disk, wait_for
 from gitreg.controller import Event, reconcile_once
@@ -29,7 +30,9 @@ def imported_by(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], set[
         [argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, check=False, timeout=120
     )
     modules = {
-        line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
+        line.rpartition("|")[2].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
     }
     return result, modules
 
@@ -164,7 +167,10 @@ def test_an_unreachable_remote_is_reported_once(remote: Remote, target: Path, de
 
 
 def test_the_lock_is_taken(remote: Remote, target: Path, deployed: str) -> None:
-    code = "import fcntl,sys,time; f=open(sys.argv[1]); fcntl.flock(f, 2); print('held', flush=True); time.sleep(60)"
+    code = (
+        "import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); "
+        "print('held', flush=True); time.sleep(60)"
+    )
     holder = subprocess.Popen(
         [sys.executable, "-c", code, str(target / ".gitreg" / "lock")], stdout=subprocess.PIPE, text=True
     )
@@ -183,7 +189,7 @@ def test_the_lock_is_taken(remote: Remote, target: Path, deployed: str) -> None:
 def test_the_poll_shapes_follow_the_status_models() -> None:
     """poll.py's copy of status.json's shape names exactly the models' fields (a field added to a model
     and not to the shape, or the other way round, fails here)."""
-    pairs = [
+    pairs: list[tuple[dict[str, Any], type[BaseModel]]] = [
         (polls.STATUS, statuses.Status),
         (polls.SPEC, statuses.Spec),
         (polls.COMMIT_MARK, statuses.CommitMark),
@@ -251,7 +257,9 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finding processes needs /proc")
-def test_ls_remote_ends_a_remote_that_does_not_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ls_remote_ends_a_remote_that_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid_file = tmp_path / "helper-pid"
     hang = tmp_path / "hang.sh"
     hang.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 120\n")
