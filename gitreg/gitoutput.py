@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-
-import git
+from typing import TYPE_CHECKING
 
 from gitreg.credentials import redact
+
+if TYPE_CHECKING:  # only named in annotations: parsing git's output needs no GitPython (gitlite relies on it)
+    import git
 
 #: The blob id git shows for "no file" (before an addition, after a deletion).
 ZERO_SHA = "0" * 40
@@ -131,9 +133,14 @@ def parse_signature(out: str) -> Signature:
 def one_line(exc: git.GitCommandError) -> str:
     """The line of git's stderr that says what went wrong."""
     stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    return error_line(stderr, str(exc))
+
+
+def error_line(stderr: str, fallback: str) -> str:
+    """The line of git's ``stderr`` that says what went wrong (``fallback`` if it is empty), redacted."""
     lines = [ln.strip() for ln in stderr.strip().strip("'").splitlines() if ln.strip()]
     lines = [ln.removeprefix("stderr: ").strip("'").strip() for ln in lines]
-    line = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(exc))
+    line = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else fallback)
     return redact(line)  # git's messages (and the command line in str(exc)) may hold a URL's token
 
 

@@ -16,6 +16,7 @@ from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError, NotFoundError
+from gitreg.gitlite import ls_remote
 from gitreg.gitoutput import (
     LOG_FORMAT,
     SIGNATURE_FORMAT,
@@ -25,7 +26,6 @@ from gitreg.gitoutput import (
     one_line,
     parse_log,
     parse_log_lines,
-    parse_ls_remote,
     parse_ls_tree,
     parse_ref_tips,
     parse_signature,
@@ -499,17 +499,6 @@ class GitRepo:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None:
-    """The commit ``branch`` points at in the repository at ``url``, or None if it has no such branch.
-    Asks the remote for that one ref only: the cheapest way to learn whether anything changed."""
-    ref = f"refs/heads/{branch}"
-    try:
-        out: str = git.Git().execute(["git", "ls-remote", "--", url, ref], kill_after_timeout=timeout)
-    except git.GitCommandError as exc:
-        raise GitError(f"git ls-remote failed: {one_line(exc)}") from None
-    return parse_ls_remote(out, ref)
 
 
 def repo_containing(path: Path) -> GitRepo | None:

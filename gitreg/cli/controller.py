@@ -1,20 +1,29 @@
-"""``gitreg controller``: keep a target folder in step with a stage; ``gitreg controller status``."""
+"""``gitreg controller``: keep a target folder in step with a stage; ``gitreg controller status``.
+
+``--once`` first asks ``controller.poll`` (the standard library and one ``git ls-remote``) whether there
+is anything to do; only then, or for the loop, is the full controller (pydantic, GitPython,
+prometheus_client) imported. A test holds that: tests/controller/test_poll.py."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import click
 
-from gitreg.cli import cli, output
+from gitreg.cli import cli
 from gitreg.cli.types import DAY, SecondsType
-from gitreg.controller import Controller, ControllerConfig, Event, ReconcileResult, Status
-from gitreg.controller import status as statuses
-from gitreg.controller.loop import STOP_GRACE, Loop, cancel_git_timers
-from gitreg.controller.server import Server, check_secret, parse_address
+from gitreg.controller.config import ControllerConfig
+from gitreg.controller.events import Event
+from gitreg.errors import GitregError
 from gitreg.layout import DEFAULT_BRANCH
+
+if TYPE_CHECKING:
+    from gitreg.controller import ReconcileResult, Status
 
 
 @cli.group("controller", invoke_without_command=True)
@@ -131,12 +140,15 @@ def controller_command(
         raise click.UsageError("--allowed-signers only makes sense with --verify-signatures")
     if webhook_secret is None and "GITREG_WEBHOOK_SECRET" in os.environ:
         webhook_secret = os.environ["GITREG_WEBHOOK_SECRET"]  # click reads an empty variable as unset
-    check_secret(webhook_secret)  # an empty secret would let anyone in: refused before anything starts
+    server: ModuleType | None = None
+    if webhook_secret is not None or listen:
+        server = importlib.import_module("gitreg.controller.server")  # the HTTP side: only when asked for
+        server.check_secret(webhook_secret)  # an empty secret would let anyone in: refused before anything
     if allow_non_fast_forward and not verify_signatures:
         raise click.UsageError("--allow-non-fast-forward only makes sense with --verify-signatures")
     if webhook_secret is not None and not listen:
         raise click.UsageError("--webhook-secret only makes sense with --listen")
-    address = parse_address(listen) if listen else None
+    address = server.parse_address(listen) if server and listen else None
     config = ControllerConfig(
         repo,
         stage,
@@ -155,19 +167,33 @@ def controller_command(
     def log(event: Event) -> None:
         click.echo(event.json() if log_format == "json" else event.text(), err=True)
 
+    answer: str | GitregError | None = None
+    if once:
+        from gitreg.controller.poll import glance  # noqa: PLC0415 - light: the standard library and git
+
+        seen = glance(config, log)
+        if seen.unchanged and seen.commit:
+            click.echo(f"unchanged {seen.commit[:12]}: no change")  # as _report says it
+            return 0
+        answer = seen.answer
+    from gitreg.controller import Controller  # noqa: PLC0415 - there is work: the full controller
+    from gitreg.controller.loop import STOP_GRACE, Loop, cancel_git_timers  # noqa: PLC0415
+
     with Controller(config, log) as controller:
         if once:
             try:
-                result = controller.reconcile(force=True)
+                result = controller.reconcile(force=True, answer=answer)
             except KeyboardInterrupt:
                 cancel_git_timers()
                 raise
             return _report(result)
         loop = Loop(controller, interval, stale_after=stale_after, stop_grace=STOP_GRACE)
-        server = (
-            Server(controller, address, loop.wake, webhook_secret, health=loop.health) if address else None
+        http = (
+            server.Server(controller, address, loop.wake, webhook_secret, health=loop.health)
+            if server and address
+            else None
         )
-        loop.run(server)
+        loop.run(http)
     return 0
 
 
@@ -193,6 +219,8 @@ def _report(result: ReconcileResult) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the status JSON.")
 def status_command(target: Path, as_json: bool) -> int:
     """Print what the controller of DIR last did: commits, each model's state, recent reconciles."""
+    from gitreg.controller import status as statuses  # noqa: PLC0415 - pydantic: not for a poll
+
     status = statuses.read_for_humans(target)
     if as_json:
         click.echo(json.dumps(status.as_json(), indent=2))
@@ -230,6 +258,8 @@ def _print_status(status: Status) -> None:
             ]
             for name, m in sorted(status.models.items())
         ]
+        from gitreg.cli import output  # noqa: PLC0415 - not needed by a poll
+
         output.table(rows)
     if status.history:
         click.echo("\nrecent reconciles (newest last)")

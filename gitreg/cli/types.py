@@ -7,8 +7,6 @@ from typing import Any
 
 import click
 
-from gitreg.registry import parse_version_number
-
 
 class VersionNumberType(click.ParamType[int]):
     """A version number in plain decimal digits: ``click.INT`` would also take ``010``, ``+3``, ``1_0`` and
@@ -19,6 +17,8 @@ class VersionNumberType(click.ParamType[int]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
+        from gitreg.registry import parse_version_number  # noqa: PLC0415 - a controller's poll needs none
+
         number = parse_version_number(str(value))
         if number is None:
             text = str(value)

@@ -5,14 +5,41 @@
     print(result.outcome, [str(c) for c in result.changes])
 
 ``Controller`` is the long-lived form (``gitreg controller`` without ``--once`` runs it in a loop with
-an HTTP server beside it); ``status.json`` in the target's ``.gitreg`` folder says what it did."""
+an HTTP server beside it); ``status.json`` in the target's ``.gitreg`` folder says what it did.
+
+The names are imported on first use (PEP 562): ``gitreg controller --once`` answers a poll that finds
+nothing new from the light modules of this package (``poll``, ``target``, ``events``, ``config``) without
+loading pydantic, GitPython or prometheus_client."""
 
 from __future__ import annotations
 
-from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
-from gitreg.controller.events import Event
-from gitreg.controller.reconcile import Controller, reconcile_once
-from gitreg.controller.status import Status
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
+    from gitreg.controller.events import Event
+    from gitreg.controller.reconcile import Controller, reconcile_once
+    from gitreg.controller.status import Status
+
+_EXPORTS = {
+    "Controller": "gitreg.controller.reconcile",
+    "ControllerConfig": "gitreg.controller.config",
+    "Event": "gitreg.controller.events",
+    "ModelChange": "gitreg.controller.config",
+    "ReconcileResult": "gitreg.controller.config",
+    "Status": "gitreg.controller.status",
+    "reconcile_once": "gitreg.controller.reconcile",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gitreg.controller' has no attribute {name!r}")
+
 
 __all__ = [
     "Controller",

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gitreg.controller.status import Outcome, Spec
 from gitreg.credentials import redact_url
 from gitreg.errors import UsageError
 from gitreg.layout import DEFAULT_BRANCH
+
+if TYPE_CHECKING:  # status.py's models need pydantic, which a poll that finds nothing new does without
+    from gitreg.controller.status import Outcome, Spec
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,19 @@ class ControllerConfig:
             raise UsageError(f"--allowed-signers {self.allowed_signers}: no such file")
 
     def spec(self) -> Spec:
-        # the repository as status.json shows it: a token in the URL is redacted (and compares equal)
-        return Spec(
-            repo=redact_url(self.repo), branch=self.branch, stage=self.stage, prune=self.prune, keep=self.keep
-        )
+        from gitreg.controller.status import Spec  # noqa: PLC0415 - pydantic, only once there is work
+
+        return Spec(**self.spec_fields())
+
+    def spec_fields(self) -> dict[str, str | bool | int]:
+        """The spec as status.json holds it; the repository's URL with a token redacted (equal either way)."""
+        return {
+            "repo": redact_url(self.repo),
+            "branch": self.branch,
+            "stage": self.stage,
+            "prune": self.prune,
+            "keep": self.keep,
+        }
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
-from gitreg.controller.status import now
 from gitreg.credentials import redact
 
 Level = Literal["debug", "info", "warning", "error"]
 Field = str | int | float | bool | None | list[str]
+
+
+def now() -> str:
+    """The time as events and status.json write it: UTC, microseconds, ``Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

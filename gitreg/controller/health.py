@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gitreg.controller.config import ReconcileResult
-from gitreg.controller.status import Status, now
+from gitreg.controller.events import now
+from gitreg.controller.status import Status
 
 State = Literal["ok", "stuck", "stale"]
 STATES: tuple[State, ...] = ("ok", "stuck", "stale")

@@ -3,8 +3,9 @@
 ls-remote -> same commit applied and target intact? stop here (one cheap request, a few stats)
           -> fetch the commit (depth 1) unless cached -> signature (optional) -> validate everything
           -> for each model whose wanted version is not live: download + verify + rename, switch
-             ``current``, run the hook, trim old versions; a failure stays with its model
-          -> status.json (atomically), metrics, one event per step"""
+             ``current``, run the hook; a failure stays with its model
+          -> status.json (atomically), metrics, one event per step
+          -> only then, old versions beyond --keep deleted: the switch is reported before anything goes"""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from gitreg.controller import desired
 from gitreg.controller import status as statuses
 from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
-from gitreg.controller.events import Event, Field, Level, Log, ignore
+from gitreg.controller.events import Event, Field, Level, Log, ignore, now
 from gitreg.controller.metrics import Metrics
 from gitreg.controller.on_deploy import run_hook
 from gitreg.controller.source import Source
@@ -30,7 +31,6 @@ from gitreg.controller.status import (
     Outcome,
     RemoteError,
     Status,
-    now,
     parse_time,
 )
 from gitreg.controller.target import Target
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 class _Run:
     start: float = field(default_factory=time.monotonic)
     changes: list[ModelChange] = field(default_factory=list)
+    switched: list[str] = field(default_factory=list)  # models whose old versions may be trimmed
 
 
 class Controller:
@@ -89,19 +90,20 @@ class Controller:
 
     # --- one reconcile ----------------------------------------------------------------------------------
 
-    def reconcile(self, force: bool = False) -> ReconcileResult:
+    def reconcile(self, force: bool = False, answer: str | GitregError | None = None) -> ReconcileResult:
         """Run one reconcile. ``force`` retries failed models and invalid commits at once instead of
-        waiting for their back-off (as ``--once`` and ``POST /reconcile`` do)."""
+        waiting for their back-off (as ``--once`` and ``POST /reconcile`` do). ``answer``: what an
+        ``ls_remote`` of the branch just said (a commit or its error), so the remote is not asked again."""
         run = _Run()
-        result = self._reconcile(run, force)
+        result = self._reconcile(run, force, answer)
         self.metrics.reconciles.labels(result.outcome).inc()
         self.metrics.duration.observe(result.duration)
         return result
 
-    def _reconcile(self, run: _Run, force: bool) -> ReconcileResult:
+    def _reconcile(self, run: _Run, force: bool, answer: str | GitregError | None) -> ReconcileResult:
         self.status.last_poll = now()
         try:
-            commit = self.source.head()
+            commit = self.source.head(answer)
         except GitregError as exc:
             return self._unreachable(run, str(exc))
         dirty = self._reachable()
@@ -196,7 +198,7 @@ class Controller:
     ) -> ReconcileResult:
         self.status.spec = self.config.spec()
         for model in sorted(wanted):
-            change = self._deploy(model, wanted[model], registry, commit, force)
+            change = self._deploy(run, model, wanted[model], registry, commit, force)
             if change is not None:
                 run.changes.append(change)
         on_disk = set(self.target.models()) | {m for m, s in self.status.models.items() if s.live}
@@ -214,8 +216,10 @@ class Controller:
         if outcome == "applied":
             self.status.applied = CommitMark(commit=commit, time=now())
         level: Level = "info" if not errors else "warning" if outcome == "applied" else "error"
+        self._finish(run, commit, outcome, errors)  # status.json says what is live, then the log does
         self._event("reconciled", level, commit=commit, result=outcome, changes=[str(c) for c in run.changes])
-        self._finish(run, commit, outcome, errors)
+        for model in run.switched:  # only now: a slow delete must not hold back the report of the switch
+            self._trim(model)
         return ReconcileResult(
             outcome, commit, tuple(run.changes), tuple(errors), time.monotonic() - run.start
         )
@@ -254,7 +258,7 @@ class Controller:
     # --- one model --------------------------------------------------------------------------------------
 
     def _deploy(
-        self, model: str, version: int, registry: Registry, commit: str, force: bool
+        self, run: _Run, model: str, version: int, registry: Registry, commit: str, force: bool
     ) -> ModelChange | None:
         state = self.status.models.setdefault(model, ModelStatus())
         state.wanted = version
@@ -299,11 +303,11 @@ class Controller:
         path = self.target.artifact_path(model, version, art)
         state.live, state.digest, state.path, state.changed_at = version, art.digest, str(path), now()
         self._event("switched", model=model, version=version, previous=live, path=str(path))
+        run.switched.append(model)  # its old versions are trimmed once the reconcile is reported
         self._publish(write=bool(self.config.on_deploy))  # a restart must know the hook may not have run
         error = self._hook(model, version, path, art.digest, commit, live, before)
         if error is None:
             _succeeded(state)
-        self._trim(model)
         return ModelChange(model, live, state.live, version, action, error)
 
     def _intact(self, model: str, version: int, art: Artifact) -> bool:

@@ -10,11 +10,14 @@ import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError, GitregError, NotFoundError
-from gitreg.gitrepo import GitRepo, Signature, ls_remote
+from gitreg.gitlite import ls_remote
+
+if TYPE_CHECKING:  # GitPython: only once there is something to fetch (``head`` is a plain git process)
+    from gitreg.gitrepo import GitRepo, Signature
 
 T = TypeVar("T")
 FETCHED_REF = "refs/gitreg/controller"
@@ -31,9 +34,16 @@ class Source:
         self._count = count
         self._repo: GitRepo | None = None
 
-    def head(self) -> str:
-        """The commit at the tip of the branch on the remote."""
-        commit = self._request("ls-remote", lambda: ls_remote(self.url, self.branch, self.timeout))
+    def head(self, answer: str | GitregError | None = None) -> str:
+        """The commit at the tip of the branch on the remote. ``answer``: what an ``ls_remote`` the caller
+        just made said (a commit, or the error it raised), so the remote is not asked twice."""
+
+        def ask() -> str | None:
+            if isinstance(answer, GitregError):
+                raise answer
+            return answer if answer is not None else ls_remote(self.url, self.branch, self.timeout)
+
+        commit = self._request("ls-remote", ask)
         if commit is None:
             raise GitError(f"{redact_url(self.url)} has no branch {self.branch}", "check --repo and --branch")
         return commit
@@ -71,6 +81,8 @@ class Source:
             try:
                 if not _real_dir(self.cache):
                     raise NotFoundError(f"{self.cache} is not a folder")
+                from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - see the top
+
                 self._repo = GitRepo.open_bare(self.cache)
             except GitregError:
                 self.rebuild()
@@ -89,6 +101,8 @@ class Source:
             self.cache.unlink()  # a file or a symlink
         if os.path.lexists(self.cache):
             raise GitError(f"cannot remove the damaged git cache {self.cache}", "remove it by hand")
+        from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - see the top
+
         self._repo = GitRepo.init_bare(self.cache)
         return self._repo
 

@@ -25,10 +25,6 @@ ModelState = Literal["synced", "progressing", "failed", "retained"]
 Outcome = Literal["unchanged", "applied", "partial", "invalid", "unreachable"]
 
 
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 

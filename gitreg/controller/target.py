@@ -23,21 +23,21 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import shutil
 import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.errors import ConflictError, GitregError, StorageError, UnsafePathError
-from gitreg.filesystem import check_artifact_name, fsync_dir, shown
 from gitreg.layout import NAME_PATTERN
-from gitreg.manifest import Artifact, is_name
-from gitreg.storage import BlobStore
-from gitreg.storage import artifact as artifacts
-from gitreg.storage.hashing import hash_file, hash_files
-from gitreg.storage.protocol import digest_of
+
+# What downloads, verifies and flushes (pydantic's models, the stores) is imported where it is used: a
+# controller's poll that finds nothing new only takes the lock, cleans up and reads the ``current`` links.
+if TYPE_CHECKING:
+    from gitreg.manifest import Artifact
+    from gitreg.storage import BlobStore
 
 _NAME = re.compile(NAME_PATTERN)
 _VERSION = re.compile(r"^[1-9][0-9]*$")
@@ -164,6 +164,10 @@ class Target:
     def install(self, model: str, version: int, store: BlobStore, art: Artifact) -> Path:
         """Download, verify and flush one version, then rename it into place. Raises a GitregError (and
         leaves no version folder) if the blob is missing or corrupt or the disk fills up."""
+        from gitreg.filesystem import check_artifact_name, fsync_dir, shown  # noqa: PLC0415 - see the top
+        from gitreg.manifest import is_name  # noqa: PLC0415
+        from gitreg.storage import artifact as artifacts  # noqa: PLC0415
+
         if not is_name(model) or version < 1:  # checked again here, where they become folder names
             raise UnsafePathError(f"{shown(model)}@{version} is not a model version gitreg can deploy")
         check_artifact_name(f"{model}@{version}", art.name)
@@ -172,7 +176,7 @@ class Target:
             self._discard(final)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            staging = self.tmp / f"{model}.{version}.{secrets.token_hex(4)}"
+            staging = self.tmp / f"{model}.{version}.{os.urandom(4).hex()}"
             staging.mkdir()
         except OSError as exc:
             raise _os_error(f"write to {final.parent}", exc) from None
@@ -198,7 +202,9 @@ class Target:
             raise ConflictError(
                 f"{link} is not a symlink", "gitreg manages it: move it away and the controller recreates it"
             )
-        tmp_link = folder / f"{_LINK_TMP}{secrets.token_hex(4)}"
+        from gitreg.filesystem import fsync_dir  # noqa: PLC0415 - see the top
+
+        tmp_link = folder / f"{_LINK_TMP}{os.urandom(4).hex()}"
         try:
             tmp_link.symlink_to(str(version))
             tmp_link.replace(link)
@@ -225,7 +231,7 @@ class Target:
         self._discard(self.root / model)
 
     def _discard(self, path: Path) -> None:
-        trash = self.tmp / f"trash.{path.name}.{secrets.token_hex(4)}"
+        trash = self.tmp / f"trash.{path.name}.{os.urandom(4).hex()}"
         try:
             path.rename(trash)
         except OSError as exc:
@@ -243,6 +249,10 @@ def _real_dir(path: Path) -> bool:
 def verify_folder(folder: Path, art: Artifact) -> str | None:
     """Why ``folder`` (a version folder) does not hold exactly ``art``, or None. Only real folders and
     regular files count: a symlink anywhere is a mismatch, since it could lead outside the target."""
+    from gitreg.storage import artifact as artifacts  # noqa: PLC0415 - see the top
+    from gitreg.storage.hashing import hash_file, hash_files  # noqa: PLC0415
+    from gitreg.storage.protocol import digest_of  # noqa: PLC0415
+
     if not _real_dir(folder):
         return f"{folder} is not a folder"
     files: list[tuple[str, Path, os.stat_result]] = []
