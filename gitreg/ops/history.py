@@ -156,10 +156,10 @@ def audit(
     entries = []
     merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
-    for landing in repo.first_parent_walk(ref, paths, patch=True):
+    walk = repo.first_parent_walk(ref, paths, patch=[f"{STAGES_DIR}/"])
+    for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
-        landed = datetime.fromisoformat(landing.date)
-        in_window = not ((since and landed < since) or (until and landed > until))
+        in_window = _in_window(landing, since, until)
         changes = _stage_changes(repo, landing, steps, None, evidence if in_window else Evidence())
         if changes and in_window:
             verdict = judge.verdict(landing, steps)
@@ -169,6 +169,11 @@ def audit(
         judge.held_after(steps)
     _proposers(repo, [e.change for e in entries], merged)
     return entries
+
+
+def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
+    landed = datetime.fromisoformat(landing.date)
+    return not ((since and landed < since) or (until and landed > until))
 
 
 def _evidence(judge: Judge, change: StageChange, verdict: str) -> AuditEntry:
