@@ -43,8 +43,9 @@ READ_AHEAD = 256
 class Judge:
     """Verdicts along one first-parent walk: ``advance`` each commit in order (oldest first), then ask."""
 
-    def __init__(self, repo: GitRepo) -> None:
+    def __init__(self, repo: GitRepo, ahead: int = READ_AHEAD) -> None:
         self.repo = repo
+        self.ahead = ahead  # commits read ahead (``read_ahead``)
         self.stages = StageTracker(repo)
         self.held = Held()  # what the stages held before the commit being judged
         self.files: dict[str, str] = {}  # path -> blob, under models/ and registry.yaml
@@ -70,14 +71,14 @@ class Judge:
     def read_ahead(
         self, walk: Iterable[LogCommit], judged: Callable[[LogCommit], bool]
     ) -> Iterator[LogCommit]:
-        """``walk`` as it comes, ``READ_AHEAD`` commits at a time: first the files that judging those of
+        """``walk`` as it comes, ``ahead`` commits at a time: first the files that judging those of
         them that are ``judged`` will read (registry.yaml, and each model and version their stage diffs
         add), all in one ``cat-file`` run instead of a request per file. Only a guess from the diffs: a
         file not fetched is read when asked, so it changes what is read when, never a verdict."""
         window: list[LogCommit] = []
         for landing in walk:
             window.append(landing)
-            if len(window) == READ_AHEAD:
+            if len(window) == self.ahead:
                 self._fetch(window, judged)
                 yield from window
                 window = []
