@@ -12,8 +12,8 @@ from gitreg.gitrepo import GitRepo
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGES_DIR
 from gitreg.ops.history import audit
 from gitreg.ops.verdicts import Judge
+from ops.test_audit_verdicts import _promote, _reference, crafted  # noqa: F401 - crafted: a fixture
 from testing.synthetic import make_registry, model_names, registry_files
-from tests.ops.test_audit_verdicts import _promote, _reference, crafted  # noqa: F401 - crafted: a fixture
 
 PATHS = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
 
