@@ -9,6 +9,7 @@ walk too (``gitreg.ops.verdicts``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -141,6 +142,10 @@ class AuditEntry:
         }
 
 
+#: Entries held back at once while the merged branches' authors are asked of git (one call per batch).
+AUDIT_BATCH = 512
+
+
 def audit(
     repo: GitRepo,
     ref: str = DEFAULT_BRANCH,
@@ -150,10 +155,33 @@ def audit(
 ) -> list[AuditEntry]:
     """Evidence for every stage change on ``ref`` in [since, until]: who, when, through which pull request,
     which artifact went live, whether the validator passed that change, and whether it bypassed review
-    (as ``evidence`` shows it: default, the fetched pull-request refs, if any)."""
-    evidence = _check_history(repo, ref, evidence)
+    (as ``evidence`` shows it: default, the fetched pull-request refs, if any). See ``audit_entries``."""
+    return list(audit_entries(repo, ref, since, until, evidence))
+
+
+def audit_entries(
+    repo: GitRepo,
+    ref: str = DEFAULT_BRANCH,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    evidence: Evidence | None = None,
+    batch: int = AUDIT_BATCH,
+) -> Iterator[AuditEntry]:
+    """``audit``'s entries as the walk finds them, ``batch`` at a time (memory does not grow with the
+    history); a ref that is not there or a shallow clone is refused at the call, before any entry."""
+    return _audit_walk(repo, ref, since, until, _check_history(repo, ref, evidence), batch)
+
+
+def _audit_walk(
+    repo: GitRepo,
+    ref: str,
+    since: datetime | None,
+    until: datetime | None,
+    evidence: Evidence,
+    batch: int,
+) -> Iterator[AuditEntry]:
     judge = Judge(repo)
-    entries = []
+    entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
     walk = repo.first_parent_walk(ref, paths, patch=[f"{STAGES_DIR}/"])
@@ -167,8 +195,12 @@ def audit(
             if landing.is_merge:
                 merged[landing.commit] = landing.parents[1]
         judge.held_after(steps)
+        if len(entries) >= batch:
+            _proposers(repo, [e.change for e in entries], merged)
+            yield from entries
+            entries, merged = [], {}
     _proposers(repo, [e.change for e in entries], merged)
-    return entries
+    yield from entries
 
 
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
