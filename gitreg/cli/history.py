@@ -127,8 +127,8 @@ def audit_command(
     # The rows go to temporary files as the walk finds them (memory stays flat however long the history),
     # and the report is printed once whole, its counts on top: a failure halfway prints nothing.
     with (
-        tempfile.TemporaryFile("w+", encoding="utf-8") as rows,
-        tempfile.TemporaryFile("w+", encoding="utf-8") as flagged,
+        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rows,
+        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as flagged,
     ):
         if fmt == "json":
             parts = _json(entries, rows, {"ref": branch, "since": since, "until": until}, lambda: source.name)
