@@ -6,11 +6,12 @@ over the stage files of the same history.
 Untimed, for each --models count (one registry each, so one run gives the corners): `gitreg init`, --models
 x --versions manifests in one commit, then --promotions promotions, each landed as a forge lands a pull
 request (a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge
-"Merge pull request #N from user/branch"), all written by one `git fast-import`; production only takes what
-staging holds. The history is checked (first-parent and merge counts, HEAD validates, history and audit give
-back the plan). Timed in the same rounds: `stage_history` and `gitreg history MODEL` (also with `--stage
-production`), `audit` of every change and of the last tenth, and `gitreg audit --format json` (in process,
-and as a process with its peak RSS), against `git log --first-parent --raw -- stages/` and `... -p`."""
+"Merge pull request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone
+is); production only takes what staging holds. The history is checked (first-parent and merge counts, HEAD
+validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
+history MODEL` (also with `--stage production`), `audit` of every change and of the last tenth, and `gitreg
+audit --format json` (in process, and as a process with its peak RSS), against `git log --first-parent
+--raw -- stages/` and `... -p`."""
 
 from __future__ import annotations
 
@@ -148,6 +149,7 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
     promotions = plan(models, args.versions, args.promotions, args.seed)
     files = registry_files(models, args.versions, lean=True, month=1)
     fast_import(root, promotions, make_registry(root, work / f"blobs-{count}", files))
+    run("git", "-C", root, "repack", "-adq")  # packed, as a clone is (make_registry leaves loose objects)
     first_parent = len(run("git", "-C", root, "rev-list", "--first-parent", "main").split())
     merges = len(run("git", "-C", root, "rev-list", "--merges", "main").split())
     if (first_parent, merges) != (args.promotions + 2, args.promotions) or validate_registry(
