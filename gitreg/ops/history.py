@@ -4,8 +4,9 @@ One ``git log --first-parent --raw --patch``, oldest first and streamed, gives e
 stage as it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before
 and after and git's diff of it: a stage file in plain ``model: version`` lines is followed through its diffs
 (``StageTracker``), any other is read and parsed. Cost follows the number of stage changes, not the number
-of commits, of files in the registry or of entries in a stage file; ``audit``'s verdicts come from one
-walk too (``gitreg.ops.verdicts``)."""
+of commits, of files in the registry or of entries in a stage file. ``audit``'s verdicts come from one
+walk too (``gitreg.ops.verdicts``), with a ``--raw`` log of models/ and registry.yaml streamed beside it
+(git diffs no file but the stage files), and its entries come a batch at a time."""
 
 from __future__ import annotations
 
