@@ -1,18 +1,21 @@
 """Claim: `gitreg history` and `gitreg audit` over 5,000 merged promotions cost a small multiple of `git log`
 over the stage files of the same history.
 
-    .venv/bin/python benchmarks/history_scale.py --promotions 5000 --models 100 --repeat 3
+    .venv/bin/python benchmarks/history_scale.py --promotions 1000 --models 10,1000 --versions 10 --repeat 3
 
-Untimed: `gitreg init`, --models x --versions manifests in one commit, then --promotions promotions, each
-landed as a forge lands a pull request (a branch off main changing stages/staging.yaml or
-stages/production.yaml, and a `--no-ff` merge "Merge pull request #N from user/branch"), all written by one
-`git fast-import`; production only takes what staging holds. The history is checked (first-parent and merge
-counts, HEAD validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and
-`gitreg history MODEL` (also with `--stage production`), `audit` of every change and of the last tenth, and
-`gitreg audit --format json`, against `git log --first-parent --raw -- stages/` and `... -p`."""
+Untimed, for each --models count (one registry each, so one run gives the corners): `gitreg init`, --models
+x --versions manifests in one commit, then --promotions promotions, each landed as a forge lands a pull
+request (a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge
+"Merge pull request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone
+is); production only takes what staging holds. The history is checked (first-parent and merge counts, HEAD
+validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
+history MODEL` (also with `--stage production`), `audit` of every change and of the last tenth, and `gitreg
+audit --format json` (in process, and as a process with its peak RSS), against `git log --first-parent
+--raw -- stages/` and `... -p`."""
 
 from __future__ import annotations
 
+import argparse
 import random
 import subprocess
 import sys
@@ -21,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from _harness import Case, measure, parser, print_profile, report, run, session
+from _harness import Case, gitreg_executable, measure, parser, print_profile, report, run, run_child, session
 from click.testing import CliRunner
 
 from gitreg.cli import cli
@@ -139,66 +142,78 @@ def cli_run(*args: str) -> None:
         raise SystemExit(f"error: gitreg {' '.join(args)} exited {result.exit_code}: {result.output[-2000:]}")
 
 
+def corner(work: Path, args: argparse.Namespace, count: int) -> None:
+    """One registry of ``count`` models x --versions versions and --promotions promotions: built, checked,
+    timed against its baselines."""
+    root, models = work / f"registry-{count}", model_names(count, width=3)
+    promotions = plan(models, args.versions, args.promotions, args.seed)
+    files = registry_files(models, args.versions, lean=True, month=1)
+    fast_import(root, promotions, make_registry(root, work / f"blobs-{count}", files))
+    run("git", "-C", root, "repack", "-adq")  # packed, as a clone is (make_registry leaves loose objects)
+    first_parent = len(run("git", "-C", root, "rev-list", "--first-parent", "main").split())
+    merges = len(run("git", "-C", root, "rev-list", "--merges", "main").split())
+    if (first_parent, merges) != (args.promotions + 2, args.promotions) or validate_registry(
+        Registry.open(root)
+    ).errors:
+        raise SystemExit("error: the generated history does not have the planned shape, or does not validate")
+    repo, model = GitRepo.open(root), models[len(models) * 42 // 100]
+    mine = [p for p in promotions if p.model == model]
+    mine_production = [p for p in mine if p.stage == "production"]
+    cutoff = promotions[len(promotions) * 9 // 10]
+    since = datetime.fromtimestamp(cutoff.when, UTC)
+    check("stage_history", stage_history(repo, "main", model), mine)
+    entries = audit(repo, "main")
+    check("audit", [e.change for e in entries], promotions)
+    # no forge refs here: a pull request named in a merge message is "unconfirmed", nothing else
+    if any(e.flags != ["unconfirmed"] or e.verdict != "pass" or not e.digest for e in entries):
+        raise SystemExit("error: audit flags a change of the generated history")
+
+    print(
+        f"\n{count} models x {args.versions} versions ({count * args.versions} versions); {model}: "
+        f"{len(mine)} changes ({len(mine_production)} in production); audit: {len(promotions)}"
+    )
+    log = ["git", "-C", root, "log", "--first-parent"]
+    c = ["-C", str(root)]
+    baselines = ["git log --first-parent --raw -- stages/", "git log --first-parent -p -- stages/"]
+    cases = [
+        Case(baselines[0], partial(run, *log, "--raw", "main", "--", "stages/")),
+        Case(baselines[1], partial(run, *log, "-p", "main", "--", "stages/")),
+        Case(f"stage_history(main, {model})", partial(stage_history, repo, "main", model)),
+        Case(f"gitreg history {model} (in process)", partial(cli_run, *c, "history", model)),
+        Case("stage_history(..., production)", partial(stage_history, repo, "main", model, "production")),
+        Case(
+            f"gitreg history {model} --stage production (in process)",
+            partial(cli_run, *c, "history", model, "--stage", "production"),
+        ),
+        Case(
+            f"audit(main, since=the last {len(promotions) - cutoff.number + 1})",
+            partial(audit, repo, "main", since),
+        ),
+        Case(f"audit(main): all {len(promotions)} changes", partial(audit, repo, "main")),
+        Case("gitreg audit --format json (in process)", partial(cli_run, *c, "audit", "--format", "json")),
+        Case(
+            "gitreg audit --format json (a process: start-up, peak RSS)",
+            partial(run_child, gitreg_executable(), *c, "audit", "--format", "json"),
+        ),
+    ]
+    report(measure(cases, args.repeat), baselines)
+    if args.profile:
+        print_profile(f"audit(main) of {len(promotions)} changes", partial(audit, repo, "main"))
+
+
 def main() -> int:
     p = parser(__doc__, repeat=3)
     p.add_argument("--promotions", type=int, default=5000, help="merged promotions on main (5000)")
-    p.add_argument("--models", type=int, default=100, help="models (100)")
+    p.add_argument(
+        "--models", default="100", help="models, or a comma-separated list, one registry each (100)"
+    )
     p.add_argument("--versions", type=int, default=5, help="versions per model (5)")
     p.add_argument("--seed", type=int, default=42, help="of the random plan (42)")
     args = p.parse_args()
+    counts = [int(n) for n in args.models.split(",")]
     with session(args, f"history scale: {args.promotions} promotions of {args.models} models") as work:
-        root, models = work / "registry", model_names(args.models, width=3)
-        promotions = plan(models, args.versions, args.promotions, args.seed)
-        files = registry_files(models, args.versions, lean=True, month=1)
-        fast_import(root, promotions, make_registry(root, work / "blobs", files))
-        first_parent = len(run("git", "-C", root, "rev-list", "--first-parent", "main").split())
-        merges = len(run("git", "-C", root, "rev-list", "--merges", "main").split())
-        if (first_parent, merges) != (args.promotions + 2, args.promotions) or validate_registry(
-            Registry.open(root)
-        ).errors:
-            raise SystemExit(
-                "error: the generated history does not have the planned shape, or does not validate"
-            )
-        repo, model = GitRepo.open(root), models[len(models) * 42 // 100]
-        mine = [p for p in promotions if p.model == model]
-        mine_production = [p for p in mine if p.stage == "production"]
-        cutoff = promotions[len(promotions) * 9 // 10]
-        since = datetime.fromtimestamp(cutoff.when, UTC)
-        check("stage_history", stage_history(repo, "main", model), mine)
-        entries = audit(repo, "main")
-        check("audit", [e.change for e in entries], promotions)
-        # no forge refs here: a pull request named in a merge message is "unconfirmed", nothing else
-        if any(e.flags != ["unconfirmed"] or e.verdict != "pass" or not e.digest for e in entries):
-            raise SystemExit("error: audit flags a change of the generated history")
-
-        print(
-            f"{model}: {len(mine)} changes ({len(mine_production)} in production); audit: {len(promotions)}"
-        )
-        log = ["git", "-C", root, "log", "--first-parent"]
-        c = ["-C", str(root)]
-        baselines = ["git log --first-parent --raw -- stages/", "git log --first-parent -p -- stages/"]
-        cases = [
-            Case(baselines[0], partial(run, *log, "--raw", "main", "--", "stages/")),
-            Case(baselines[1], partial(run, *log, "-p", "main", "--", "stages/")),
-            Case(f"stage_history(main, {model})", partial(stage_history, repo, "main", model)),
-            Case(f"gitreg history {model} (in process)", partial(cli_run, *c, "history", model)),
-            Case("stage_history(..., production)", partial(stage_history, repo, "main", model, "production")),
-            Case(
-                f"gitreg history {model} --stage production (in process)",
-                partial(cli_run, *c, "history", model, "--stage", "production"),
-            ),
-            Case(
-                f"audit(main, since=the last {len(promotions) - cutoff.number + 1})",
-                partial(audit, repo, "main", since),
-            ),
-            Case(f"audit(main): all {len(promotions)} changes", partial(audit, repo, "main")),
-            Case(
-                "gitreg audit --format json (in process)", partial(cli_run, *c, "audit", "--format", "json")
-            ),
-        ]
-        report(measure(cases, args.repeat), baselines)
-        if args.profile:
-            print_profile(f"audit(main) of {len(promotions)} changes", partial(audit, repo, "main"))
+        for count in counts:
+            corner(work, args, count)
     return 0
 
 

@@ -34,9 +34,9 @@ class LogCommit:
     subject: str
     body: str
     changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
-    #: With ``--patch``: the lines of each changed file's diff section, in the order of ``changes`` (git
-    #: writes the raw records and the diff sections in the same order); empty without it.
-    patches: list[list[str]] = field(default_factory=list)
+    #: With ``--patch``: the lines of each changed file's diff section, by path; empty without it, or when
+    #: git did not write one section per raw record (a type change is two), so that none can be misread.
+    patches: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def is_merge(self) -> bool:
@@ -61,27 +61,29 @@ def parse_log(out: str) -> Iterator[LogCommit]:
 
 def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
     """The records of ``git log --raw [--patch] --no-abbrev --format=LOG_FORMAT``, read line by line as git
-    writes them (a long history is never held whole), each with its diff sections if there are any."""
+    writes them (a long history is never held whole), each with its diff sections if there are any (git
+    writes the raw records and the diff sections in the same order, by path)."""
     logged: LogCommit | None = None
     header: list[str] = []
+    sections: list[list[str]] = []
     for raw_line in lines:
         line = raw_line.decode("utf-8", "replace").rstrip("\n")
         if line.startswith("\x1e"):
             if logged is not None:
-                yield logged
-            logged, header = None, [line[1:]]
+                yield _with_sections(logged, sections)
+            logged, header, sections = None, [line[1:]], []
         elif logged is None and header:
             header.append(line)
         elif logged is not None:
-            if line.startswith(":") and "\t" in line and not logged.patches:
+            if line.startswith(":") and "\t" in line and not sections:
                 meta, _, path = line.partition("\t")
                 parts = meta.split()
                 if len(parts) >= 5:
                     logged.changes[path] = (parts[2], parts[3], parts[4][0])
             elif line.startswith("diff "):
-                logged.patches.append([])
-            elif logged.patches:
-                logged.patches[-1].append(line)
+                sections.append([])
+            elif sections:
+                sections[-1].append(line)
         if logged is None and header and "\x1d" in header[-1]:
             text = "\n".join(header)
             head, _, _rest = text.partition("\x1d")
@@ -89,7 +91,13 @@ def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
             logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
             header = []
     if logged is not None:
-        yield logged
+        yield _with_sections(logged, sections)
+
+
+def _with_sections(logged: LogCommit, sections: list[list[str]]) -> LogCommit:
+    if sections and len(sections) == len(logged.changes):
+        logged.patches = dict(zip(logged.changes, sections, strict=True))
+    return logged
 
 
 def parse_ls_tree(out: str, sizes: bool = False) -> dict[str, tuple[str, int]]:

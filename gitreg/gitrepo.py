@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,10 +260,32 @@ class GitRepo:
         )  # fmt: skip
         return parse_log(out)
 
-    def first_parent_walk(self, ref: str, paths: Iterable[str], patch: bool = False) -> Iterator[LogCommit]:
+    def first_parent_walk(
+        self, ref: str, paths: Iterable[str], patch: bool | Iterable[str] = False
+    ) -> Iterator[LogCommit]:
         """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
-        whole), from the root commit's additions on; with ``patch``, each commit carries the zero-context
-        diffs of its changes (``LogCommit.patches``: git's own diff, no textconv or external driver)."""
+        whole), from the root commit's additions on. With ``patch``, each commit carries the zero-context
+        diffs of its changes (``LogCommit.patches``: git's own diff, no textconv or external driver): of
+        every path if True, else only of the paths ``patch`` lists, from a second log streamed alongside (git
+        neither diffs nor writes out the files no caller reads line by line)."""
+        paths = list(paths)
+        patch_paths = paths if patch is True else list(patch or [])
+        if not patch_paths or patch_paths == paths:
+            yield from self._log_stream(ref, paths, bool(patch_paths))
+            return
+        patched = self._log_stream(ref, patch_paths, True)
+        try:
+            pending = next(patched, None)
+            for logged in self._log_stream(ref, paths, False):
+                if pending is not None and pending.commit == logged.commit:
+                    logged.patches, pending = pending.patches, next(patched, None)
+                yield logged
+            for _rest in patched:  # a path outside ``paths``: ignored, git's exit status still checked
+                pass
+        finally:
+            patched.close()
+
+    def _log_stream(self, ref: str, paths: list[str], patch: bool) -> Generator[LogCommit, None, None]:
         argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
         if patch:

@@ -134,12 +134,11 @@ class StageTracker:
 
     def advance(self, commit: LogCommit) -> list[StageStep]:
         """The stage steps of ``commit`` (by path), the files' states moved past it."""
-        aligned = len(commit.patches) == len(commit.changes)
         found = []
-        for index, (path, (_old, new, status)) in enumerate(commit.changes.items()):
+        for path, (_old, new, status) in commit.changes.items():
             match = STAGE_FILE.match(path)
             if match:
-                found.append((path, match.group(1), new, status, commit.patches[index] if aligned else None))
+                found.append((path, match.group(1), new, status, commit.patches.get(path)))
         steps = []
         for _path, stage, new, status, patch in sorted(found):
             before = self.state(stage)

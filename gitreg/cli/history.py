@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from gitreg import forge
 from gitreg.cli import cli, complete, output
+from gitreg.credentials import redact_data
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
-from gitreg.ops.history import AuditEntry, StageChange, audit, stage_history
+from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
 from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
 
 forge_option = click.option(
@@ -117,13 +123,44 @@ def audit_command(
     repo = GitRepo.open(Path(directory))
     branch = _default_ref(repo, ref)
     source = evidence(repo, branch, forge_name)
-    entries = audit(repo, branch, _when(since, False), _when(until, True), source)
-    if fmt == "json":
-        report = {"ref": branch, "since": since, "until": until, "evidence": source.name}
-        output.print_json({**report, "changes": [e.as_dict() for e in entries]})
-    else:
-        click.echo(_markdown(entries, branch, since, until), nl=False)
+    entries = audit_entries(repo, branch, _when(since, False), _when(until, True), source)
+    # The rows go to temporary files as the walk finds them (memory stays flat however long the history),
+    # and the report is printed once whole, its counts on top: a failure halfway prints nothing.
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rows,
+        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as flagged,
+    ):
+        if fmt == "json":
+            parts = _json(entries, rows, {"ref": branch, "since": since, "until": until}, lambda: source.name)
+        else:
+            parts = _markdown(entries, rows, flagged, branch, since, until)
+        for part in parts:
+            if isinstance(part, str):
+                click.echo(part, nl=False)
+                continue
+            part.seek(0)
+            while chunk := part.read(1 << 16):
+                click.echo(chunk, nl=False)
     return 0
+
+
+Parts = list[str | TextIO]
+
+
+def _json(
+    entries: Iterator[AuditEntry], rows: TextIO, head: dict[str, str | None], source: Callable[[], str]
+) -> Parts:
+    """What ``output.print_json`` prints of ``{**head, "evidence": source(), "changes": [...entries]}``,
+    each entry written to ``rows`` as it comes."""
+    count = 0
+    for entry in entries:
+        text = json.dumps(redact_data(entry.as_dict()), indent=2)
+        rows.write(("" if count == 0 else ",\n") + textwrap.indent(text, "    "))
+        count += 1
+    report = json.dumps(redact_data({**head, "evidence": source(), "changes": []}), indent=2)
+    if not count:
+        return [report + "\n"]
+    return [report.removesuffix("[]\n}") + "[\n", rows, "\n  ]\n}\n"]
 
 
 _COLUMNS = [
@@ -140,23 +177,17 @@ _COLUMNS = [
 ]
 
 
-def _markdown(entries: list[AuditEntry], branch: str, since: str | None, until: str | None) -> str:
-    window = f" from {since}" if since else ""
-    window += f" until {until}" if until else ""
-    flagged = [e for e in entries if e.flags]
-    unconfirmed = sum(UNCONFIRMED in e.flags for e in entries)
-    lines = [
-        f"# Stage changes on {branch}{window}",
-        "",
-        f"{len(entries)} changes; {len(flagged)} flagged "
-        f"({sum('direct-push' in e.flags for e in entries)} direct pushes, "
-        f"{sum('invalid' in e.flags for e in entries)} failing validation"
-        + (f", {unconfirmed} unconfirmed reviews)." if unconfirmed else ")."),
-        "",
-        *([HOW_TO_CONFIRM, ""] if unconfirmed else []),
-        "| " + " | ".join(_COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
-    ]
+def _markdown(
+    entries: Iterator[AuditEntry],
+    rows: TextIO,
+    flagged: TextIO,
+    branch: str,
+    since: str | None,
+    until: str | None,
+) -> Parts:
+    """The report: counts, the table (written to ``rows`` entry by entry) and the flagged changes (to
+    ``flagged``)."""
+    count = flags = direct = invalid = unconfirmed = 0
     for e in entries:
         c = e.change
         artifact = f"`{e.digest}` ({e.size} B)" if e.digest else "-"
@@ -172,11 +203,29 @@ def _markdown(entries: list[AuditEntry], branch: str, since: str | None, until: 
             e.verdict.replace("|", "/"),
             ", ".join(e.flags) or "ok",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    if flagged:
-        lines += ["", "## Flagged", ""]
-        for e in flagged:
-            c = e.change
+        rows.write("| " + " | ".join(cells) + " |\n")
+        count += 1
+        direct += "direct-push" in e.flags
+        invalid += "invalid" in e.flags
+        unconfirmed += UNCONFIRMED in e.flags
+        if e.flags:
+            flags += 1
             target = f"{c.stage} {c.model} → {_version(c.to_version)}"
-            lines.append(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})")
-    return "\n".join(lines) + "\n"
+            flagged.write(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})\n")
+    window = f" from {since}" if since else ""
+    window += f" until {until}" if until else ""
+    lines = [
+        f"# Stage changes on {branch}{window}",
+        "",
+        f"{count} changes; {flags} flagged ({direct} direct pushes, {invalid} failing validation"
+        + (f", {unconfirmed} unconfirmed reviews)." if unconfirmed else ")."),
+        "",
+        *([HOW_TO_CONFIRM, ""] if unconfirmed else []),
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
+    ]
+    head = "\n".join(lines) + "\n"
+    parts: Parts = [head, rows]
+    if flags:
+        parts += ["\n## Flagged\n\n", flagged]
+    return parts

@@ -4,11 +4,13 @@ One ``git log --first-parent --raw --patch``, oldest first and streamed, gives e
 stage as it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before
 and after and git's diff of it: a stage file in plain ``model: version`` lines is followed through its diffs
 (``StageTracker``), any other is read and parsed. Cost follows the number of stage changes, not the number
-of commits, of files in the registry or of entries in a stage file; ``audit``'s verdicts come from one
-walk too (``gitreg.ops.verdicts``)."""
+of commits, of files in the registry or of entries in a stage file. ``audit``'s verdicts come from one
+walk too (``gitreg.ops.verdicts``), with a ``--raw`` log of models/ and registry.yaml streamed beside it
+(git diffs no file but the stage files), and its entries come a batch at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -141,6 +143,10 @@ class AuditEntry:
         }
 
 
+#: Entries held back at once while the merged branches' authors are asked of git (one call per batch).
+AUDIT_BATCH = 512
+
+
 def audit(
     repo: GitRepo,
     ref: str = DEFAULT_BRANCH,
@@ -150,16 +156,39 @@ def audit(
 ) -> list[AuditEntry]:
     """Evidence for every stage change on ``ref`` in [since, until]: who, when, through which pull request,
     which artifact went live, whether the validator passed that change, and whether it bypassed review
-    (as ``evidence`` shows it: default, the fetched pull-request refs, if any)."""
-    evidence = _check_history(repo, ref, evidence)
+    (as ``evidence`` shows it: default, the fetched pull-request refs, if any). See ``audit_entries``."""
+    return list(audit_entries(repo, ref, since, until, evidence))
+
+
+def audit_entries(
+    repo: GitRepo,
+    ref: str = DEFAULT_BRANCH,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    evidence: Evidence | None = None,
+    batch: int = AUDIT_BATCH,
+) -> Iterator[AuditEntry]:
+    """``audit``'s entries as the walk finds them, ``batch`` at a time (memory does not grow with the
+    history); a ref that is not there or a shallow clone is refused at the call, before any entry."""
+    return _audit_walk(repo, ref, since, until, _check_history(repo, ref, evidence), batch)
+
+
+def _audit_walk(
+    repo: GitRepo,
+    ref: str,
+    since: datetime | None,
+    until: datetime | None,
+    evidence: Evidence,
+    batch: int,
+) -> Iterator[AuditEntry]:
     judge = Judge(repo)
-    entries = []
+    entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
-    for landing in repo.first_parent_walk(ref, paths, patch=True):
+    walk = repo.first_parent_walk(ref, paths, patch=[f"{STAGES_DIR}/"])
+    for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
-        landed = datetime.fromisoformat(landing.date)
-        in_window = not ((since and landed < since) or (until and landed > until))
+        in_window = _in_window(landing, since, until)
         changes = _stage_changes(repo, landing, steps, None, evidence if in_window else Evidence())
         if changes and in_window:
             verdict = judge.verdict(landing, steps)
@@ -167,8 +196,17 @@ def audit(
             if landing.is_merge:
                 merged[landing.commit] = landing.parents[1]
         judge.held_after(steps)
+        if len(entries) >= batch:
+            _proposers(repo, [e.change for e in entries], merged)
+            yield from entries
+            entries, merged = [], {}
     _proposers(repo, [e.change for e in entries], merged)
-    return entries
+    yield from entries
+
+
+def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
+    landed = datetime.fromisoformat(landing.date)
+    return not ((since and landed < since) or (until and landed > until))
 
 
 def _evidence(judge: Judge, change: StageChange, verdict: str) -> AuditEntry:

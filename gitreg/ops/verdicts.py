@@ -14,7 +14,7 @@ the validator's."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
 from gitreg.snapshot import CommitSnapshot
-from gitreg.stage_history import Held, StageStep, StageTracker
+from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.validate import Base, validate
 from gitreg.validate.rules.stages import check_policy
 from gitreg.validate.view import ParseCache, View
@@ -36,18 +36,22 @@ T = TypeVar("T", bound=BaseModel)
 CACHE_SIZE = 4096
 #: Files a full validation keeps parsed across commits, before the cache starts over.
 SHARED_PARSES = 20000
+#: Commits read ahead of the one being judged, so that the files judging them reads come in one cat-file run.
+READ_AHEAD = 256
 
 
 class Judge:
     """Verdicts along one first-parent walk: ``advance`` each commit in order (oldest first), then ask."""
 
-    def __init__(self, repo: GitRepo) -> None:
+    def __init__(self, repo: GitRepo, ahead: int = READ_AHEAD) -> None:
         self.repo = repo
+        self.ahead = ahead  # commits read ahead (``read_ahead``)
         self.stages = StageTracker(repo)
         self.held = Held()  # what the stages held before the commit being judged
         self.files: dict[str, str] = {}  # path -> blob, under models/ and registry.yaml
         self._parsed: OrderedDict[tuple[str, type[BaseModel]], Any] = OrderedDict()
         self._shared: ParseCache = {}
+        self._fetched: dict[str, bytes] = {}  # blobs read ahead for the commits about to be judged
         self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
@@ -64,6 +68,46 @@ class Judge:
         for step in steps:
             self.held.add(step)
 
+    def read_ahead(
+        self, walk: Iterable[LogCommit], judged: Callable[[LogCommit], bool]
+    ) -> Iterator[LogCommit]:
+        """``walk`` as it comes, ``ahead`` commits at a time: first the files that judging those of
+        them that are ``judged`` will read (registry.yaml, and each model and version their stage diffs
+        add), all in one ``cat-file`` run instead of a request per file. Only a guess from the diffs: a
+        file not fetched is read when asked, so it changes what is read when, never a verdict."""
+        window: list[LogCommit] = []
+        for landing in walk:
+            window.append(landing)
+            if len(window) == self.ahead:
+                self._fetch(window, judged)
+                yield from window
+                window = []
+        self._fetch(window, judged)
+        yield from window
+
+    def _fetch(self, window: list[LogCommit], judged: Callable[[LogCommit], bool]) -> None:
+        """Read the blobs of ``window`` (commits after the last advanced over) that it will parse."""
+        ahead: dict[str, str | None] = {}  # the files as each commit of the window leaves them
+        wanted: dict[str, None] = {}
+        for landing in window:
+            for path, (_old, new, status) in landing.changes.items():
+                if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
+                    ahead[path] = None if status == "D" else new
+            if not judged(landing):
+                continue
+            needs: list[tuple[str, type[BaseModel]]] = [(REGISTRY_FILE, RegistryConfig)]
+            for path, patch in landing.patches.items():
+                if STAGE_FILE.match(path):
+                    for line in patch:
+                        entry = simple_entry(line[1:]) if line.startswith("+") else None
+                        if entry is not None:
+                            needs += [(model_path(entry[0]), ModelInfo), (version_path(*entry), ModelVersion)]
+            for path, kind in needs:
+                blob = ahead[path] if path in ahead else self.files.get(path)
+                if blob is not None and (blob, kind) not in self._parsed:
+                    wanted[blob] = None
+        self._fetched = self.repo.read_blobs(list(wanted)) if wanted else {}
+
     def version(self, model: str, number: int) -> ModelVersion | None:
         """The version as the last commit advanced over has it (None if absent or invalid)."""
         return self.parsed(version_path(model, number), ModelVersion)
@@ -78,7 +122,7 @@ class Judge:
             self._parsed.move_to_end(key)
         else:
             try:
-                data = self.repo.read_blob(blob)
+                data = self._fetched.pop(blob, None) or self.repo.read_blob(blob)
                 value: Any = manifest.parse(kind, yamlio.load(data, path))
             except (GitregError, ValueError):
                 value = None

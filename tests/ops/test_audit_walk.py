@@ -1,0 +1,84 @@
+"""The audit walk's cost follows what changed, not the size of the registry: git writes diffs of the stage
+files alone (the models' files come as blob ids), and the blobs that judging reads come ahead, many per
+``cat-file`` run; neither changes a verdict (they stay those of a full validation of each change)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitreg.gitrepo import GitRepo
+from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGES_DIR
+from gitreg.ops.history import audit
+from gitreg.ops.verdicts import Judge
+from ops.test_audit_verdicts import _promote, _reference, crafted  # noqa: F401 - crafted: a fixture
+from testing.synthetic import make_registry, model_names, registry_files
+
+PATHS = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
+
+
+def test_walk_diffs_only_the_paths_asked(crafted: Path) -> None:  # noqa: F811
+    repo = GitRepo.open(crafted)
+    every = list(repo.first_parent_walk("main", PATHS, patch=True))
+    stages_only = list(repo.first_parent_walk("main", PATHS, patch=[f"{STAGES_DIR}/"]))
+    assert [c.commit for c in stages_only] == [c.commit for c in every]
+    assert [c.changes for c in stages_only] == [c.changes for c in every]
+    assert any(path.startswith(f"{MODELS_DIR}/") for c in every for path in c.patches)
+    for fast, full in zip(stages_only, every, strict=True):
+        assert fast.patches == {
+            p: lines for p, lines in full.patches.items() if p.startswith(f"{STAGES_DIR}/")
+        }
+
+
+class CountingRepo(GitRepo):
+    """A real repository that counts how its blobs are read."""
+
+    single: int = 0
+    batches: int = 0
+
+    def read_blob(self, sha: str) -> bytes:
+        self.single += 1
+        return super().read_blob(sha)
+
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
+        self.batches += 1
+        return super().read_blobs(shas)
+
+
+def _verdicts(judge: Judge) -> list[tuple[str, str]]:
+    found = []
+    walk = judge.repo.first_parent_walk("main", PATHS, patch=[f"{STAGES_DIR}/"])
+    for landing in judge.read_ahead(walk, lambda _landing: True):
+        steps = judge.advance(landing)
+        changed = sum(len(step.changed()) for step in steps)
+        if changed:
+            found += [(landing.commit, judge.verdict(landing, steps))] * changed
+        judge.held_after(steps)
+    return found
+
+
+@pytest.mark.parametrize("ahead", [1, 2, 3, 7])
+def test_verdicts_are_the_same_whatever_the_commits_read_ahead(crafted: Path, ahead: int) -> None:  # noqa: F811
+    repo = GitRepo.open(crafted)
+    assert _verdicts(Judge(repo, ahead=ahead)) == _reference(repo)
+
+
+def test_judging_promotions_reads_their_files_ahead(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    models = model_names(3, width=1)
+    make_registry(root, tmp_path / "blobs", registry_files(models, 4))
+    staging: dict[str, int] = {}
+    for number in range(1, 5):
+        for model in models:
+            staging[model] = number
+            _promote(root, "staging", dict(staging), f"{model}-{number} to staging", merge=number % 2 == 0)
+    repo = CountingRepo.open(root)
+    assert isinstance(repo, CountingRepo)
+    judge = Judge(repo, ahead=5)
+    verdicts = _verdicts(judge)
+    assert [v for _c, v in verdicts] == ["pass"] * 12
+    assert judge.full_runs == 0
+    assert repo.single == 0  # every model and version file came ahead...
+    assert repo.batches == 3  # ...5 commits at a time (13 commits: the registry, then 12 promotions)
+    assert [(e.change.commit, e.verdict) for e in audit(repo, "main")] == verdicts
