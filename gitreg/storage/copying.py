@@ -1,13 +1,14 @@
 """Copying a stream into a new file while hashing it: the one pass that names and writes a local blob.
 
-The source is read into a few page-aligned buffers in turn. A buffer, once read, goes to a writer thread
-and is hashed here meanwhile (hashlib and ``os.write`` release the GIL); it is read into again only after
-the writer has returned it, so the digest is the hash of exactly the bytes written, whatever happens to the
-source during the copy. Where the file system takes them (Linux: ext4, xfs, btrfs), the writes bypass the
-page cache (``O_DIRECT``): the disk works from the first buffer on, alongside the reading and hashing,
-instead of receiving a gigabyte of dirty pages at the final fsync, and no second memory copy is made. Where
-it refuses them (tmpfs), or a write is not aligned (the tail of the file), the rest goes through the page
-cache. Memory: ``BUFFERS`` x ``BUFFER_SIZE``, whatever the size of the file."""
+Three stages work at once on a few page-aligned buffers that go round in order: the calling thread reads
+the source into a free buffer, a hashing thread hashes it, a writing thread writes it and frees it (hashlib,
+``readinto`` and ``os.write`` release the GIL). A buffer is read into again only once written, so the
+digest is the hash of exactly the bytes written, whatever happens to the source during the copy. Where the
+file system takes them (Linux: ext4, xfs, btrfs), the writes bypass the page cache (``O_DIRECT``): the disk
+works from the first buffer on, alongside the reading and hashing, instead of receiving a gigabyte of dirty
+pages at the final fsync, and no second memory copy is made. Where it refuses them (tmpfs), or a write is
+not aligned (the tail of the file), the rest goes through the page cache. Memory: ``BUFFERS`` x
+``BUFFER_SIZE``, whatever the size of the file."""
 
 from __future__ import annotations
 
@@ -25,88 +26,113 @@ from gitreg.storage import progress
 from gitreg.storage.protocol import Blob
 
 BUFFER_SIZE = 4 * 1024 * 1024  # a multiple of any block size direct I/O asks offsets and lengths to keep
-BUFFERS = 3  # one being read and hashed, one being written, one spare
+BUFFERS = 4  # one being read, one hashed, one written, one spare
 ALIGN = 4096  # direct writes of other lengths, or at other offsets, go through the page cache
 _DIRECT = getattr(os, "O_DIRECT", 0)
 
 #: ``read(buffer)`` fills the start of ``buffer`` and returns how many bytes it put there (0 at the end).
 Read = Callable[[memoryview], "int | None"]
+_Item = tuple[mmap.mmap, int]  # a buffer and how many of its bytes to hash and write
 
 
 def copy_hashed(read: Read, fd: int, update: progress.Update) -> Blob:
     """Copy everything ``read`` gives into ``fd`` (a new, empty file), hashing it on the way; the caller
     fsyncs. A read error is raised as ``read`` raised it, a write error as ``os.write`` raised it; either
-    way the writer thread has stopped when this returns or raises, so the caller may close ``fd``."""
-    writer = _Writer(fd)
-    buffers = [mmap.mmap(-1, BUFFER_SIZE) for _ in range(BUFFERS)]
-    for buf in buffers:
-        writer.done.put(buf)
-    hasher = hashlib.sha256()
+    way the threads have ended when this returns or raises, so the caller may close ``fd``."""
+    copy = _Copy(fd)
     size = 0
-    writer.start()
     ended = False
     try:
-        while writer.error is None:
-            buf = writer.done.get()
-            if writer.error is not None:
+        while copy.error is None:
+            buf = copy.free.get()
+            if copy.error is not None:
                 break
             with memoryview(buf) as view:
                 n = read(view)
-                if not n:
-                    break
-                writer.todo.put((buf, n))
-                hasher.update(view[:n])  # while it is written: neither changes the buffer
+            if not n:
+                break
+            copy.to_hash.put((buf, n))
             size += n
             update(n)
         ended = True
     finally:
-        writer.stop(abandon=not ended)
-    if writer.error is not None:
-        raise writer.error
-    if writer.offset != size:  # the writer skipped a buffer: never name a short file by the whole's hash
-        raise OSError(errno.EIO, f"wrote {writer.offset} of the {size} bytes read")
-    for buf in buffers:
-        with contextlib.suppress(BufferError):  # a view still held by a traceback: freed with it
-            buf.close()
-    return Blob("sha256:" + hasher.hexdigest(), size)
+        copy.stop(abandon=not ended)
+    if copy.error is not None:
+        raise copy.error
+    if not copy.hashed == copy.written == size:  # never name a short file by the whole's hash
+        raise OSError(errno.EIO, f"hashed {copy.hashed} and wrote {copy.written} of the {size} bytes read")
+    copy.close()
+    return Blob("sha256:" + copy.hasher.hexdigest(), size)
 
 
-class _Writer(threading.Thread):
-    """Writes the buffers put on ``todo`` in order and hands each back on ``done``; after an error it only
-    hands them back, so the reader never waits for a buffer that does not come."""
+class _Copy:
+    """The buffers, the queues between the stages, and the hashing and writing threads. After an error
+    (or when abandoned) the threads only pass buffers on, so no stage waits for one that does not come."""
 
     def __init__(self, fd: int) -> None:
-        super().__init__(name="gitreg-blob-writer", daemon=True)
         self.fd = fd
-        self.todo: queue.SimpleQueue[tuple[mmap.mmap, int] | None] = queue.SimpleQueue()
-        self.done: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
-        self.error: BaseException | None = None
-        self.stopped = False
-        self.offset = 0
+        self.hasher = hashlib.sha256()
+        self.hashed = 0
+        self.written = 0
         self.direct = _direct(fd)
-
-    def run(self) -> None:
-        while (item := self.todo.get()) is not None:
-            buf, n = item
-            if self.error is None and not self.stopped:
-                try:
-                    self._write(buf, n)
-                except BaseException as exc:  # handed to the reading thread, which raises it
-                    self.error = exc
-            self.done.put(buf)
+        self.error: BaseException | None = None
+        self.abandoned = False
+        self.buffers = [mmap.mmap(-1, BUFFER_SIZE) for _ in range(BUFFERS)]
+        self.free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
+        self.to_hash: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self.to_write: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        for buf in self.buffers:
+            self.free.put(buf)
+        self.threads = [
+            threading.Thread(target=self._stage, args=(self.to_hash, self._hash, self.to_write)),
+            threading.Thread(target=self._stage, args=(self.to_write, self._write, None)),
+        ]
+        for thread, name in zip(self.threads, ("hasher", "writer"), strict=True):
+            thread.name, thread.daemon = f"gitreg-blob-{name}", True
+            thread.start()
 
     def stop(self, abandon: bool) -> None:
-        """Wait for the thread to end, once it has written what it was given, or (``abandon``: the reader
-        failed) without writing any more."""
-        self.stopped = abandon
-        self.todo.put(None)
-        self.join()
+        """Wait for the threads to end, once they have hashed and written what they were given, or
+        (``abandon``: the reading failed) without doing any more."""
+        self.abandoned = abandon
+        self.to_hash.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def close(self) -> None:
+        for buf in self.buffers:
+            with contextlib.suppress(BufferError):  # a view still held by a traceback: freed with it
+                buf.close()
+
+    def _stage(
+        self,
+        todo: queue.SimpleQueue[_Item | None],
+        work: Callable[[mmap.mmap, int], None],
+        then: queue.SimpleQueue[_Item | None] | None,
+    ) -> None:
+        while (item := todo.get()) is not None:
+            if self.error is None and not self.abandoned:
+                try:
+                    work(*item)
+                except BaseException as exc:  # handed to the reading thread, which raises it
+                    self.error = self.error or exc
+            if then is None:
+                self.free.put(item[0])
+            else:
+                then.put(item)
+        if then is not None:
+            then.put(None)
+
+    def _hash(self, buf: mmap.mmap, n: int) -> None:
+        with memoryview(buf) as whole:
+            self.hasher.update(whole[:n])
+        self.hashed += n
 
     def _write(self, buf: mmap.mmap, n: int) -> None:
         with memoryview(buf) as whole:
             pos = 0
             while pos < n:
-                if self.direct and ((n - pos) % ALIGN or self.offset % ALIGN):
+                if self.direct and ((n - pos) % ALIGN or self.written % ALIGN):
                     self._buffered()
                 try:
                     written = os.write(self.fd, whole[pos:n])
@@ -116,7 +142,7 @@ class _Writer(threading.Thread):
                     self._buffered()  # a file system whose direct writes need more alignment than ours
                     continue
                 pos += written
-                self.offset += written
+                self.written += written
 
     def _buffered(self) -> None:
         flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)

@@ -34,8 +34,9 @@ def tmp_files(root: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
 
 
-def writer_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "gitreg-blob-writer"]
+def copy_threads() -> list[threading.Thread]:
+    """The hashing and writing threads of a copy, if any are left."""
+    return [t for t in threading.enumerate() if t.name.startswith("gitreg-blob-")]
 
 
 def _data(size: int, seed: int = 0) -> bytes:
@@ -62,7 +63,7 @@ def test_a_file_is_stored_whole_whatever_its_tail(store: LocalStore, tmp_path: P
         assert blob.size == size
         assert store.path(blob.digest).read_bytes() == data
     assert tmp_files(store.root) == []
-    assert writer_threads() == []
+    assert copy_threads() == []
 
 
 class ShortReads:
@@ -150,7 +151,7 @@ def test_a_read_failing_mid_copy_stores_nothing_and_stops_the_writer(
         store._write(FailingAfter(data, 2 * BUFFER_SIZE + 5, error))
     assert blob_files(store.root) == []
     assert tmp_files(store.root) == []
-    assert writer_threads() == []
+    assert copy_threads() == []
 
 
 _STORE_WITH_A_SIZE_LIMIT = """
