@@ -8,7 +8,7 @@ file system takes them (Linux: ext4, xfs, btrfs), the writes bypass the page cac
 works from the first buffer on, alongside the reading and hashing, instead of receiving a gigabyte of dirty
 pages at the final fsync, and no second memory copy is made. Where it refuses them (tmpfs), or a write is
 not aligned (the tail of the file), the rest goes through the page cache. Memory: ``BUFFERS`` x
-``BUFFER_SIZE``, whatever the size of the file."""
+``BUFFER_SIZE`` for each of at most ``COPIES`` copies at once, whatever the size or number of the files."""
 
 from __future__ import annotations
 
@@ -27,18 +27,25 @@ from gitreg.storage.protocol import Blob
 
 BUFFER_SIZE = 4 * 1024 * 1024  # a multiple of any block size direct I/O asks offsets and lengths to keep
 BUFFERS = 4  # one being read, one hashed, one written, one spare
+COPIES = 2  # copies at once (a folder's files); more would wait for the same two cores and one disk
 ALIGN = 4096  # direct writes of other lengths, or at other offsets, go through the page cache
 _DIRECT = getattr(os, "O_DIRECT", 0)
 
 #: ``read(buffer)`` fills the start of ``buffer`` and returns how many bytes it put there (0 at the end).
 Read = Callable[[memoryview], "int | None"]
 _Item = tuple[mmap.mmap, int]  # a buffer and how many of its bytes to hash and write
+_copying = threading.BoundedSemaphore(COPIES)
 
 
 def copy_hashed(read: Read, fd: int, update: progress.Update) -> Blob:
     """Copy everything ``read`` gives into ``fd`` (a new, empty file), hashing it on the way; the caller
     fsyncs. A read error is raised as ``read`` raised it, a write error as ``os.write`` raised it; either
     way the threads have ended when this returns or raises, so the caller may close ``fd``."""
+    with _copying:
+        return _copy_hashed(read, fd, update)
+
+
+def _copy_hashed(read: Read, fd: int, update: progress.Update) -> Blob:
     copy = _Copy(fd)
     size = 0
     ended = False

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.storage import LocalStore
-from gitreg.storage.copying import ALIGN, BUFFER_SIZE
+from gitreg.storage.copying import ALIGN, BUFFER_SIZE, COPIES
 from testing import sha256, sha256_file
 
 SUBPROCESS_TIMEOUT = 120
@@ -64,6 +64,34 @@ def test_a_file_is_stored_whole_whatever_its_tail(store: LocalStore, tmp_path: P
         assert store.path(blob.digest).read_bytes() == data
     assert tmp_files(store.root) == []
     assert copy_threads() == []
+
+
+def test_a_folder_of_large_files_copies_a_few_at_a_time(store: LocalStore, tmp_path: Path) -> None:
+    # Memory stays flat in the number of files too: however many a folder has, at most COPIES copies (each
+    # a hashing and a writing thread, and their buffers) run at once.
+    files = []
+    for index in range(3 * COPIES + 2):
+        path = tmp_path / f"part-{index}.bin"
+        path.write_bytes(_data(2 * BUFFER_SIZE + index, seed=index))
+        files.append(path)
+    stop = threading.Event()
+    most = 0
+
+    def watch() -> None:
+        nonlocal most
+        while not stop.wait(0.001):
+            most = max(most, len(copy_threads()))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        blobs = store.put_files(files)
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert [b.digest for b in blobs] == [sha256_file(f) for f in files]
+    assert all(sha256_file(store.path(b.digest)) == b.digest for b in blobs)
+    assert 0 < most <= 2 * COPIES
 
 
 class ShortReads:
