@@ -6,8 +6,9 @@
 Baselines in the same rounds, on the same file and filesystem: `cp` + `sync FILE`, one SHA-256 pass,
 copyfile, copyfile + fsync, and hash + write + fsync in one thread (what register did before its writes
 overlapped the reading and hashing). Every case starts after os.sync() and an untimed read of the source, so
-reads come from the page cache. Then the fixed cost of a register (start-up, a 1 KiB file), and the peak RSS
-of child processes registering two sizes, next to one that only imports gitreg."""
+reads come from the page cache. Then the fixed cost of a register (start-up; a 1 KiB file, in process and as
+a CLI subprocess), and the peak RSS of child processes registering two sizes, next to one that only imports
+gitreg."""
 
 from __future__ import annotations
 
@@ -128,6 +129,11 @@ def main() -> int:
             Case(
                 "register a 1 KiB file (library)",
                 partial(register_file, small),
+                lambda: small.write_bytes(next(stamp).to_bytes(8, "little") * 128),
+            ),
+            Case(
+                "register a 1 KiB file (CLI subprocess)",
+                partial(run, exe, "-C", registry, "register", MODEL, small),
                 lambda: small.write_bytes(next(stamp).to_bytes(8, "little") * 128),
             ),
         ]
