@@ -25,6 +25,7 @@ from gitreg.storage import copying, file_digests, progress
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
 
 WRITERS = 8  # files of a folder written at once
+_READ_AHEAD = 4 * copying.BUFFER_SIZE  # of a stored blob being compared with its source
 
 
 class LocalStore:
@@ -82,6 +83,8 @@ class LocalStore:
         same = True
         with stored:
             while chunk := _read_chunk(src):
+                if same:  # the blob may not be in the page cache (it was written past it): ask for it early
+                    _read_ahead(stored, size + len(chunk))
                 hasher.update(chunk)
                 size += len(chunk)
                 update(len(chunk))
@@ -223,9 +226,15 @@ class LocalStore:
             (self.root / upload.name).unlink()
 
 
+def _read_ahead(stored: BinaryIO, offset: int) -> None:
+    """Start reading the next few chunks of ``stored`` from disk while this one is hashed and compared."""
+    with contextlib.suppress(OSError, AttributeError):  # only a hint, where there is one
+        os.posix_fadvise(stored.fileno(), offset, _READ_AHEAD, os.POSIX_FADV_WILLNEED)
+
+
 def _read_chunk(src: BinaryIO) -> bytes:
     try:
-        return src.read(CHUNK_SIZE)
+        return src.read(copying.BUFFER_SIZE)
     except OSError as exc:
         raise StorageError(f"cannot read {src.name}: {exc.strerror or exc}") from None
 
