@@ -21,10 +21,11 @@ from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
 from gitreg.filesystem import fsync_dir
-from gitreg.storage import file_digests, progress
+from gitreg.storage import copying, file_digests, progress
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
 
 WRITERS = 8  # files of a folder written at once
+_READ_AHEAD = 4 * copying.BUFFER_SIZE  # of a stored blob being compared with its source
 
 
 class LocalStore:
@@ -56,11 +57,13 @@ class LocalStore:
             st = os.fstat(src.fileno())
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror}") from None
+        with contextlib.suppress(OSError, AttributeError):  # a longer read-ahead, where there is one
+            os.posix_fadvise(src.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
         with src, progress.meter(st.st_size, f"storing {path.name}") as update:
             known = self._already_stored(src, file_digests.recorded(path, st), update)
             if known is not None:
                 return known
-            blob = self._write(src, update)
+            blob = self._write(src, update, st.st_size)
         file_digests.record(path, st, blob.digest)
         return blob
 
@@ -80,6 +83,8 @@ class LocalStore:
         same = True
         with stored:
             while chunk := _read_chunk(src):
+                if same:  # the blob may not be in the page cache (it was written past it): ask for it early
+                    _read_ahead(stored, size + len(chunk))
                 hasher.update(chunk)
                 size += len(chunk)
                 update(len(chunk))
@@ -113,9 +118,13 @@ class LocalStore:
             return list(pool.map(lambda p: context.copy().run(self.put_file, p), paths))
 
     def put_bytes(self, data: bytes) -> Blob:
-        return self._write(_BytesSource(data))
+        return self._write(_BytesSource(data), size=len(data))
 
-    def _write(self, src: _Readable, update: progress.Update | None = None) -> Blob:
+    def _write(self, src: _Readable, update: progress.Update | None = None, size: int | None = None) -> Blob:
+        """Write ``src`` to a temporary file while hashing it, flush it to disk, make it read-only and rename
+        it to its digest. A source of ``size`` bytes under one buffer is written in place; anything larger
+        (or of unknown size) is copied by ``copying.copy_hashed``, which overlaps the writing with the
+        reading and hashing."""
         tmp_dir = self.root / "tmp"
         try:
             tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -124,20 +133,14 @@ class LocalStore:
             raise StorageError(f"cannot write to the blob store at {self.root}: {exc.strerror}") from None
         tmp = Path(tmp_name)
         try:
-            hasher = hashlib.sha256()
-            size = 0
-            buf = bytearray(CHUNK_SIZE)
-            view = memoryview(buf)
-            with os.fdopen(fd, "wb", buffering=0) as out:
-                while n := _read(src, buf):
-                    chunk = view[:n]
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    size += n
-                    if update is not None:
-                        update(n)
-                os.fsync(out.fileno())
-            blob = Blob("sha256:" + hasher.hexdigest(), size)
+            try:
+                if size is not None and size < copying.BUFFER_SIZE:
+                    blob = _write_small(src, fd, update or progress.ignore)
+                else:
+                    blob = copying.copy_hashed(lambda buf: _read(src, buf), fd, update or progress.ignore)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             final = self.path(blob.digest)
             # Replace even when the digest is already stored: the same bytes, atomically, and a copy that
             # was corrupted in place is repaired by registering its source again.
@@ -223,14 +226,36 @@ class LocalStore:
             (self.root / upload.name).unlink()
 
 
+def _read_ahead(stored: BinaryIO, offset: int) -> None:
+    """Start reading the next few chunks of ``stored`` from disk while this one is hashed and compared."""
+    with contextlib.suppress(OSError, AttributeError):  # only a hint, where there is one
+        os.posix_fadvise(stored.fileno(), offset, _READ_AHEAD, os.POSIX_FADV_WILLNEED)
+
+
 def _read_chunk(src: BinaryIO) -> bytes:
     try:
-        return src.read(CHUNK_SIZE)
+        return src.read(copying.BUFFER_SIZE)
     except OSError as exc:
         raise StorageError(f"cannot read {src.name}: {exc.strerror or exc}") from None
 
 
-def _read(src: _Readable, buf: bytearray) -> int | None:
+def _write_small(src: _Readable, fd: int, update: progress.Update) -> Blob:
+    """Hash and write a source smaller than one of ``copying``'s buffers, in one buffer."""
+    hasher = hashlib.sha256()
+    size = 0
+    buf = bytearray(CHUNK_SIZE)
+    with memoryview(buf) as view:
+        while n := _read(src, view):
+            chunk = view[:n]
+            hasher.update(chunk)
+            while chunk:
+                chunk = chunk[os.write(fd, chunk) :]
+            size += n
+            update(n)
+    return Blob("sha256:" + hasher.hexdigest(), size)
+
+
+def _read(src: _Readable, buf: bytearray | memoryview) -> int | None:
     """``src.readinto(buf)``, with a read error blamed on the source rather than on the store."""
     try:
         return src.readinto(buf)
@@ -240,7 +265,7 @@ def _read(src: _Readable, buf: bytearray) -> int | None:
 
 
 class _Readable(Protocol):
-    def readinto(self, buf: bytearray, /) -> int | None: ...
+    def readinto(self, buf: bytearray | memoryview, /) -> int | None: ...
 
 
 class _BytesSource:
@@ -250,7 +275,7 @@ class _BytesSource:
         self.view = memoryview(data)
         self.pos = 0
 
-    def readinto(self, buf: bytearray) -> int:
+    def readinto(self, buf: bytearray | memoryview) -> int:
         n = min(len(buf), len(self.view) - self.pos)
         buf[:n] = self.view[self.pos : self.pos + n]
         self.pos += n

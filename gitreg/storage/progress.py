@@ -21,7 +21,8 @@ Reporter = Callable[[int, str], AbstractContextManager[Update]]
 _reporter: ContextVar[Reporter | None] = ContextVar("gitreg_progress_reporter", default=None)
 
 
-def _ignore(_n: int) -> None:
+def ignore(_n: int) -> None:
+    """The callback of a transfer nobody watches."""
     return None
 
 
@@ -45,10 +46,10 @@ def meter(total: int, label: str) -> Iterator[Update]:
     """A callback that counts transferred bytes of a ``total``-byte transfer (a no-op when nobody asked)."""
     reporter = _reporter.get()
     if reporter is None or total < THRESHOLD:
-        yield _ignore
+        yield ignore
         return
     with reporter(total, label) as update:
         yield update
 
 
-__all__ = ["THRESHOLD", "Reporter", "Update", "active", "meter", "reporting"]
+__all__ = ["THRESHOLD", "Reporter", "Update", "active", "ignore", "meter", "reporting"]

@@ -57,7 +57,7 @@ class FailingSource:
         self.error = error
         self.pos = 0
 
-    def readinto(self, buf: bytearray) -> int:
+    def readinto(self, buf: bytearray | memoryview) -> int:
         if self.pos >= self.good:
             raise self.error
         n = min(len(buf), self.good - self.pos)
