@@ -83,7 +83,7 @@ def _stage(
     tree_before = {p: _read_or_none(workdir / p) for p in paths}
     try:
         for path, data in files.items():
-            _write_atomically(workdir / path, data)
+            _write_atomically(workdir / path, data, _scratch(repo))
         entries = "".join(
             f"0 {ZERO_SHA}\t{path}\0" if sha is None else f"100644 {sha}\t{path}\0"
             for path, sha in shas.items()
@@ -104,7 +104,7 @@ def _restore(repo: GitRepo, index_before: str, tree_before: Mapping[str, bytes |
     entries = "".join(f"{old[p]}\0" if p in old else f"0 {ZERO_SHA}\t{p}\0" for p in tree_before)
     _update_index(repo, entries)
     for path, data in tree_before.items():
-        _write_atomically(workdir / path, data)
+        _write_atomically(workdir / path, data, _scratch(repo))
 
 
 def _update_index(repo: GitRepo, entries: str) -> None:
@@ -119,13 +119,23 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def _write_atomically(path: Path, data: bytes | None) -> None:
+def _scratch(repo: GitRepo) -> Path:
+    """Where new working-tree files are written before they are renamed into place: inside the git folder,
+    so that a process killed mid-write leaves nothing in the working tree (where `gitreg validate` would
+    take a half-written file for a stray one), and on the same file system, so the rename is atomic."""
+    return Path(repo._repo.git_dir) / "gitreg-tmp"
+
+
+def _write_atomically(path: Path, data: bytes | None, scratch: Path) -> None:
     """Replace (or, with None, remove) one working-tree file; a reader sees the old or the new file."""
     if data is None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.gitreg-{os.getpid()}-{secrets.token_hex(4)}"
+    scratch.mkdir(exist_ok=True)
+    if scratch.stat().st_dev != path.parent.stat().st_dev:  # a git folder elsewhere: rename within the tree
+        scratch = path.parent
+    tmp = scratch / f".{path.name}.gitreg-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for git
         with os.fdopen(fd, "wb") as out:
