@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from gitreg.credentials import CREDENTIAL_PATTERNS, is_secret_name, url_secrets
 from gitreg.filesystem import name_problem, shown
 from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.validate.findings import Finding
 from gitreg.validate.view import View
 
@@ -71,7 +70,7 @@ def _large_file(view: View, path: str) -> Iterator[Finding]:
 
 
 def _registry_file(view: View) -> Iterator[Finding]:
-    config = view.parse("registry.yaml", RegistryConfig)
+    config = view.config
     if config is None:
         return
     names = [s.name for s in config.stages]
@@ -117,7 +116,7 @@ def _registry_file(view: View) -> Iterator[Finding]:
 
 
 def _model_file(view: View, path: str, folder: str) -> Iterator[Finding]:
-    info = view.parse(path, ModelInfo)
+    info = view.manifest(path, "Model")
     if info is None:
         return
     if info.name != folder:
@@ -154,7 +153,7 @@ def _version_file(view: View, path: str, folder: str, filename: str) -> Iterator
             "version files are named <positive integer>.yaml, e.g. versions/3.yaml",
         )
         return
-    version = view.parse(path, ModelVersion)
+    version = view.manifest(path, "ModelVersion")
     if version is None:
         return
     if version.model != folder:
@@ -200,7 +199,7 @@ def _stage_file(view: View, path: str, filename: str) -> Iterator[Finding]:
             "unknown-stage",
             f"stage {stage!r} is not declared in registry.yaml (declared: {declared})",
         )
-    view.parse(path, StageFile)
+    view.manifest(path, "Stage")
 
 
 def _credentials(view: View, path: str) -> Iterator[Finding]:
