@@ -181,3 +181,15 @@ def test_a_bad_promotion_imports_pydantic_only_if_a_file_needs_it(promoted: Path
     result = hook_process(promoted)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "True"
+
+
+def test_the_validate_hook_refuses_large_staged_files_alone(promoted: Path) -> None:
+    """Why the registry template lists only gitreg-validate: it refuses a staged file over the limit,
+    wherever it is, as gitreg-no-large-files does (one hook process per commit)."""
+    write(promoted, "weights.bin", "x" * (1024 * 1024 + 1))
+    write(promoted, "stages/production.yaml", "fraud: 2\n")
+    git(promoted, "add", "--all")
+    found = [(f.path, f.rule) for f in validate_index(promoted).findings]
+    assert found == [("weights.bin", "large-file")]
+    hooks = (Path(__file__).parents[2] / "registry-template" / ".pre-commit-config.yaml.j2").read_text()
+    assert re.findall(r"- id: (\S+)", hooks) == ["gitreg-validate"]

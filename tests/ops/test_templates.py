@@ -85,7 +85,7 @@ def test_pre_commit_config_pins_this_repository_at_the_release_tag(tmp_path: Pat
         {
             "repo": "https://github.com/gitreg/gitreg",
             "rev": f"v{__version__}",
-            "hooks": [{"id": "gitreg-validate"}, {"id": "gitreg-no-large-files"}],
+            "hooks": [{"id": "gitreg-validate"}],
         }
     ]
     assert config["repos"][0]["repo"] == REPOSITORY
