@@ -184,7 +184,7 @@ def test_generated_pre_commit_config_runs_from_the_release_tag(
     output = passed.stdout + passed.stderr
     assert passed.returncode == 0, output
     assert re.search(r"gitreg validate\.+Passed", output), output
-    assert re.search(r"gitreg no large files\.+Passed", output), output
+    assert "no large files" not in output, output  # gitreg-validate refuses large files itself
 
     model = reg / "models" / "fraud" / "model.yaml"
     model.parent.mkdir(parents=True)
