@@ -117,8 +117,15 @@ class Record:
     file leaves out reads as its default."""
 
     def __init__(self, data: dict[str, Any], shape: Shape) -> None:
-        self._data = complete(data, shape)
+        self._raw = data
         self._shape = shape
+        self._full: dict[str, Any] | None = None  # ``complete``'s, made when first asked for
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = complete(self._raw, self._shape)
+        return self._full
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -126,11 +133,16 @@ class Record:
         key = "apiVersion" if name == "api_version" else name
         if key not in self._shape:
             raise AttributeError(name)
-        value = self._data.get(key)
-        nested = self._shape[key][1]
+        default, nested = self._shape[key]
+        if key in self._raw:
+            value = self._raw[key]
+        elif default is REQUIRED:
+            return None
+        else:
+            value = copy.copy(default)
         if isinstance(value, dict) and isinstance(nested, dict):
             return Record(value, nested)
-        return value
+        return _nest(value, nested)
 
     def data(self) -> dict[str, Any]:
         """Every field, defaults filled in (``model_dump(mode="json", by_alias=True)``)."""
