@@ -6,6 +6,7 @@ file, and it holds the model's data. Valid files get a record (the fast path is 
 from __future__ import annotations
 
 import copy
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 from gitreg import manifest
 from gitreg.errors import ManifestError
 from gitreg.records import Record
+from gitreg.snapshot import MemorySnapshot
+from gitreg.validate import View, validate
 from gitreg.validate.light import light
 from gitreg.yamlio import Document
 
@@ -160,3 +163,18 @@ def test_the_records_read_as_the_models() -> None:
             typed("ModelVersion", bare).field_value(dotted),
         )
         assert (mine in (None, "", [], {})) == (theirs in (None, "", [], {})), dotted
+
+
+def test_validation_leaves_the_cyclic_collector_as_it_found_it() -> None:
+    """Validation turns the collector off while it loads (no collection churn) and back on after, even
+    when a file is broken; a caller that had it off keeps it off."""
+    files = {"registry.yaml": b"kind: [", "models/a/model.yaml": b"name: a\n"}
+    assert gc.isenabled()
+    assert validate(View(MemorySnapshot(files))).findings
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate(View(MemorySnapshot(files)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
