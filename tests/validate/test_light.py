@@ -178,3 +178,25 @@ def test_validation_leaves_the_cyclic_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_cycles_a_validation_leaves_are_freed_when_it_returns() -> None:
+    """With the collector off during the run, a cycle that became garbage meanwhile is still freed when
+    validation returns, not at some later collection (or at the interpreter's exit)."""
+    freed: list[str] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            freed.append("cycle")
+
+    class CycleSnapshot(MemorySnapshot):
+        def files(self) -> list[str]:
+            Cycle()  # garbage at once, but only the cyclic collector can free it
+            return super().files()
+
+    gc.collect()
+    validate(View(CycleSnapshot({"registry.yaml": b"kind: ["})))
+    assert freed == ["cycle"]
