@@ -9,12 +9,14 @@ For each size N, a registry of N/10 models x 10 versions with a staging stage, c
 is one promotion (stages/staging.yaml moves one model between versions 9 and 10), staged untimed, then:
 `git commit` with gitreg's plain hook; with the floor hook (python + PyYAML + `git write-tree`, `rev-parse`,
 `diff --name-status` against HEAD and `cat-file --batch` of the changed files); with `--no-verify`; and
-`pre-commit run` with this checkout's two hooks against the same framework with two no-op hooks
+`pre-commit run` with the hooks the registry template lists (this checkout's) against the same framework
+with as many no-op hooks
 (`language: system`, `entry: true`). Every hook is first checked to pass."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from functools import partial
@@ -76,15 +78,17 @@ def hooks_repo(work: Path) -> Path:
 
 
 def configs(work: Path) -> tuple[Path, Path]:
-    """A pre-commit config with gitreg's two hooks, and one with two no-op hooks run the same way."""
+    """A pre-commit config with the gitreg hooks the registry template lists, and one with as many no-op
+    hooks run the same way."""
     repo = hooks_repo(work)
     rev = run("git", "-C", repo, "rev-parse", "HEAD").strip()
-    ids = [{"id": "gitreg-validate"}, {"id": "gitreg-no-large-files"}]
+    template = (REPO_ROOT / "registry-template" / ".pre-commit-config.yaml.j2").read_text()
+    ids = [{"id": hook_id} for hook_id in re.findall(r"- id: (\S+)", template)]
     gitreg = work / "gitreg-config.yaml"
     gitreg.write_text(yaml.safe_dump({"repos": [{"repo": str(repo), "rev": rev, "hooks": ids}]}))
     noop = [
         {"id": f"noop-{n}", "name": f"noop {n}", "entry": "true", "language": "system", "always_run": True}
-        for n in (1, 2)
+        for n in range(1, len(ids) + 1)
     ]
     noops = work / "noop-config.yaml"
     noops.write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": noop}]}))

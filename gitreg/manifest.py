@@ -5,11 +5,9 @@ stage files. Every model forbids unknown fields; ``parse`` turns pydantic's erro
 from __future__ import annotations
 
 import difflib
-import operator
 import re
 import types
 import typing
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, Union
 
@@ -31,7 +29,8 @@ from pydantic import (
 from gitreg.errors import ManifestError, Problem
 from gitreg.filesystem import name_problem
 from gitreg.layout import MAX_SIZE, NAME
-from gitreg.records import without_empty_fields
+from gitreg.records import THRESHOLD, without_empty_fields
+from gitreg.records import threshold_holds as threshold_holds  # noqa: PLC0414 - a re-export: its old home
 from gitreg.yamlio import Document
 
 API_VERSION = "gitreg/v1"
@@ -89,14 +88,7 @@ VersionNumber = Annotated[PositiveInt, BeforeValidator(_not_text)]
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat | None
 Number = StrictInt | StrictFloat
 
-_COMPARATORS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-}
-_THRESHOLD_RE = re.compile(r"^\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$")
+_THRESHOLD_RE = THRESHOLD
 
 
 def _threshold(value: str) -> str:
@@ -110,14 +102,6 @@ Threshold = Annotated[
     AfterValidator(_threshold),
     WithJsonSchema({"type": "string", "pattern": _THRESHOLD_RE.pattern}),
 ]
-
-
-def threshold_holds(threshold: str, value: float) -> bool:
-    """Whether ``value`` meets a threshold such as ``">= 0.9"``."""
-    match = _THRESHOLD_RE.fullmatch(threshold)
-    if match is None:  # pragma: no cover - thresholds are validated on load
-        raise ValueError(threshold)
-    return _COMPARATORS[match.group(1)](value, float(match.group(2)))
 
 
 def _iso_timestamp(value: str) -> str:

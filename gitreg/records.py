@@ -10,6 +10,9 @@ gives the same data as its model."""
 from __future__ import annotations
 
 import copy
+import operator
+import re
+from collections.abc import Callable
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
@@ -54,6 +57,14 @@ MODEL_VERSION: Shape = {
     "status": ("active", None),
 }
 POLICY: Shape = {"fields": ([], None), "metrics": ({}, None)}
+STAGE_SPEC: Shape = {"name": (REQUIRED, None), "requires": ([], None), "policy": ({}, POLICY)}
+REGISTRY: Shape = {
+    "apiVersion": (REQUIRED, None),
+    "kind": (REQUIRED, None),
+    "storage": (REQUIRED, {"url": (REQUIRED, None), "options": ({}, None)}),
+    "stages": ([], ("each", STAGE_SPEC)),
+    "rules": ({}, {"max_file_size": (1024 * 1024, None)}),
+}
 MODEL_INFO: Shape = {
     "apiVersion": (REQUIRED, None),
     "kind": (REQUIRED, None),
@@ -106,8 +117,15 @@ class Record:
     file leaves out reads as its default."""
 
     def __init__(self, data: dict[str, Any], shape: Shape) -> None:
-        self._data = complete(data, shape)
+        self._raw = data
         self._shape = shape
+        self._full: dict[str, Any] | None = None  # ``complete``'s, made when first asked for
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = complete(self._raw, self._shape)
+        return self._full
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -115,11 +133,16 @@ class Record:
         key = "apiVersion" if name == "api_version" else name
         if key not in self._shape:
             raise AttributeError(name)
-        value = self._data.get(key)
-        nested = self._shape[key][1]
+        default, nested = self._shape[key]
+        if key in self._raw:
+            value = self._raw[key]
+        elif default is REQUIRED:
+            return None
+        else:
+            value = copy.copy(default)
         if isinstance(value, dict) and isinstance(nested, dict):
             return Record(value, nested)
-        return value
+        return _nest(value, nested)
 
     def data(self) -> dict[str, Any]:
         """Every field, defaults filled in (``model_dump(mode="json", by_alias=True)``)."""
@@ -135,6 +158,9 @@ class VersionRecord(Record):
     @property
     def ref(self) -> str:
         return f"{self.model}@{self.version}"
+
+    def field_value(self, dotted: str) -> Any:
+        return field_value(self, dotted)
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The manifest as ``ModelVersion.to_yaml_data`` gives it: the spec's field order, empty optional
@@ -252,13 +278,79 @@ def without_empty_fields(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# --- what the validator's light path (gitreg.validate.light) reads in place of the typed models -----------
+
+_COMPARATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+#: A metric threshold, such as ``>= 0.9`` (``gitreg.manifest.Threshold``).
+THRESHOLD = re.compile(r"^\s*(>=|<=|==|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$")
+
+
+def threshold_holds(threshold: str, value: float) -> bool:
+    """Whether ``value`` meets a threshold such as ``">= 0.9"``."""
+    match = THRESHOLD.fullmatch(threshold)
+    if match is None:  # pragma: no cover - thresholds are validated on load
+        raise ValueError(threshold)
+    return _COMPARATORS[match.group(1)](value, float(match.group(2)))
+
+
+class ConfigRecord(Record):
+    """registry.yaml, standing in for ``RegistryConfig``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data, REGISTRY)
+
+    @property
+    def stages(self) -> list[Record]:
+        return [Record(s, STAGE_SPEC) for s in self._data["stages"]]
+
+    def stage(self, name: str) -> Record | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+
+class ModelRecord(Record):
+    """model.yaml, standing in for ``ModelInfo``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data, MODEL_INFO)
+
+    @property
+    def policy(self) -> dict[str, Record]:
+        return {stage: Record(p, POLICY) for stage, p in self._data["policy"].items()}
+
+
+def field_value(record: Record, dotted: str) -> Any:
+    """``ModelVersion.field_value`` over a record: the value at a dotted path, only declared fields
+    counting, None where any step is missing; a sub-model is a record (never empty, as a model is not)."""
+    value: Any = record
+    for part in dotted.split("."):
+        if isinstance(value, Record):
+            key = "apiVersion" if part == "api_version" and "apiVersion" in value._shape else part
+            if key not in value._shape:
+                return None
+            value = value.__getattr__(key)
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
 __all__ = [
+    "ConfigRecord",
+    "ModelRecord",
     "Record",
     "VersionRecord",
     "model_record",
     "stage_map",
     "stage_names",
     "storage_spec",
+    "threshold_holds",
     "version_record",
     "without_empty_fields",
 ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -78,22 +77,45 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-@dataclass
 class Document:
-    """A parsed YAML file: its data and where each key and item stands in the text."""
+    """A parsed YAML file: its data and where each key and item stands in the text.
 
-    path: str
-    data: Any
-    positions: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    Positions are what a finding points at, and most files have none: a document loaded from text finds
+    them (parsing the text again) the first time they are asked for."""
+
+    __slots__ = ("_positions", "_source", "data", "path")
+
+    def __init__(
+        self,
+        path: str,
+        data: Any,
+        positions: dict[Key, tuple[int, int]] | None = None,
+        source: str | bytes | None = None,
+    ) -> None:
+        self.path = path
+        self.data = data
+        self._positions = positions if positions is not None or source is not None else {}
+        self._source = source
+
+    @property
+    def positions(self) -> dict[Key, tuple[int, int]]:
+        if self._positions is None:
+            self._positions = _positions(self._source or "", self.path)
+            self._source = None
+        return self._positions
 
     def position(self, key: Sequence[str | int]) -> tuple[int, int]:
         """Line and column (1-based) of ``key``, or of its nearest ancestor that has a position."""
+        positions = self.positions
         k = tuple(key)
         while k:
-            if k in self.positions:
-                return self.positions[k]
+            if k in positions:
+                return positions[k]
             k = k[:-1]
-        return self.positions.get((), (1, 1))
+        return positions.get((), (1, 1))
+
+    def __repr__(self) -> str:
+        return f"Document({self.path!r}, {self.data!r})"
 
 
 def load(text: str | bytes, path: str) -> Document:
@@ -103,13 +125,22 @@ def load(text: str | bytes, path: str) -> Document:
     flat = _flat_mapping(text, path)
     if flat is not None:
         return flat
+    return _load(text, path, positions=False)
+
+
+def _positions(text: str | bytes, path: str) -> dict[Key, tuple[int, int]]:
+    """The positions of a document ``load`` accepted: the same parse, recording where each key stands."""
+    return _load(text, path, positions=True).positions
+
+
+def _load(text: str | bytes, path: str, positions: bool) -> Document:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return Document(path, None, {(): (1, 1)})
         builder = _Builder(loader, path)
-        data = builder.build(node, ())
+        data = builder.build(node, () if positions else None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -119,7 +150,7 @@ def load(text: str | bytes, path: str) -> Document:
         raise ManifestError([Problem(path, 1, 1, f"yaml: {exc}")]) from None
     finally:
         loader.dispose()
-    return Document(path, data, builder.positions)
+    return Document(path, data, builder.positions) if positions else Document(path, data, source=text)
 
 
 # Values of up to 18 digits always fit; longer ones go to the full loader, which checks their length.
@@ -170,16 +201,20 @@ class _Builder:
         self.positions: dict[Key, tuple[int, int]] = {}
         self.seen: set[int] = set()
 
-    def build(self, node: yaml.Node, key: Key) -> Any:
+    def build(self, node: yaml.Node, key: Key | None) -> Any:
+        """The data of ``node`` at ``key`` (None: positions are not recorded)."""
         if id(node) in self.seen:
             # The composer turns an alias into a second reference to the anchored node: any revisit is one.
             raise _problem(node, self.path, "anchors and aliases are not allowed in gitreg files")
         self.seen.add(id(node))
-        mark = node.start_mark
-        self.positions.setdefault(key, (mark.line + 1, mark.column + 1))
+        if key is not None:
+            mark = node.start_mark
+            self.positions.setdefault(key, (mark.line + 1, mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            if key is None:
+                return [self.build(item, None) for item in node.value]
             return [self.build(item, (*key, index)) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
             return self.mapping(node, key)
@@ -201,7 +236,7 @@ class _Builder:
                 raise _problem(node, self.path, f"an integer of {digits} digits is too long") from None
         return self.loader.construct_object(node)  # ints, floats, booleans, null: PyYAML's own rules
 
-    def mapping(self, node: yaml.MappingNode, key: Key) -> dict[Any, Any]:
+    def mapping(self, node: yaml.MappingNode, key: Key | None) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for knode, vnode in node.value:
             if knode.tag == "tag:yaml.org,2002:merge":
@@ -212,9 +247,12 @@ class _Builder:
             name = self.scalar(knode)
             if name in result:
                 raise _problem(knode, self.path, f"duplicate key {knode.value!r}")
-            mark = knode.start_mark
-            self.positions[(*key, name)] = (mark.line + 1, mark.column + 1)
-            result[name] = self.build(vnode, (*key, name))
+            if key is None:
+                result[name] = self.build(vnode, None)
+            else:
+                mark = knode.start_mark
+                self.positions[(*key, name)] = (mark.line + 1, mark.column + 1)
+                result[name] = self.build(vnode, (*key, name))
         return result
 
 

@@ -2,33 +2,42 @@
 each file's parse problems recorded as findings instead of raised.
 
 The view never raises: a file that does not parse or match its schema yields findings (kept with the file)
-and ``None`` for its data, so one broken file does not hide the others."""
+and ``None`` for its data, so one broken file does not hide the others.
+
+``config``, ``model``, ``version``, ``stage`` and ``manifest`` give a record (``gitreg.validate.light``) for
+a file its typed model accepts as it is, and the typed model otherwise: the same values and findings either
+way, and pydantic is imported only when a file needs it (``records=False``: always the typed model)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from gitreg import yamlio
 from gitreg.errors import Problem
 from gitreg.layout import REGISTRY_FILE, model_path, stage_path, version_path
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig, StageFile
 from gitreg.reader import ParseCache, Parsed, Reader
 from gitreg.snapshot import Snapshot
 from gitreg.validate.findings import Finding
+from gitreg.validate.light import light
 
-T = TypeVar("T", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+
+T = TypeVar("T", bound="BaseModel")
 
 
 class View:
     """A snapshot with parsed, cached, never-raising access to its registry files."""
 
-    def __init__(self, snapshot: Snapshot, shared: ParseCache | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, shared: ParseCache | None = None, records: bool = True) -> None:
         self.reader = Reader(snapshot, shared)
         self.snapshot = snapshot
+        self.records = records
         self.problems: dict[str, list[Finding]] = {}
         self._recorded: set[tuple[str, type[BaseModel] | None]] = set()
+        self._manifests: dict[str, Any] = {}
 
     def read(self, path: str) -> bytes | None:
         return self.reader.read(path)
@@ -57,22 +66,40 @@ class View:
     def exists(self, path: str) -> bool:
         return self.reader.exists(path)
 
+    def manifest(self, path: str, kind: str) -> Any:
+        """The file as a ``kind`` (see ``gitreg.layout.KINDS``): a record where the typed model accepts it
+        as it is, else the typed model; None when it is absent or invalid (see ``problems``). A stage file
+        is its {model: version} mapping."""
+        if path not in self._manifests:
+            doc = self.document(path)
+            value = light(kind, doc.data) if doc is not None and self.records else None
+            if value is None and doc is not None:
+                from gitreg import manifest  # noqa: PLC0415 - pydantic only for a file that needs it
+
+                value = self.parse(path, manifest.KINDS[kind])
+                if kind == "Stage" and value is not None:
+                    value = dict(value.root)  # type: ignore[attr-defined]
+            self._manifests[path] = value
+        return self._manifests[path]
+
+    # A record stands in for the typed model it is checked against (gitreg.validate.light): the rules read
+    # the same attributes of either.
     @property
     def config(self) -> RegistryConfig | None:
-        return self.parse(REGISTRY_FILE, RegistryConfig)
+        return cast("RegistryConfig | None", self.manifest(REGISTRY_FILE, "Registry"))
 
     def model(self, name: str) -> ModelInfo | None:
-        return self.parse(model_path(name), ModelInfo)
+        return cast("ModelInfo | None", self.manifest(model_path(name), "Model"))
 
     def version(self, model: str, number: int) -> ModelVersion | None:
-        return self.parse(version_path(model, number), ModelVersion)
+        return cast("ModelVersion | None", self.manifest(version_path(model, number), "ModelVersion"))
 
     def version_numbers(self, model: str) -> list[int]:
         return self.reader.version_numbers(model)
 
     def stage(self, name: str) -> dict[str, int]:
-        stage = self.parse(stage_path(name), StageFile)
-        return dict(stage.root) if stage is not None else {}
+        stage = self.manifest(stage_path(name), "Stage")
+        return dict(stage) if stage is not None else {}
 
     def model_folders(self) -> list[str]:
         return self.reader.model_folders()

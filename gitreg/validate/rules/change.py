@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from gitreg.layout import VERSION_FILE, stage_path, version_path
-from gitreg.manifest import ModelVersion
 from gitreg.validate.findings import Finding
 from gitreg.validate.rules.stages import check_policy, policies
 from gitreg.validate.view import View
+
+if TYPE_CHECKING:
+    from gitreg.manifest import ModelVersion
 
 #: Fields of a version that may change once it is on the base branch.
 MUTABLE_FIELDS = frozenset({"status", "tags", "description"})
@@ -41,6 +44,8 @@ def check_version_change(view: View, base: View, path: str, status: str) -> list
                 "a version file is never deleted or renamed once merged: set status: archived instead",
             )
         ]
+    from gitreg.manifest import ModelVersion  # noqa: PLC0415 - the change rules compare the typed models
+
     new = view.parse(path, ModelVersion)
     if new is None:
         return []

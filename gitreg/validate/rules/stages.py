@@ -4,11 +4,15 @@ active version that meets the stage's policy (registry.yaml's and the model's ow
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from gitreg.layout import model_path, stage_path, version_path
-from gitreg.manifest import ModelVersion, Policy, threshold_holds
+from gitreg.records import threshold_holds
 from gitreg.validate.findings import Finding
 from gitreg.validate.view import View
+
+if TYPE_CHECKING:  # the view gives records where it can: the models are the types the rules read
+    from gitreg.manifest import ModelVersion, Policy
 
 
 def check_model_folder(view: View, folder: str) -> list[Finding]:
