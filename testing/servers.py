@@ -10,7 +10,6 @@ import contextlib
 import functools
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.storage import BlobStore, open_store
+from testing.npm import npm_install
 
 BUCKET = "gitreg-test"
 AZURITE_VERSION = "3.35.0"
@@ -193,40 +193,7 @@ def azurite_folder() -> Path:
 
 def azurite_binary(folder: Path | None = None) -> Path:
     """Azurite's blob server, installed with npm into ``folder`` (a cache) if it is not there yet."""
-    folder = folder or azurite_folder()
-    binary = folder / "node_modules" / ".bin" / "azurite-blob"
-    if binary.exists():
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is not installed, so Azurite cannot be installed")
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = folder.with_name(folder.name + f".installing-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    done = subprocess.run(
-        [
-            npm,
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--silent",
-            "--prefix",
-            str(staging),
-            f"azurite@{AZURITE_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise RuntimeError(f"npm install azurite@{AZURITE_VERSION} failed: {done.stderr.strip()[-500:]}")
-    shutil.rmtree(folder / "node_modules", ignore_errors=True)
-    (staging / "node_modules").rename(folder / "node_modules")
-    shutil.rmtree(staging, ignore_errors=True)
-    return binary
+    return npm_install(f"azurite@{AZURITE_VERSION}", folder or azurite_folder(), "azurite-blob")
 
 
 def start_azurite(location: Path | None = None, folder: Path | None = None) -> Server:
