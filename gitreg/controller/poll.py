@@ -19,6 +19,7 @@ from gitreg.controller.events import Event, Log
 from gitreg.controller.target import Target
 from gitreg.errors import GitregError
 from gitreg.gitlite import ls_remote
+from gitreg.layout import NAME
 
 OUTCOMES = ("unchanged", "applied", "partial", "invalid", "unreachable")
 MODEL_STATES = ("synced", "progressing", "failed", "retained")
@@ -69,6 +70,8 @@ def _could_be_in_sync(status: dict[str, Any], config: ControllerConfig, target: 
     if spec is None or {key: spec.get(key) for key in wanted} != wanted:
         return False
     models: dict[str, dict[str, Any]] = status.get("models", {})
+    if not all(isinstance(model, str) and NAME.match(model) for model in models):
+        return False  # a hand-edited or hostile status.json: the full controller refuses it
     return all(target.live(model) == state.get("live") for model, state in models.items())
 
 

@@ -350,10 +350,11 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 self.send_error(400, "more than one Content-Length")
                 return None
             text = values[0].strip()
-            if not LENGTH.fullmatch(text) or not text.isascii():
+            if not LENGTH.fullmatch(text):
                 self.send_error(400, f"Content-Length {text[:40]!r} is not a number of bytes")
                 return None
-            if int(text) > MAX_BODY:
+            # compared by length first: int() of thousands of digits is refused by Python itself
+            if len(text.lstrip("0")) > len(str(MAX_BODY)) or int(text) > MAX_BODY:
                 self.send_error(413, f"the body is {text[:40]} bytes; the most accepted is {MAX_BODY}")
                 return None
             return int(text)

@@ -61,15 +61,17 @@ class Source:
         """Whether ``ancestor`` is in ``commit``'s history, or None if that is not known within DEEPEN_LIMIT
         commits. The shallow cache is deepened a little at a time (1, 2, 4, ... commits: a promotion on
         top of the last one needs one small fetch) until the answer is known."""
-        by = 1
+        by, seen = 1, -1
         while True:
             commits, complete = repo.history(commit)
             if ancestor in commits:
                 return True
             if complete:
                 return False
-            if len(commits) >= DEEPEN_LIMIT:
+            # not deepened by the last fetch (the branch moved away from ``commit`` meanwhile): unknown
+            if len(commits) >= DEEPEN_LIMIT or len(commits) == seen:
                 return None
+            seen = len(commits)
             self._request(
                 "fetch", functools.partial(repo.deepen, self.url, self.branch, FETCHED_REF, by, self.timeout)
             )

@@ -13,12 +13,17 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from gitreg.credentials import redact_data
 from gitreg.errors import GitregError, NotFoundError, StorageError
+from gitreg.layout import NAME_PATTERN
+
+#: A model's key in status.json, a folder name in the target: never a path (a file edited by hand or by
+#: someone else must not lead the controller outside its target).
+ModelName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 HISTORY = 20
 ModelState = Literal["synced", "progressing", "failed", "retained"]
@@ -99,7 +104,7 @@ class Status(_Loose):
     attempted: Attempt | None = None
     applied: CommitMark | None = None
     remote_error: RemoteError | None = None
-    models: dict[str, ModelStatus] = Field(default_factory=dict)
+    models: dict[ModelName, ModelStatus] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)

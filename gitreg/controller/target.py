@@ -118,6 +118,8 @@ class Target:
         return [e.name for e in entries if _NAME.match(e.name) and e.is_dir(follow_symlinks=False)]
 
     def versions(self, model: str) -> list[int]:
+        if not _NAME.match(model):  # a name from status.json or a manifest: never a path out of the target
+            return []
         folder = self.root / model
         try:
             entries = list(folder.iterdir())
@@ -127,6 +129,8 @@ class Target:
 
     def live(self, model: str) -> int | None:
         """The version ``current`` names, if it names a version folder that is there."""
+        if not _NAME.match(model):
+            return None
         try:
             name = (self.root / model / "current").readlink().as_posix()
         except OSError:
@@ -137,11 +141,11 @@ class Target:
 
     def has_version(self, model: str, version: int) -> bool:
         """Whether a version folder is there: a real folder, never a symlink (which could lead anywhere)."""
-        return _real_dir(self.root / model / str(version))
+        return bool(_NAME.match(model)) and _real_dir(self.root / model / str(version))
 
     def occupied(self, model: str, version: int) -> bool:
         """Whether anything at all (a folder, a file, a symlink) is where ``version``'s folder goes."""
-        return os.path.lexists(self.root / model / str(version))
+        return bool(_NAME.match(model)) and os.path.lexists(self.root / model / str(version))
 
     def mismatch(self, model: str, version: int, art: Artifact) -> str | None:
         """Why the kept folder of ``version`` no longer holds exactly ``art`` (re-hashed against its digest,
@@ -172,7 +176,7 @@ class Target:
             raise UnsafePathError(f"{shown(model)}@{version} is not a model version gitreg can deploy")
         check_artifact_name(f"{model}@{version}", art.name)
         final = self.root / model / str(version)
-        if final.exists() or final.is_symlink():  # a kept folder that failed verification: replaced whole
+        if self.occupied(model, version):  # a kept folder that failed verification: replaced whole
             self._discard(final)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -228,6 +232,8 @@ class Target:
         return sorted(doomed)
 
     def remove_model(self, model: str) -> None:
+        if not _NAME.match(model):
+            raise UnsafePathError(f"{model!r} is not a model name: nothing outside the target is removed")
         self._discard(self.root / model)
 
     def _discard(self, path: Path) -> None:

@@ -102,6 +102,7 @@ def healthz(address: tuple[str, int]) -> int:
             413,
             "the body is 99999999999999999999999 bytes; the most accepted is 65536",
         ),
+        ("1" * 5000, 413, f"the body is {'1' * 40} bytes; the most accepted is 65536"),
         (None, 411, "a POST needs a Content-Length"),
     ],
 )
