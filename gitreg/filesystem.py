@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,3 +159,11 @@ def displayed(path: str | os.PathLike[str]) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: In a repr: an escaped surrogate (a byte os.fsdecode could not decode), not an escaped backslash.
 _SURROGATE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def real_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder itself, not a symlink to one (which could lead anywhere)."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False

@@ -19,6 +19,8 @@ from gitreg.errors import ForgeError, UsageError
 
 FORGES = ("github", "gitlab")
 _TIMEOUT = 30
+#: The most pages of one list gitreg follows (a page holds up to 100 items on both forges).
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,15 @@ class _Client:
         """Every item of a paginated list, following the Link header's rel="next"."""
         items: list[Any] = []
         next_url: str | None = url
+        seen: set[str] = set()
         while next_url:
+            if next_url in seen or len(seen) >= MAX_PAGES:  # a Link header that loops, or no end
+                raise ForgeError(f"{self.name} kept paginating {url}", "try again later")
+            seen.add(next_url)
             page, headers = self.request("GET", next_url)
-            items += page or []
+            if not isinstance(page, list):
+                raise ForgeError(f"{self.name} answered {next_url} with something that is not a list")
+            items += [item for item in page if isinstance(item, dict)]
             next_url = _next_link(headers.get("Link") or headers.get("link") or "")
         return items
 

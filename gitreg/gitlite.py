@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from gitreg.errors import GitError, NotFoundError
-from gitreg.gitoutput import error_line, parse_ls_remote
+from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
 
 _HINT = "run gitreg inside a registry checkout, or pass -C DIR"
 
@@ -94,8 +94,8 @@ class LiteRepo:
     def _run(self, *args: str) -> str:
         done = subprocess.run(self._git(*args), cwd=self.workdir, capture_output=True, check=False)
         if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+            stderr = done.stderr.decode("utf-8", "replace")
+            raise GitError(f"git {args[0]} failed: {error_line(stderr, f'exit {done.returncode}')}")
         return done.stdout.decode("utf-8", "surrogateescape")
 
     # --- refs and the index -----------------------------------------------------------------------------
@@ -143,10 +143,11 @@ class LiteRepo:
         try:
             stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
             stdin.flush()
-            header = stdout.readline().split()
+            line = stdout.readline()
+            if line.endswith((b" missing\n", b" ambiguous\n")):  # the name itself may hold spaces
+                return None
+            header = line.split()
             if len(header) != 3:
-                if len(header) == 2 and header[1] in (b"missing", b"ambiguous"):
-                    return None
                 raise OSError("no reply")
             size = int(header[2])
             data = stdout.read(size + 1)[:size] if contents else b""
@@ -192,14 +193,7 @@ class LiteRepo:
 
     def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
         """{path: (blob sha, size in bytes)} of every file at ``commit``: one ``git ls-tree -r -l``."""
-        out = self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
-        files = {}
-        for record in out.split("\0"):
-            meta, _, path = record.partition("\t")
-            fields = meta.split()
-            if len(fields) == 4 and fields[1] == "blob":
-                files[path] = (fields[2], int(fields[3]))
-        return files
+        return parse_ls_tree(self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True)
 
 
 def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None:

@@ -16,8 +16,10 @@ if TYPE_CHECKING:  # only named in annotations: parsing git's output needs no Gi
 #: The blob id git shows for "no file" (before an addition, after a deletion).
 ZERO_SHA = "0" * 40
 
-#: One ``git log`` record: commit, parents, author, committer, committer date, subject, body.
-LOG_FORMAT = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
+#: One ``git log`` record: commit, parents, author, committer, committer date, subject, body. Its marks
+#: are NUL-led: a commit message may hold any control character but NUL, so no message can forge them.
+LOG_FORMAT = "%x00%x1e%H%x00%P%x00%an <%ae>%x00%cn <%ce>%x00%cI%x00%s%x00%b%x00%x1d"
+_START, _END, _FIELD = "\x00\x1e", "\x00\x1d", "\x00"
 #: A commit's signature as git verified it: status letter, signer, key.
 SIGNATURE_FORMAT = "%G?%x00%GS%x00%GK"
 
@@ -43,22 +45,6 @@ class LogCommit:
         return len(self.parents) > 1
 
 
-def parse_log(out: str) -> Iterator[LogCommit]:
-    """The records of ``git log --raw --no-abbrev --format=LOG_FORMAT``, in git's order."""
-    for record in out.split("\x1e"):
-        if not record.strip():
-            continue
-        header, _, raw = record.partition("\x1d")
-        commit, parents, author, committer, date, subject, body = header.split("\x1f", 6)
-        logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
-        for line in raw.strip().splitlines():
-            meta, _, path = line.partition("\t")
-            parts = meta.split()
-            if len(parts) >= 5 and meta.startswith(":"):
-                logged.changes[path] = (parts[2], parts[3], parts[4][0])
-        yield logged
-
-
 def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
     """The records of ``git log --raw [--patch] --no-abbrev --format=LOG_FORMAT``, read line by line as git
     writes them (a long history is never held whole), each with its diff sections if there are any (git
@@ -68,10 +54,10 @@ def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
     sections: list[list[str]] = []
     for raw_line in lines:
         line = raw_line.decode("utf-8", "replace").rstrip("\n")
-        if line.startswith("\x1e"):
+        if line.startswith(_START):
             if logged is not None:
                 yield _with_sections(logged, sections)
-            logged, header, sections = None, [line[1:]], []
+            logged, header, sections = None, [line[len(_START) :]], []
         elif logged is None and header:
             header.append(line)
         elif logged is not None:
@@ -84,10 +70,10 @@ def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
                 sections.append([])
             elif sections:
                 sections[-1].append(line)
-        if logged is None and header and "\x1d" in header[-1]:
+        if logged is None and header and _END in header[-1]:
             text = "\n".join(header)
-            head, _, _rest = text.partition("\x1d")
-            commit, parents, author, committer, date, subject, body = head.split("\x1f", 6)
+            head, _, _rest = text.partition(_END)
+            commit, parents, author, committer, date, subject, body = head.split(_FIELD, 6)
             logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
             header = []
     if logged is not None:
@@ -111,16 +97,6 @@ def parse_ls_tree(out: str, sizes: bool = False) -> dict[str, tuple[str, int]]:
         if fields[1] == "blob":
             files[path] = (fields[2], int(fields[3]) if sizes else -1)
     return files
-
-
-def author_of_header(raw: bytes) -> str | None:
-    """ "Name <email>" from a raw commit object's ``author`` line."""
-    for line in raw.decode("utf-8", "replace").splitlines():
-        if line.startswith("author "):
-            return line.removeprefix("author ").rsplit(" ", 2)[0]
-        if not line:
-            break  # the message starts
-    return None
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,7 @@ from gitreg.gitoutput import (
     SIGNATURE_FORMAT,
     LogCommit,
     Signature,
-    author_of_header,
     one_line,
-    parse_log,
     parse_log_lines,
     parse_ls_tree,
     parse_ref_tips,
@@ -254,11 +252,7 @@ class GitRepo:
     def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
         changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
-        out = self._run(
-            "-c", "core.quotePath=false", "log", "--first-parent", "--raw", "--no-abbrev", "--no-renames",
-            f"--format={LOG_FORMAT}", ref, "--", *paths,
-        )  # fmt: skip
-        return parse_log(out)
+        return iter(list(self._log_stream(ref, list(paths), False))[::-1])
 
     def first_parent_walk(
         self, ref: str, paths: Iterable[str], patch: bool | Iterable[str] = False
@@ -317,10 +311,6 @@ class GitRepo:
             return self._run("merge-tree", "--write-tree", base, head).split()[0]
         except GitError:
             return None
-
-    def author_of(self, commit: str) -> str | None:
-        """ "Name <email>" of ``commit``'s author."""
-        return author_of_header(self.read_blob(commit))
 
     def authors_of(self, commits: Iterable[str]) -> dict[str, str]:
         """{commit: "Name <email>" of its author} for many commits in one ``git log --no-walk``."""

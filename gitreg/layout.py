@@ -17,15 +17,11 @@ KINDS = ("Registry", "Model", "ModelVersion", "Stage")
 REGISTRY_FILE = "registry.yaml"
 MODELS_DIR = "models"
 STAGES_DIR = "stages"
-#: The top-level paths that belong to the registry (what the hooks and the validator look at).
-REGISTRY_PATHS = (REGISTRY_FILE, f"{MODELS_DIR}/", f"{STAGES_DIR}/")
 
 #: A model or stage name: lowercase, digits and ``._-``, at most 64 characters, starting and ending with a
 #: letter or digit.
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
 NAME = re.compile(NAME_PATTERN)
-#: A version number as it may be written: plain decimal digits, no sign, no leading zero.
-VERSION_NUMBER = re.compile(r"^[1-9][0-9]*$")
 #: A version file's name inside ``models/<model>/versions/``.
 VERSION_FILE_NAME = re.compile(r"^([1-9][0-9]*)\.yaml$")
 #: A blob's address.

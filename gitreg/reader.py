@@ -126,13 +126,6 @@ class Reader:
         """The stages that have a file under stages/, declared or not."""
         return [n.removesuffix(".yaml") for n in self.snapshot.listdir(STAGES_DIR) if n.endswith(".yaml")]
 
-    def stage(self, name: str) -> dict[str, int]:
-        """The stage file's {model: version}, empty if it does not exist; raises ManifestError if broken."""
-        from gitreg.manifest import StageFile  # noqa: PLC0415 - see above
-
-        stage = self.parse(stage_path(name), StageFile)
-        return dict(stage.root) if stage is not None else {}
-
     # --- light reads: YAML data checked where it is used, never a typed model (see gitreg.records) ------
 
     def stage_map(self, name: str) -> dict[str, int]:

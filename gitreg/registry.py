@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 from gitreg import gitlite, records, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
-from gitreg.layout import DEFAULT_BRANCH, REGISTRY_FILE, model_path, version_path
+from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, version_path
 from gitreg.reader import Reader
 from gitreg.records import Record, VersionRecord
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
@@ -116,7 +116,7 @@ class Registry:
         registry = cls(snapshot, None, workdir, found.git_dir)
         if isinstance(snapshot, WorkTreeSnapshot):
             snapshot.open_repo = lambda: registry.repo
-        if snapshot.read("registry.yaml") is None:
+        if registry.reader.read(REGISTRY_FILE) is None:
             where = workdir or text
             raise NotFoundError(
                 f"{where} is not a gitreg registry (no registry.yaml at its top)",
@@ -190,27 +190,39 @@ class Registry:
         return self.reader.model_names()
 
     def has_model(self, name: str) -> bool:
-        return self.reader.read(model_path(name)) is not None
+        return NAME.fullmatch(name) is not None and self.reader.read(model_path(name)) is not None
+
+    def _unknown(self, name: str) -> NotFoundError:
+        return NotFoundError(
+            f"model {_shorten(name)!r} is not in the registry", _suggest(name, self.model_names())
+        )
+
+    def _named(self, name: str) -> str:
+        """``name``, if it can name a model: anything else (a path, an overlong name) is unknown here, and
+        never reaches the file system as part of a path."""
+        if NAME.fullmatch(name) is None:
+            raise self._unknown(name)
+        return name
 
     def model_record(self, name: str) -> Record:
-        info = self.reader.model_record(name)
+        info = self.reader.model_record(self._named(name))
         if info is None:
-            raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
+            raise self._unknown(name)
         return info
 
     def model(self, name: str) -> ModelInfo:
         from gitreg.manifest import ModelInfo  # noqa: PLC0415 - the typed model, when asked for
 
-        info = self.reader.parse(model_path(name), ModelInfo)
+        info = self.reader.parse(model_path(self._named(name)), ModelInfo)
         if info is None:
-            raise NotFoundError(f"model {name!r} is not in the registry", _suggest(name, self.model_names()))
+            raise self._unknown(name)
         return info
 
     def version_numbers(self, model: str) -> list[int]:
-        return self.reader.version_numbers(model)
+        return self.reader.version_numbers(model) if NAME.fullmatch(model) else []
 
     def version_record(self, model: str, number: int) -> VersionRecord:
-        found = self.reader.version_record(model, number)
+        found = self.reader.version_record(self._named(model), number)
         if found is None:
             self._no_version(model, number)
         return found
@@ -218,7 +230,7 @@ class Registry:
     def version(self, model: str, number: int) -> ModelVersion:
         from gitreg.manifest import ModelVersion  # noqa: PLC0415 - the typed model, when asked for
 
-        found = self.reader.parse(version_path(model, number), ModelVersion)
+        found = self.reader.parse(version_path(self._named(model), number), ModelVersion)
         if found is None:
             self._no_version(model, number)
         return found
@@ -269,7 +281,8 @@ class Registry:
 
     def stages_of(self, model: str) -> dict[str, int]:
         """{stage: version} for every stage that holds a version of ``model``."""
-        return {s: self.stage(s)[model] for s in self.stage_names() if model in self.stage(s)}
+        held = {s: self.reader.stage_map(s) for s in self.stage_names()}
+        return {s: entries[model] for s, entries in held.items() if model in entries}
 
     # --- refs -------------------------------------------------------------------------------------------
 

@@ -388,7 +388,8 @@ def test_refs_and_branch_names(repo: GitRepo, repo_path: Path) -> None:
     assert not repo.is_valid_branch_name("bad..name")
     assert not repo.is_shallow()
     assert repo.hooks_dir() == repo_path / ".git" / "hooks"
-    assert repo.author_of(rev(repo_path, "HEAD")) == git(repo_path, "log", "-1", "--format=%an <%ae>").strip()
+    head = rev(repo_path, "HEAD")
+    assert repo.authors_of([head]) == {head: git(repo_path, "log", "-1", "--format=%an <%ae>").strip()}
     assert repo.tree_of("HEAD") == rev(repo_path, "HEAD^{tree}")
 
 

@@ -406,3 +406,23 @@ def test_validate_refuses_a_stage_named_like_a_windows_device(registry: Path) ->
     result = run("validate", cwd=registry)
     assert result.exit_code == 1
     assert "'con' is not a valid name: it is a device name on Windows" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("ref", "shown_as"),
+    [
+        ("../../etc", "../../etc"),
+        ("fraud/../../x", "fraud/../../x"),
+        ("a" * 300, "a" * 20 + "..."),
+        ("/etc/passwd", "/etc/passwd"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "list", "diff"])
+def test_a_reference_that_is_no_model_name_is_unknown_and_never_a_path(
+    registry: Path, tmp_path: Path, ref: str, shown_as: str, command: str
+) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "model.yaml").write_text("apiVersion: gitreg/v1\nkind: Model\nname: etc\n")
+    args = [command, ref, f"{ref}@1"] if command == "diff" else [command, ref]
+    result = run(*args, cwd=registry)
+    assert_error(result, 3, f"model {shown_as!r} is not in the registry")

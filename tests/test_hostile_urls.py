@@ -138,7 +138,7 @@ def test_errors_about_a_storage_url_never_show_its_credentials(
     before = tree_state(registry)
     monkeypatch.setenv("GITREG_STORAGE_URL", url)
     result = run("register", "fraud", art, cwd=registry)
-    assert result.exit_code in (2, 3), result.stderr
+    assert result.exit_code == 2, result.stderr  # every one is a storage URL that cannot mean anything
     assert result.stderr.startswith(f"error: {message}"), result.stderr
     assert SECRET not in result.stderr + result.stdout
     assert tree_state(registry) == before

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
-_VERSION_FILE = re.compile(r"^([1-9][0-9]*)\.yaml$")
+from gitreg.layout import MODELS_DIR, NAME, REGISTRY_FILE, STAGES_DIR, VERSION_FILE_NAME, versions_dir
+
 _STAGE_LINE = re.compile(r"^\s*-\s*(?:name:\s*)?['\"]?([a-z0-9][a-z0-9._-]*)['\"]?\s*$")
 
 
@@ -27,7 +27,7 @@ def _top(ctx: click.Context) -> Path | None:
     directory = root.params.get("directory") or "."
     here = Path(directory).resolve()
     for folder in (here, *here.parents):
-        if (folder / "registry.yaml").is_file():
+        if (folder / REGISTRY_FILE).is_file():
             return folder
         if (folder / ".git").exists():
             return None
@@ -43,22 +43,22 @@ def _names(folder: Path, keep: Callable[[os.DirEntry[str]], bool]) -> list[str]:
 
 
 def models(top: Path) -> list[str]:
-    return [n for n in _names(top / "models", lambda e: e.is_dir()) if _NAME.fullmatch(n)]
+    return [n for n in _names(top / MODELS_DIR, lambda e: e.is_dir()) if NAME.fullmatch(n)]
 
 
 def versions(top: Path, model: str) -> list[str]:
-    files = _names(top / "models" / model / "versions", lambda e: e.is_file())
-    found = [m.group(1) for f in files if (m := _VERSION_FILE.fullmatch(f))]
+    files = _names(top / versions_dir(model), lambda e: e.is_file())
+    found = [m.group(1) for f in files if (m := VERSION_FILE_NAME.fullmatch(f))]
     return sorted(found, key=int)
 
 
 def stages(top: Path) -> list[str]:
     """The stages registry.yaml declares (read line by line: completion loads no YAML parser), and those
     that have a stage file."""
-    found = {f.removesuffix(".yaml") for f in _names(top / "stages", lambda e: e.is_file())}
-    found = {s for s in found if _NAME.fullmatch(s)}
+    found = {f.removesuffix(".yaml") for f in _names(top / STAGES_DIR, lambda e: e.is_file())}
+    found = {s for s in found if NAME.fullmatch(s)}
     try:
-        text = (top / "registry.yaml").read_text(encoding="utf-8", errors="replace")
+        text = (top / REGISTRY_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
     in_stages = False

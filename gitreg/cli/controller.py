@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -166,6 +167,14 @@ def controller_command(
 
     def log(event: Event) -> None:
         click.echo(event.json() if log_format == "json" else event.text(), err=True)
+
+    def unraisable(what: sys.UnraisableHookArgs) -> None:
+        # An error Python cannot raise (a finaliser's, such as GitPython's after a stop cut its set-up
+        # short) is one log line like every other, not a traceback in the middle of JSON logs.
+        error = f"{type(what.exc_value).__name__}: {what.exc_value}"
+        log(Event("ignored-error", "warning", {"error": error, "in": repr(what.object)[:200]}))
+
+    sys.unraisablehook = unraisable
 
     answer: str | GitregError | None = None
     if once:

@@ -7,13 +7,13 @@ import contextlib
 import functools
 import os
 import shutil
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError, GitregError, NotFoundError
+from gitreg.filesystem import real_dir
 from gitreg.gitlite import ls_remote
 
 if TYPE_CHECKING:  # GitPython: only once there is something to fetch (``head`` is a plain git process)
@@ -81,7 +81,7 @@ class Source:
         """The cache, opened (or made afresh if it is missing or is no bare repository)."""
         if self._repo is None:
             try:
-                if not _real_dir(self.cache):
+                if not real_dir(self.cache):
                     raise NotFoundError(f"{self.cache} is not a folder")
                 from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - see the top
 
@@ -97,7 +97,7 @@ class Source:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
-        if _real_dir(self.cache):
+        if real_dir(self.cache):
             shutil.rmtree(self.cache, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             self.cache.unlink()  # a file or a symlink
@@ -116,13 +116,6 @@ class Source:
             raise
         self._count(kind, True)
         return result
-
-
-def _real_dir(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.lstat().st_mode)
-    except OSError:
-        return False
 
 
 def signature_problem(signature: Signature, commit: str, allowed_signers: Path | None) -> str | None:

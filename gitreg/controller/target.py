@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitreg.errors import ConflictError, GitregError, StorageError, UnsafePathError
+from gitreg.filesystem import check_artifact_name, fsync_dir, real_dir, shown
 from gitreg.layout import NAME_PATTERN
 
 # What downloads, verifies and flushes (pydantic's models, the stores) is imported where it is used: a
@@ -135,13 +136,13 @@ class Target:
             name = (self.root / model / "current").readlink().as_posix()
         except OSError:
             return None
-        if not _VERSION.match(name) or not _real_dir(self.root / model / name):
+        if not _VERSION.match(name) or not real_dir(self.root / model / name):
             return None
         return int(name)
 
     def has_version(self, model: str, version: int) -> bool:
         """Whether a version folder is there: a real folder, never a symlink (which could lead anywhere)."""
-        return bool(_NAME.match(model)) and _real_dir(self.root / model / str(version))
+        return bool(_NAME.match(model)) and real_dir(self.root / model / str(version))
 
     def occupied(self, model: str, version: int) -> bool:
         """Whether anything at all (a folder, a file, a symlink) is where ``version``'s folder goes."""
@@ -168,7 +169,6 @@ class Target:
     def install(self, model: str, version: int, store: BlobStore, art: Artifact) -> Path:
         """Download, verify and flush one version, then rename it into place. Raises a GitregError (and
         leaves no version folder) if the blob is missing or corrupt or the disk fills up."""
-        from gitreg.filesystem import check_artifact_name, fsync_dir, shown  # noqa: PLC0415 - see the top
         from gitreg.manifest import is_name  # noqa: PLC0415
         from gitreg.storage import artifact as artifacts  # noqa: PLC0415
 
@@ -206,7 +206,6 @@ class Target:
             raise ConflictError(
                 f"{link} is not a symlink", "gitreg manages it: move it away and the controller recreates it"
             )
-        from gitreg.filesystem import fsync_dir  # noqa: PLC0415 - see the top
 
         tmp_link = folder / f"{_LINK_TMP}{os.urandom(4).hex()}"
         try:
@@ -245,13 +244,6 @@ class Target:
         _remove(trash)
 
 
-def _real_dir(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.lstat().st_mode)
-    except OSError:
-        return False
-
-
 def verify_folder(folder: Path, art: Artifact) -> str | None:
     """Why ``folder`` (a version folder) does not hold exactly ``art``, or None. Only real folders and
     regular files count: a symlink anywhere is a mismatch, since it could lead outside the target."""
@@ -259,7 +251,7 @@ def verify_folder(folder: Path, art: Artifact) -> str | None:
     from gitreg.storage.hashing import hash_file, hash_files  # noqa: PLC0415
     from gitreg.storage.protocol import digest_of  # noqa: PLC0415
 
-    if not _real_dir(folder):
+    if not real_dir(folder):
         return f"{folder} is not a folder"
     files: list[tuple[str, Path, os.stat_result]] = []
     for parent, dirs, names in os.walk(folder):

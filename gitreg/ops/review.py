@@ -148,9 +148,11 @@ class ForgeApi(Evidence):
         if isinstance(self.client, forge.GitHub):
             url = f"{self.client.api}/repos/{self.client.repo.path}/commits/{sha}/pulls"
             for pull in self.client.get_all(url):
-                base = (pull.get("base") or {}).get("ref")
-                if pull.get("merged_at") and pull.get("merge_commit_sha") == sha and self._into(base):
-                    return Review(CONFIRMED, int(pull["number"]))
+                base = pull.get("base")
+                into = self._into(base.get("ref") if isinstance(base, dict) else None)
+                number = _number(pull.get("number"))
+                if pull.get("merged_at") and pull.get("merge_commit_sha") == sha and into and number:
+                    return Review(CONFIRMED, number)
         else:
             project = urllib.parse.quote(self.client.repo.path, safe="")
             url = f"{self.client.api}/projects/{project}/repository/commits/{sha}/merge_requests"
@@ -158,12 +160,18 @@ class ForgeApi(Evidence):
                 made = sha in (request.get("merge_commit_sha"), request.get("squash_commit_sha"))
                 fast_forward = request.get("merge_commit_sha") is None and request.get("sha") == sha
                 merged = request.get("state") == "merged" and self._into(request.get("target_branch"))
-                if merged and (made or fast_forward):
-                    return Review(CONFIRMED, int(request["iid"]))
+                number = _number(request.get("iid"))
+                if merged and (made or fast_forward) and number:
+                    return Review(CONFIRMED, number)
         return Review(REFUTED if claim is not None else NONE, claim)
 
     def _into(self, branch: object) -> bool:
         return self.branch is None or branch == self.branch
+
+
+def _number(value: object) -> int | None:
+    """A pull (merge) request's number as the forge's JSON gives it, or None if it is not one."""
+    return value if type(value) is int and 0 < value < 2**63 else None
 
 
 def evidence(repo: GitRepo, ref: str, forge_name: str | None = None) -> Evidence:
