@@ -1,0 +1,210 @@
+"""``RemoteStore``'s driver for an OCI registry: one repository holds the blobs, each under its own digest
+(an OCI blob is addressed by the SHA-256 of its bytes, as a gitreg blob is, so the key is the digest).
+
+Requests map as follows. ``head``: ``HEAD /v2/<repo>/blobs/<digest>``. ``put`` (one part): a monolithic
+upload, ``POST .../blobs/uploads/`` then ``PUT <location>?digest=`` with the bytes. A multipart upload is
+the chunked upload: ``start`` is the POST, each ``put_part`` a ``PATCH`` with its ``Content-Range``, in
+order (``part_concurrency`` is 1: a session takes its chunks in sequence), ``finish`` the ``PUT ?digest=``
+with the last chunk; the registry computes the digest itself and refuses a mismatch, and a session never
+committed leaves no blob (the registry purges stale sessions). ``open``: a streamed ``GET`` (with ``Range``
+when resuming), followed to wherever the registry redirects. ``delete``: ``DELETE`` of the blob and of the
+gitreg manifests that list it (the registry must have deletes enabled).
+
+The distribution API cannot list blobs. ``objects`` lists what gitreg's own manifests reference: every tag
+whose manifest has gitreg's ``artifactType`` (written by ``OciStore.reference`` for each registered
+version), each blob with the manifest's creation time as its age. Blobs no gitreg manifest lists are the
+registry's own garbage collector's to remove."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from gitreg.errors import StorageError
+from gitreg.storage.oci.client import Client, Response
+from gitreg.storage.protocol import Incomplete
+from gitreg.storage.remote.driver import MIB, StoredObject
+
+T = TypeVar("T")
+#: The artifactType of the manifests that keep a version's blobs referenced.
+VERSION_ARTIFACT = "application/vnd.gitreg.version.v1+json"
+_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def _io_loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every OCI driver of the process, on a daemon thread; requests run in threads."""
+    global _loop  # noqa: PLW0603 - created once, on first use
+    with _lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="gitreg-oci", daemon=True).start()
+        return _loop
+
+
+def digest_of_key(key: str) -> str:
+    """``sha256:<hex>`` from a key ``<prefix>/sha256/<2 hex>/<62 hex>``."""
+    parts = key.split("/")
+    return f"sha256:{parts[-2]}{parts[-1]}"
+
+
+@dataclass
+class _Upload:
+    location: str
+    digest: str
+
+
+@dataclass
+class Holders:
+    """What ``objects`` found: each blob's age, and the gitreg manifests that list it."""
+
+    ages: dict[str, float] = field(default_factory=dict)
+    manifests: dict[str, set[str]] = field(default_factory=dict)  # blob digest -> manifest digests
+
+
+class _Reader:
+    def __init__(self, resp: Response, skip: int) -> None:
+        self.resp = resp
+        self.skip = skip  # a registry that ignored Range: bytes before the offset
+
+    async def read(self, n: int) -> bytes:
+        stream = self.resp.stream
+        assert stream is not None
+        while self.skip:
+            dropped = await asyncio.to_thread(stream.read, min(self.skip, MIB))
+            if not dropped:
+                return b""
+            self.skip -= len(dropped)
+        data: bytes = await asyncio.to_thread(stream.read, n)
+        return data
+
+    async def close(self) -> None:
+        self.resp.close()
+
+
+class OciDriver:
+    word = "repository"
+    part_concurrency = 1
+
+    def __init__(self, client: Client, part_size: int = 16 * MIB) -> None:
+        self.client = client
+        self.bucket = f"{client.host}/{client.repository}"
+        self.part_size = part_size
+        self.holders = Holders()
+
+    def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        async def call() -> T:
+            return await fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), _io_loop()).result()
+
+    async def head(self, key: str) -> StoredObject | None:
+        digest = digest_of_key(key)
+        size = await asyncio.to_thread(self.client.blob_size, digest)
+        if size is None:
+            return None
+        return StoredObject(key, size, self.holders.ages.get(digest))
+
+    async def objects(self, prefix: str) -> list[StoredObject]:
+        holders = await asyncio.to_thread(self._list)
+        self.holders = holders
+        sizes = await asyncio.to_thread(self._listed_sizes)
+        return [
+            StoredObject(f"{prefix}/{d[7:9]}/{d[9:]}", size, holders.ages[d]) for d, size in sizes.items()
+        ]
+
+    def _list(self) -> Holders:
+        found = Holders()
+        self._sizes: dict[str, int] = {}
+        for tag in self.client.tags():
+            resp = self.client.get_manifest(tag)
+            if resp.status != 200:
+                continue  # deleted since the listing
+            try:
+                manifest = json.loads(resp.body)
+            except ValueError:
+                continue
+            if not isinstance(manifest, dict) or manifest.get("artifactType") != VERSION_ARTIFACT:
+                continue  # not gitreg's: an export, or someone else's image
+            created = _created(manifest)
+            digest = resp.headers.get("docker-content-digest", "")
+            for layer in manifest.get("layers") or []:
+                blob, size = layer.get("digest"), layer.get("size")
+                if not isinstance(blob, str) or not isinstance(size, int):
+                    continue
+                found.ages[blob] = max(found.ages.get(blob, 0.0), created)
+                found.manifests.setdefault(blob, set()).add(digest)
+                self._sizes[blob] = size
+        return found
+
+    def _listed_sizes(self) -> dict[str, int]:
+        return dict(self._sizes)
+
+    async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
+        await asyncio.to_thread(self.client.put_blob, digest_of_key(key), data)
+        return True
+
+    async def start(self, key: str, size: int) -> Any:
+        _, location = await asyncio.to_thread(self.client.start_upload)
+        return _Upload(location, digest_of_key(key))
+
+    async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any:
+        upload.location = await asyncio.to_thread(self.client.patch, upload.location, offset, data)
+        return number
+
+    async def finish(
+        self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
+    ) -> bool:
+        location = await asyncio.to_thread(self.client.patch, upload.location, offset, data)
+        await asyncio.to_thread(self.client.commit, location, upload.digest)
+        return True
+
+    async def abort(self, upload: Any) -> None:
+        await asyncio.to_thread(self.client.cancel, upload.location)
+
+    async def open(self, key: str, offset: int) -> _Reader:
+        resp = await asyncio.to_thread(self.client.open_blob, digest_of_key(key), offset)
+        return _Reader(resp, offset if resp.status == 200 else 0)
+
+    async def delete(self, key: str) -> None:
+        digest = digest_of_key(key)
+        await asyncio.to_thread(self._delete, digest)
+
+    def _delete(self, digest: str) -> None:
+        try:
+            self.client.delete_blob(digest)
+            for manifest in sorted(self.holders.manifests.pop(digest, set())):
+                if manifest:
+                    self.client.delete_manifest(manifest)
+        except Exception as exc:
+            if getattr(exc, "status", None) in (405, 501):
+                raise StorageError(
+                    f"the registry {self.client.host} does not allow deletes",
+                    "enable them (distribution: storage.delete.enabled: true), or leave gc to the registry",
+                ) from None
+            raise
+
+    async def touch(self, key: str, size: int) -> bool:
+        return await self.head(key) is not None
+
+    async def incomplete(self, prefix: str) -> list[Incomplete]:
+        return []  # the API lists no upload sessions; registries purge stale ones themselves
+
+    async def discard(self, upload: Incomplete) -> None:
+        return None
+
+
+def _created(manifest: dict[str, Any]) -> float:
+    text = (manifest.get("annotations") or {}).get("org.opencontainers.image.created", "")
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+__all__ = ["VERSION_ARTIFACT", "OciDriver", "digest_of_key"]
