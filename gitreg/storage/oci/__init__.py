@@ -3,9 +3,11 @@ as gitreg's blob store: ``oci://HOST[:PORT]/REPOSITORY``.
 
 An OCI blob is addressed by the SHA-256 of its bytes, as a gitreg blob is, so a gitreg digest names the
 same blob in the registry: ``RemoteStore`` does the hashing, verification, concurrency and retries, and
-``OciDriver`` the requests (see ``driver.py``). So that the registry's garbage collector keeps them, each
-registered version's blobs are listed by a small OCI manifest, ``OciStore.reference``, tagged
-``<model>-v<version>-<first 12 hex digits of the artifact digest>``.
+``OciDriver`` the requests (see ``driver.py``). So that the registry's garbage collector keeps them (and so
+that ``gitreg gc`` can list them: the API lists no blobs), gitreg's blobs are listed by small OCI manifests
+of artifactType ``application/vnd.gitreg.blobs.v1+json``: one per registered version, tagged
+``<model>-v<version>-<first 12 hex digits of the artifact digest>``, and one per batch of blobs stored,
+tagged ``gitreg-blobs-<16 hex digits of the batch's digests>``.
 
 Plain HTTP only for a registry on this machine, when asked for: ``storage.options: {insecure: true}`` or
 ``GITREG_OCI_INSECURE=1``."""
@@ -19,6 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -93,6 +96,21 @@ class OciStore(RemoteStore):
         super().__init__(url, lambda: OciDriver(client), client.repository)
         self.client = client
 
+    def put_files(self, paths: list[Path]) -> list[Blob]:
+        blobs = super().put_files(paths)
+        if blobs:
+            self._keep(blobs)
+        return blobs
+
+    def put_bytes(self, data: bytes) -> Blob:
+        blob = super().put_bytes(data)
+        self._keep([blob])
+        return blob
+
+    def _keep(self, blobs: list[Blob]) -> None:
+        listed = "\n".join(sorted({b.digest for b in blobs})).encode()
+        self._tag(f"gitreg-blobs-{_sha(listed)[:16]}", blobs, {"dev.gitreg.kind": "blobs"})
+
     def reference_version(self, model: str, version: int, artifact: str, kind: str) -> str:
         """``reference`` with the blobs of the artifact: the file, or the tree listing and its files."""
         size = self.size(artifact) or 0
@@ -106,6 +124,17 @@ class OciStore(RemoteStore):
     def reference(self, model: str, version: int, artifact: str, blobs: list[Blob]) -> str:
         """Tag a manifest that lists ``blobs`` (a version's files and listing), so that the registry's
         garbage collector keeps them; returns the tag."""
+        tag = version_tag(model, version, artifact)
+        annotations = {
+            "dev.gitreg.kind": "version",
+            "dev.gitreg.model": model,
+            "dev.gitreg.version": str(version),
+            "dev.gitreg.artifact": artifact,
+        }
+        self._tag(tag, blobs, annotations)
+        return tag
+
+    def _tag(self, tag: str, blobs: list[Blob], annotations: dict[str, str]) -> None:
         if self.client.blob_size(f"sha256:{_sha(EMPTY)}") is None:
             self.client.put_blob(f"sha256:{_sha(EMPTY)}", EMPTY)
         unique = {b.digest: b for b in blobs}
@@ -119,16 +148,12 @@ class OciStore(RemoteStore):
                 for b in sorted(unique.values(), key=lambda b: b.digest)
             ],
             "annotations": {
-                "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "dev.gitreg.model": model,
-                "dev.gitreg.version": str(version),
-                "dev.gitreg.artifact": artifact,
+                "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                **annotations,
             },
         }
-        tag = version_tag(model, version, artifact)
         data = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
         self._run(self._retry, f"cannot tag {tag} in {self.url}", _async(self.client.put_manifest), tag, data)
-        return tag
 
 
 def version_tag(model: str, version: int, artifact: str) -> str:

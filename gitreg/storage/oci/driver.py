@@ -11,8 +11,10 @@ when resuming), followed to wherever the registry redirects. ``delete``: ``DELET
 gitreg manifests that list it (the registry must have deletes enabled).
 
 The distribution API cannot list blobs. ``objects`` lists what gitreg's own manifests reference: every tag
-whose manifest has gitreg's ``artifactType`` (written by ``OciStore.reference`` for each registered
-version), each blob with the manifest's creation time as its age. Blobs no gitreg manifest lists are the
+whose manifest has gitreg's ``artifactType`` (``OciStore`` writes one for each batch of blobs it stores and
+one for each registered version), each blob with its newest manifest's creation time as its age (storing
+blobs again writes a new manifest: the "touch" of this backend). Deleting a blob rewrites the manifests
+that list it without it. Blobs no gitreg manifest lists (an upload killed before its manifest) are the
 registry's own garbage collector's to remove."""
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from gitreg.storage.protocol import Incomplete
 from gitreg.storage.remote.driver import MIB, StoredObject
 
 T = TypeVar("T")
-#: The artifactType of the manifests that keep a version's blobs referenced.
-VERSION_ARTIFACT = "application/vnd.gitreg.version.v1+json"
+#: The artifactType of gitreg's manifests that keep blobs referenced: one per registered version, and one
+#: per batch of blobs stored (a register's files, a tree listing, a ``gitreg copy``).
+VERSION_ARTIFACT = "application/vnd.gitreg.blobs.v1+json"
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 
@@ -57,6 +60,16 @@ def digest_of_key(key: str) -> str:
 class _Upload:
     location: str
     digest: str
+    #: Held while a chunk is on its way: an abort waits for it, or the chunk would land after the DELETE.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def patch(self, client: Client, offset: int, data: bytes) -> None:
+        with self.lock:
+            self.location = client.patch(self.location, offset, data)
+
+    def cancel(self, client: Client) -> None:
+        with self.lock:
+            client.cancel(self.location)
 
 
 @dataclass
@@ -65,6 +78,8 @@ class Holders:
 
     ages: dict[str, float] = field(default_factory=dict)
     manifests: dict[str, set[str]] = field(default_factory=dict)  # blob digest -> manifest digests
+    bodies: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # manifest -> (tag, JSON)
+    sizes: dict[str, int] = field(default_factory=dict)
 
 
 class _Reader:
@@ -113,14 +128,12 @@ class OciDriver:
     async def objects(self, prefix: str) -> list[StoredObject]:
         holders = await asyncio.to_thread(self._list)
         self.holders = holders
-        sizes = await asyncio.to_thread(self._listed_sizes)
         return [
-            StoredObject(f"{prefix}/{d[7:9]}/{d[9:]}", size, holders.ages[d]) for d, size in sizes.items()
+            StoredObject(f"{prefix}/{d[7:9]}/{d[9:]}", size, holders.ages[d]) for d, size in holders.sizes.items()
         ]
 
     def _list(self) -> Holders:
         found = Holders()
-        self._sizes: dict[str, int] = {}
         for tag in self.client.tags():
             resp = self.client.get_manifest(tag)
             if resp.status != 200:
@@ -133,17 +146,15 @@ class OciDriver:
                 continue  # not gitreg's: an export, or someone else's image
             created = _created(manifest)
             digest = resp.headers.get("docker-content-digest", "")
+            found.bodies[digest] = (tag, manifest)
             for layer in manifest.get("layers") or []:
                 blob, size = layer.get("digest"), layer.get("size")
                 if not isinstance(blob, str) or not isinstance(size, int):
                     continue
                 found.ages[blob] = max(found.ages.get(blob, 0.0), created)
                 found.manifests.setdefault(blob, set()).add(digest)
-                self._sizes[blob] = size
+                found.sizes[blob] = size
         return found
-
-    def _listed_sizes(self) -> dict[str, int]:
-        return dict(self._sizes)
 
     async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
         await asyncio.to_thread(self.client.put_blob, digest_of_key(key), data)
@@ -154,18 +165,18 @@ class OciDriver:
         return _Upload(location, digest_of_key(key))
 
     async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any:
-        upload.location = await asyncio.to_thread(self.client.patch, upload.location, offset, data)
+        await asyncio.to_thread(upload.patch, self.client, offset, data)
         return number
 
     async def finish(
         self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
     ) -> bool:
-        location = await asyncio.to_thread(self.client.patch, upload.location, offset, data)
-        await asyncio.to_thread(self.client.commit, location, upload.digest)
+        await asyncio.to_thread(upload.patch, self.client, offset, data)
+        await asyncio.to_thread(self.client.commit, upload.location, upload.digest)
         return True
 
     async def abort(self, upload: Any) -> None:
-        await asyncio.to_thread(self.client.cancel, upload.location)
+        await asyncio.to_thread(upload.cancel, self.client)
 
     async def open(self, key: str, offset: int) -> _Reader:
         resp = await asyncio.to_thread(self.client.open_blob, digest_of_key(key), offset)
@@ -179,8 +190,7 @@ class OciDriver:
         try:
             self.client.delete_blob(digest)
             for manifest in sorted(self.holders.manifests.pop(digest, set())):
-                if manifest:
-                    self.client.delete_manifest(manifest)
+                self._drop_layer(manifest, digest)
         except Exception as exc:
             if getattr(exc, "status", None) in (405, 501):
                 raise StorageError(
@@ -189,8 +199,26 @@ class OciDriver:
                 ) from None
             raise
 
+    def _drop_layer(self, manifest: str, digest: str) -> None:
+        """Rewrite the gitreg manifest ``manifest`` without the layer ``digest`` (delete it once empty), so
+        that it keeps listing the blobs it still holds and stops referencing the deleted one."""
+        tag, body = self.holders.bodies.pop(manifest, ("", {}))
+        if not manifest or not tag:
+            return
+        layers = [layer for layer in body.get("layers") or [] if layer.get("digest") != digest]
+        self.client.delete_manifest(manifest)  # untags it too: an untagged revision would still hold the blob
+        if layers:
+            data = json.dumps({**body, "layers": layers}, sort_keys=True, separators=(",", ":")).encode()
+            new = self.client.put_manifest(tag, data)
+            self.holders.bodies[new] = (tag, {**body, "layers": layers})
+            for layer in layers:
+                held = self.holders.manifests.setdefault(layer["digest"], set())
+                held.discard(manifest)
+                held.add(new)
+
     async def touch(self, key: str, size: int) -> bool:
-        return await self.head(key) is not None
+        """Whether the blob is still there; its age is renewed by the manifest ``OciStore`` writes next."""
+        return await asyncio.to_thread(self.client.blob_size, digest_of_key(key)) is not None
 
     async def incomplete(self, prefix: str) -> list[Incomplete]:
         return []  # the API lists no upload sessions; registries purge stale ones themselves
