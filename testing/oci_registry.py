@@ -123,11 +123,13 @@ class Proxy:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
 
-            def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            def _reply(
+                self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, length: str = ""
+            ) -> None:
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", length or str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
@@ -182,7 +184,8 @@ class Proxy:
                 out = {k: v for k, v in resp.getheaders() if k.lower() not in ("content-length", "connection", "transfer-encoding")}
                 if "Location" in out:
                     out["Location"] = out["Location"].replace(proxy.upstream, proxy.host)
-                self._reply(resp.status, data, out)
+                length = resp.getheader("Content-Length", "") if self.command == "HEAD" else ""
+                self._reply(resp.status, data, out, length)
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward  # noqa: N815
 
