@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from testing.debian import skip_reason
 from testing.servers import _stopper, free_port, wait_for_port
@@ -76,7 +76,7 @@ def start_registry(folder: Path | None = None) -> Registry:
     config = root / "config.yml"
     (root / "data").mkdir(parents=True, exist_ok=True)
     config.write_text(CONFIG.format(root=root / "data", port=port))
-    process = subprocess.Popen(  # noqa: S603 - the Debian package's binary
+    process = subprocess.Popen(
         ["/usr/bin/docker-registry", "serve", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -95,7 +95,7 @@ def start_registry(folder: Path | None = None) -> Registry:
 
 def skopeo(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run skopeo with no user configuration and plain HTTP to the local registry."""
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         ["/usr/bin/skopeo", *args], capture_output=True, text=True, timeout=timeout, check=True
     )
 
@@ -120,7 +120,7 @@ class Proxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _reply(
@@ -157,7 +157,10 @@ class Proxy:
                 if path == "/token":
                     self._token()
                     return
-                if proxy.bearer and self.headers.get("Authorization", "").removeprefix("Bearer ") not in proxy.tokens:
+                if (
+                    proxy.bearer
+                    and self.headers.get("Authorization", "").removeprefix("Bearer ") not in proxy.tokens
+                ):
                     challenge = (
                         f'Bearer realm="http://{proxy.host}/token",service="test-registry",'
                         f'scope="repository:{path.split("/")[2] if path.count("/") > 2 else ""}:pull"'
@@ -174,20 +177,26 @@ class Proxy:
                         self._reply(500, b'{"errors":[{"code":"UNKNOWN","message":"chunk refused"}]}')
                         return
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")
+                }
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
                 conn.close()
                 if proxy.flip and self.command == "GET" and "/blobs/sha256:" in path and data:
                     data = bytes([data[0] ^ 1]) + data[1:]
-                out = {k: v for k, v in resp.getheaders() if k.lower() not in ("content-length", "connection", "transfer-encoding")}
+                out = {
+                    k: v
+                    for k, v in resp.getheaders()
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding")
+                }
                 if "Location" in out:
                     out["Location"] = out["Location"].replace(proxy.upstream, proxy.host)
                 length = resp.getheader("Content-Length", "") if self.command == "HEAD" else ""
                 self._reply(resp.status, data, out, length)
 
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward  # noqa: N815
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
         port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -204,4 +213,4 @@ class Proxy:
         return f"oci://{self.host}/{repository}"
 
 
-__all__ = ["Proxy", "Registry", "registry_skip_reason", "skopeo", "start_registry", "parse_qs"]
+__all__ = ["Proxy", "Registry", "registry_skip_reason", "skopeo", "start_registry"]

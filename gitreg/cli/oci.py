@@ -13,7 +13,7 @@ from gitreg.registry import Registry
 insecure_option = click.option(
     "--insecure",
     is_flag=True,
-    help="Plain HTTP, for a registry on this machine only (127.0.0.1, localhost); also GITREG_OCI_INSECURE=1.",
+    help="Plain HTTP, for a registry on this machine only (127.0.0.1, localhost); or GITREG_OCI_INSECURE=1.",
 )
 
 
@@ -51,7 +51,12 @@ def export_oci_command(directory: str, ref: str, target: str, fmt: str, insecure
     done = export_oci(reg, record, target, fmt, insecure=insecure_wanted(insecure))
     if as_json:
         output.print_json(
-            {"reference": done.reference, "digest": done.digest, "layers": done.layers, "uploaded": done.uploaded}
+            {
+                "reference": done.reference,
+                "digest": done.digest,
+                "layers": done.layers,
+                "uploaded": done.uploaded,
+            }
         )
     else:
         click.echo(done.digest)
@@ -67,7 +72,9 @@ def pull_oci_command(directory: str, reference: str, dest: str | None, as_json: 
         raise UsageError(f"pulling {reference} needs a destination folder", "give it with -o DEST")
     done = pull_oci(reference, Path(directory, dest), insecure=insecure_wanted(False))
     if as_json:
-        output.print_json({"ref": reference, "path": str(done.path), "digest": done.digest, "size": done.size})
+        output.print_json(
+            {"ref": reference, "path": str(done.path), "digest": done.digest, "size": done.size}
+        )
     else:
         click.echo(str(done.path))
     return 0

@@ -76,10 +76,14 @@ def version_files(store: BlobStore, data: dict[str, Any]) -> list[File]:
     art = data["artifact"]
     if art["type"] == "file":
         return [File(art["name"], art["digest"], art["size"], False)]
-    return [File(e.path, e.digest, e.size, e.executable) for e in artifacts.tree_entries(store, art["digest"])]
+    return [
+        File(e.path, e.digest, e.size, e.executable) for e in artifacts.tree_entries(store, art["digest"])
+    ]
 
 
-def export_oci(registry: Registry, record: VersionRecord, target: str, fmt: str, *, insecure: bool) -> Exported:
+def export_oci(
+    registry: Registry, record: VersionRecord, target: str, fmt: str, *, insecure: bool
+) -> Exported:
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", "use modelpack or modelcar")
     ref = parse(target, reference=True)
@@ -131,7 +135,9 @@ def _created(data: dict[str, Any]) -> str:
     return str(value) if value else ""
 
 
-def _modelpack(client: Client, store: BlobStore, data: dict[str, Any], files: list[File]) -> tuple[dict[str, Any], int]:
+def _modelpack(
+    client: Client, store: BlobStore, data: dict[str, Any], files: list[File]
+) -> tuple[dict[str, Any], int]:
     uploaded = 0
     layers = []
     for f in files:
@@ -144,7 +150,12 @@ def _modelpack(client: Client, store: BlobStore, data: dict[str, Any], files: li
                 "annotations": {
                     FILEPATH: f.path,
                     "org.cncf.model.file.metadata+json": json.dumps(
-                        {"name": f.path, "mode": 0o755 if f.executable else 0o644, "size": f.size, "typeflag": 48},
+                        {
+                            "name": f.path,
+                            "mode": 0o755 if f.executable else 0o644,
+                            "size": f.size,
+                            "typeflag": 48,
+                        },
                         separators=(",", ":"),
                     ),
                 },
@@ -175,7 +186,11 @@ def _modelpack(client: Client, store: BlobStore, data: dict[str, Any], files: li
         "schemaVersion": 2,
         "mediaType": MANIFEST,
         "artifactType": MODEL_ARTIFACT,
-        "config": {"mediaType": MODEL_CONFIG, "digest": push_bytes(client, config_bytes), "size": len(config_bytes)},
+        "config": {
+            "mediaType": MODEL_CONFIG,
+            "digest": push_bytes(client, config_bytes),
+            "size": len(config_bytes),
+        },
         "layers": layers,
         "annotations": _annotations(data),
     }
@@ -199,13 +214,17 @@ class _Verified:
         return out
 
 
-def _modelcar(client: Client, store: BlobStore, data: dict[str, Any], files: list[File]) -> tuple[dict[str, Any], int]:
+def _modelcar(
+    client: Client, store: BlobStore, data: dict[str, Any], files: list[File]
+) -> tuple[dict[str, Any], int]:
     mtime = _timestamp(data)
     with BlobWriter(client) as writer:
         with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
             folders = {"models"}
             for f in files:
-                folders |= {f"models/{p}" for p in [str(q) for q in PurePosixPath(f.path).parents] if p != "."}
+                folders |= {
+                    f"models/{p}" for p in [str(q) for q in PurePosixPath(f.path).parents] if p != "."
+                }
             for folder in sorted(folders):
                 info = tarfile.TarInfo(folder)
                 info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, mtime
@@ -214,7 +233,7 @@ def _modelcar(client: Client, store: BlobStore, data: dict[str, Any], files: lis
                 info = tarfile.TarInfo(f"models/{f.path}")
                 info.size, info.mode, info.mtime = f.size, 0o755 if f.executable else 0o644, mtime
                 with store.open(f.digest) as stream:
-                    tar.addfile(info, _Verified(VerifyingReader(stream, f.digest, f.size).chunks()))  # type: ignore[arg-type]
+                    tar.addfile(info, _Verified(VerifyingReader(stream, f.digest, f.size).chunks()))
         layer_size = writer.size
         layer = writer.commit()
     config = {
@@ -227,7 +246,11 @@ def _modelcar(client: Client, store: BlobStore, data: dict[str, Any], files: lis
     manifest = {
         "schemaVersion": 2,
         "mediaType": MANIFEST,
-        "config": {"mediaType": IMAGE_CONFIG, "digest": push_bytes(client, config_bytes), "size": len(config_bytes)},
+        "config": {
+            "mediaType": IMAGE_CONFIG,
+            "digest": push_bytes(client, config_bytes),
+            "size": len(config_bytes),
+        },
         "layers": [{"mediaType": TAR_LAYER, "digest": layer, "size": layer_size}],
         "annotations": _annotations(data),
     }

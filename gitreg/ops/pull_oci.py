@@ -59,7 +59,9 @@ def pull_oci(reference: str, dest: Path, *, insecure: bool) -> Pulled:
     wanted = ref.digest or ref.tag or "latest"
     resp = client.get_manifest(wanted)
     if resp.status == 404:
-        raise NotFoundError(f"{ref} does not exist", "check the repository and tag (skopeo list-tags lists them)")
+        raise NotFoundError(
+            f"{ref} does not exist", "check the repository and tag (skopeo list-tags lists them)"
+        )
     digest = "sha256:" + hashlib.sha256(resp.body).hexdigest()
     if ref.digest is not None and digest != ref.digest:
         raise IntegrityError(ref.digest, digest, "manifest")
@@ -75,7 +77,8 @@ def pull_oci(reference: str, dest: Path, *, insecure: bool) -> Pulled:
     if len(layers) == 1 and isinstance(layers[0], dict) and layers[0].get("mediaType") in TAR_LAYERS:
         return _pull_modelcar(store, _descriptor(ref, layers[0]), dest, digest)
     raise StorageError(
-        f"{ref} is neither a ModelPack artifact nor a modelcar image", "pull artifacts made by gitreg export oci"
+        f"{ref} is neither a ModelPack artifact nor a modelcar image",
+        "pull artifacts made by gitreg export oci",
     )
 
 
@@ -158,7 +161,9 @@ def _pull_modelcar(store: OciStore, layer: tuple[str, int], dest: Path, digest: 
                 if name == "models" and member.isdir():
                     continue
                 if not name.startswith("models/") or not (member.isreg() or member.isdir()):
-                    raise UnsafePathError(f"cannot pull: the layer holds {name!r}, not a file under models/", HOSTILE_HINT)
+                    raise UnsafePathError(
+                        f"cannot pull: the layer holds {name!r}, not a file under models/", HOSTILE_HINT
+                    )
                 check_relative_path(name.removeprefix("models/"))
                 if member.isreg():
                     regular.append((name.removeprefix("models/"), member))
@@ -169,7 +174,8 @@ def _pull_modelcar(store: OciStore, layer: tuple[str, int], dest: Path, digest: 
                 target = staged / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
-                assert source is not None
+                if source is None:  # not a regular file after all
+                    raise UnsafePathError(f"cannot pull: the layer's {path!r} is not a file", HOSTILE_HINT)
                 with source, target.open("wb") as out:
                     shutil.copyfileobj(source, out, 1024 * 1024)
                 if member.mode & stat.S_IXUSR:

@@ -49,8 +49,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVERS.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.remote)
-        if "[oci" in item.name and item.originalname in NOT_OCI:
-            item.add_marker(pytest.mark.skip(reason=NOT_OCI[item.originalname]))
+        original = getattr(item, "originalname", "")
+        if "[oci" in item.name and original in NOT_OCI:
+            item.add_marker(pytest.mark.skip(reason=NOT_OCI[original]))
 
 
 @pytest.fixture

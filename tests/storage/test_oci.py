@@ -61,7 +61,10 @@ def registered(registry: Path, tmp_path: Path, url: str, monkeypatch: pytest.Mon
     write_bytes(folder / "model.onnx", 3 * MIB + 5, 1)
     (folder / "README.md").write_text("fraud model\n")
     write_bytes(folder / "bin" / "serve.sh", 100, 2).chmod(0o755)
-    assert ok("register", "fraud", folder, "--format", "onnx", "--description", "Card fraud", cwd=registry) == "fraud@1\n"
+    assert (
+        ok("register", "fraud", folder, "--format", "onnx", "--description", "Card fraud", cwd=registry)
+        == "fraud@1\n"
+    )
     return folder
 
 
@@ -86,7 +89,9 @@ def test_blobs_registered_are_read_back_by_skopeo_with_the_same_digests(
     assert set(files.items()) <= set(layers.items())
     assert len(layers) == len(files) + 1  # and the tree listing
     copied = tmp_path / "copied"
-    skopeo("copy", "--src-tls-verify=false", f"docker://{oci_server.host}/{repo}:{version_tag}", f"dir:{copied}")
+    skopeo(
+        "copy", "--src-tls-verify=false", f"docker://{oci_server.host}/{repo}:{version_tag}", f"dir:{copied}"
+    )
     for digest in files:  # skopeo's dir: layout names each blob by its hex digest
         assert sha256((copied / digest.removeprefix("sha256:")).read_bytes()) == digest
 
@@ -101,7 +106,9 @@ def test_a_refused_chunk_fails_the_upload_in_one_line_and_stores_nothing(
     store.part_size = 5 * MIB  # type: ignore[attr-defined]
     with pytest.raises(StorageError) as info:
         store.put_file(src)
-    assert str(info.value).startswith(f"cannot upload {src} to {proxy.url(repo)}: PATCH {proxy.host}/v2/{repo}/")
+    assert str(info.value).startswith(
+        f"cannot upload {src} to {proxy.url(repo)}: PATCH {proxy.host}/v2/{repo}/"
+    )
     assert str(info.value).endswith(": HTTP 500 (UNKNOWN: chunk refused)")
     assert open_store(oci_server.url(repo)).size(sha256(src.read_bytes())) is None
     assert oci_server.layer_links(repo) == {}
@@ -211,7 +218,13 @@ def test_export_modelpack_is_read_back_by_skopeo_and_pulled(
     assert annotations["org.opencontainers.image.version"] == "1"  # type: ignore[index]
     assert "artifact:" in annotations["dev.gitreg.manifest"]  # type: ignore[index]
     config = json.loads(
-        skopeo("inspect", "--config", "--raw", "--tls-verify=false", f"docker://{oci_server.host}/{repo}-export:v1").stdout
+        skopeo(
+            "inspect",
+            "--config",
+            "--raw",
+            "--tls-verify=false",
+            f"docker://{oci_server.host}/{repo}-export:v1",
+        ).stdout
     )
     assert config["descriptor"]["name"] == "fraud"
     assert config["descriptor"]["version"] == "1"
@@ -253,7 +266,12 @@ def test_export_modelcar_puts_the_files_under_models(
 
 
 def test_a_tampered_blob_from_a_proxy_is_refused_and_nothing_is_left(
-    oci_server: Registry, proxy: Proxy, registry: Path, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch
+    oci_server: Registry,
+    proxy: Proxy,
+    registry: Path,
+    tmp_path: Path,
+    repo: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     registered(registry, tmp_path, oci_server.url(repo), monkeypatch)
     ok("export", "oci", "fraud@1", f"oci://{oci_server.host}/{repo}:v1", cwd=registry)
@@ -338,13 +356,19 @@ def test_a_modelcar_layer_with_a_link_or_an_escape_is_refused(
             info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
             tar.addfile(info, io.BytesIO(b"") if kind == tarfile.REGTYPE else None)
         data = buffer.getvalue()
-        config = push_bytes(client, b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}')
+        config = push_bytes(
+            client, b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+        )
         manifest = {
             "schemaVersion": 2,
             "mediaType": MANIFEST,
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 79},
             "layers": [
-                {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": push_bytes(client, data), "size": len(data)}
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": push_bytes(client, data),
+                    "size": len(data),
+                }
             ],
         }
         client.put_manifest("car", json.dumps(manifest).encode())

@@ -70,16 +70,21 @@ def parse(url: str, *, reference: bool = False) -> Reference:
         if at:
             digest = digest_part
             if not _DIGEST.fullmatch(digest):
-                raise UsageError(f"{url!r}: {digest!r} is not a sha256 digest", "write @sha256:<64 hex digits>")
+                raise UsageError(
+                    f"{url!r}: {digest!r} is not a sha256 digest", "write @sha256:<64 hex digits>"
+                )
         else:
             last = path.rsplit("/", 1)[-1]
             if ":" in last:
                 path, _, tag = path.rpartition(":")
                 if not _TAG.fullmatch(tag):
-                    raise UsageError(f"{url!r}: {tag!r} is not a valid tag", "tags are [A-Za-z0-9_.-], up to 128")
+                    raise UsageError(
+                        f"{url!r}: {tag!r} is not a valid tag", "tags are [A-Za-z0-9_.-], up to 128"
+                    )
     if not _REPOSITORY.fullmatch(path):
         raise UsageError(
-            f"{url!r} names no valid repository", "repositories are lower-case path components: oci://HOST/team/model"
+            f"{url!r} names no valid repository",
+            "repositories are lower-case path components: oci://HOST/team/model",
         )
     return Reference(parsed.netloc, path, tag, digest)
 
@@ -176,7 +181,9 @@ def open_oci(url: str, options: dict[str, Any]) -> OciStore:
     ref = parse(url)
     unknown = set(options) - {"insecure"}
     if unknown:
-        raise UsageError(f"unknown storage option(s) for {url}: {', '.join(sorted(unknown))}", "the only one is insecure")
+        raise UsageError(
+            f"unknown storage option(s) for {url}: {', '.join(sorted(unknown))}", "the only one is insecure"
+        )
     return OciStore(url, Client(ref.host, ref.repository, insecure=insecure_wanted(options)))
 
 

@@ -1,4 +1,4 @@
-"""Credentials for an OCI registry, from the standard places only, and the challenge a registry answers 401 with.
+"""Credentials for an OCI registry, from the standard places only; the challenge a 401 answer carries.
 
 Where credentials come from, first match wins:
 
@@ -97,18 +97,20 @@ def _from_entry(entry: dict[str, object], path: Path) -> Credentials | None:
         except (binascii.Error, UnicodeDecodeError):
             user, sep, password = "", "", ""
         if not sep:
-            raise StorageError(f"{path}: an auths entry is not base64 of user:password", "run docker login again")
+            raise StorageError(
+                f"{path}: an auths entry is not base64 of user:password", "run docker login again"
+            )
         return Credentials(user, password, str(path))
-    user, password = entry.get("username"), entry.get("password")
-    if isinstance(user, str) and isinstance(password, str):
-        return Credentials(user, password, str(path))
+    name, secret = entry.get("username"), entry.get("password")
+    if isinstance(name, str) and isinstance(secret, str):
+        return Credentials(name, secret, str(path))
     return None
 
 
 def _from_helper(helper: str, host: str) -> Credentials | None:
     program = f"docker-credential-{helper}"
     try:
-        done = subprocess.run(  # noqa: S603 - the helper the user configured, given the host on stdin
+        done = subprocess.run(
             [program, "get"], input=host, capture_output=True, text=True, timeout=HELPER_TIMEOUT, check=False
         )
     except FileNotFoundError:

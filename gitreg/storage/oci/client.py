@@ -79,7 +79,9 @@ class Client:
     """Requests to ``/v2/<repository>/...`` of the registry at ``host`` (``name[:port]``); thread-safe (one
     connection per thread). ``actions`` is the token scope asked for: ``pull`` or ``pull,push``."""
 
-    def __init__(self, host: str, repository: str, *, insecure: bool = False, actions: str = "pull,push") -> None:
+    def __init__(
+        self, host: str, repository: str, *, insecure: bool = False, actions: str = "pull,push"
+    ) -> None:
         check_insecure(host, insecure)
         self.host = host
         self.repository = repository
@@ -88,7 +90,7 @@ class Client:
         self.scopes = [f"repository:{repository}:{actions}"]
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._credentials: Credentials | None | bool = False  # False: not looked up yet
+        self._credentials: Credentials | bool | None = False  # False: not looked up yet
         self._authorization: str | None = None
         self._ssl = ssl.create_default_context()
 
@@ -279,23 +281,30 @@ class Client:
 
     def put_manifest(self, reference: str, data: bytes, media_type: str = MANIFEST) -> str:
         resp = self.request(
-            "PUT", self.v2(f"manifests/{reference}"), headers={"Content-Type": media_type}, body=data, ok=(201,)
+            "PUT",
+            self.v2(f"manifests/{reference}"),
+            headers={"Content-Type": media_type},
+            body=data,
+            ok=(201,),
         )
         return resp.headers.get("docker-content-digest", "")
 
     def get_manifest(self, reference: str) -> Response:
         """The manifest (status 200) or a 404 response."""
         accept = ", ".join([MANIFEST, "application/vnd.oci.image.index.v1+json"])
-        resp = self.request("GET", self.v2(f"manifests/{reference}"), headers={"Accept": accept}, stream=True, ok=(200, 404))
+        resp = self.request(
+            "GET", self.v2(f"manifests/{reference}"), headers={"Accept": accept}, stream=True, ok=(200, 404)
+        )
         if resp.status == 404:
             return resp
         try:
-            assert resp.stream is not None
-            data = resp.stream.read(MAX_MANIFEST + 1)
+            data = resp.stream.read(MAX_MANIFEST + 1) if resp.stream is not None else resp.body
         finally:
             resp.close()
         if len(data) > MAX_MANIFEST:
-            raise StorageError(f"the manifest {self.host}/{self.repository}:{reference} is larger than 16 MiB")
+            raise StorageError(
+                f"the manifest {self.host}/{self.repository}:{reference} is larger than 16 MiB"
+            )
         return Response(200, resp.headers, data)
 
     def delete_manifest(self, digest: str) -> None:
@@ -310,7 +319,9 @@ class Client:
                 return found  # a repository nothing was pushed to yet
             found += json.loads(resp.body).get("tags") or []
             link = resp.headers.get("link", "")
-            path = link[link.index("<") + 1 : link.index(">")] if "<" in link and 'rel="next"' in link else None
+            path = (
+                link[link.index("<") + 1 : link.index(">")] if "<" in link and 'rel="next"' in link else None
+            )
         return found
 
 

@@ -4,6 +4,7 @@ nothing at all when the repository has them already."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
@@ -60,10 +61,8 @@ class BlobWriter:
 
     def cancel(self) -> None:
         self.done = True
-        try:
+        with contextlib.suppress(Exception):  # best effort: the registry purges stale sessions itself
             self.client.cancel(self.location)
-        except Exception:  # noqa: BLE001, S110 - best effort: the registry purges stale sessions itself
-            pass
 
 
 def push_bytes(client: Client, data: bytes) -> str:
