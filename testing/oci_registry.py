@@ -107,6 +107,7 @@ class Proxy:
     upstream: str
     users: dict[str, str] = field(default_factory=dict)  # Basic credentials the token service accepts
     bearer: bool = False
+    basic: bool = False  # require Basic credentials on every request (htpasswd-style auth)
     refuse_chunk: int | None = None  # answer 500 to this PATCH (counted from 1) and every later one
     flip: bool = False
     host: str = ""
@@ -138,13 +139,16 @@ class Proxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(length) if length else b""
 
-            def _token(self) -> None:
+            def _basic_ok(self) -> bool:
                 auth = self.headers.get("Authorization", "")
                 try:
                     user, _, password = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
                 except ValueError:
-                    user, password = "", ""
-                if not auth.startswith("Basic ") or proxy.users.get(user) != password:
+                    return False
+                return auth.startswith("Basic ") and user in proxy.users and proxy.users[user] == password
+
+            def _token(self) -> None:
+                if not self._basic_ok():
                     self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
                     return
                 token = secrets.token_hex(16)
@@ -169,6 +173,13 @@ class Proxy:
                         401,
                         b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
                         {"WWW-Authenticate": challenge, "Content-Type": "application/json"},
+                    )
+                    return
+                if proxy.basic and not self._basic_ok():
+                    self._reply(
+                        401,
+                        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                        {"WWW-Authenticate": 'Basic realm="test-registry"', "Content-Type": "application/json"},
                     )
                     return
                 if self.command == "PATCH":

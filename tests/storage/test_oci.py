@@ -168,6 +168,19 @@ def test_the_bearer_handshake_with_credentials_from_the_environment(
     assert (out / "model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
 
 
+def test_basic_authentication(proxy: Proxy, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy.basic, proxy.users = True, {"alice": "s3cret"}
+    src = write_bytes(tmp_path / "model.bin", 100, 6)
+    with pytest.raises(StorageError) as info:
+        open_store(proxy.url(repo)).put_file(src)
+    assert "refused access to" in str(info.value) and "without credentials (HTTP 401)" in str(info.value)
+    monkeypatch.setenv("GITREG_OCI_USERNAME", "alice")
+    monkeypatch.setenv("GITREG_OCI_PASSWORD", "s3cret")
+    blob = open_store(proxy.url(repo)).put_file(src)
+    with open_store(proxy.url(repo)).open(blob.digest) as stream:
+        assert stream.read() == src.read_bytes()
+
+
 def test_credentials_from_docker_config_auths_and_from_a_credential_helper(
     proxy: Proxy, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
