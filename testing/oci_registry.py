@@ -179,7 +179,10 @@ class Proxy:
                     self._reply(
                         401,
                         b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
-                        {"WWW-Authenticate": 'Basic realm="test-registry"', "Content-Type": "application/json"},
+                        {
+                            "WWW-Authenticate": 'Basic realm="test-registry"',
+                            "Content-Type": "application/json",
+                        },
                     )
                     return
                 if self.command == "PATCH":

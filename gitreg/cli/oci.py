@@ -38,17 +38,24 @@ def export_group() -> None:
     help="modelpack: a CNCF ModelPack artifact, a layer per file; modelcar: an image with the files under "
     "/models, for KServe's oci:// storageUri.",
 )
+@click.option(
+    "--base",
+    metavar="oci://HOST/REPO:TAG",
+    help="modelcar: the image to put /models on (KServe runs the modelcar with a shell: busybox, say).",
+)
 @insecure_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def export_oci_command(directory: str, ref: str, target: str, fmt: str, insecure: bool, as_json: bool) -> int:
+def export_oci_command(
+    directory: str, ref: str, target: str, fmt: str, base: str | None, insecure: bool, as_json: bool
+) -> int:
     """Push version REF to an OCI registry as TARGET; print the manifest digest. Layers the registry holds
     already are not sent again."""
     from gitreg.ops.export_oci import export_oci  # noqa: PLC0415 - loaded when the command runs
 
     reg = Registry.open(directory)
     record = reg.resolve_record(ref)
-    done = export_oci(reg, record, target, fmt, insecure=insecure_wanted(insecure))
+    done = export_oci(reg, record, target, fmt, insecure=insecure_wanted(insecure), base=base)
     if as_json:
         output.print_json(
             {

@@ -7,8 +7,9 @@
   (``application/vnd.cncf.model.{weight,weight.config,doc,code}.v1.raw``) whose digest is the file's
   gitreg digest, with its path in ``org.cncf.model.filepath``. The version manifest (YAML) is the
   manifest annotation ``dev.gitreg.manifest``, the framework ``dev.gitreg.framework``.
-- ``modelcar``: an OCI image of one uncompressed tar layer with the files under ``/models``, the layout
-  KServe's modelcars (``storageUri: oci://...``) mount.
+- ``modelcar``: an OCI image whose last layer (an uncompressed tar) has the files under ``/models``, the
+  layout KServe's modelcars (``storageUri: oci://...``) mount, on top of an optional base image
+  (``ops/modelcar.py``).
 
 Layers go to the registry only if the repository lacks them; from an ``oci://`` store on the same registry
 they are mounted, not copied."""
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tarfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -25,19 +25,18 @@ from typing import Any
 
 from gitreg import yamlio
 from gitreg.errors import UsageError
+from gitreg.ops.modelcar import push_modelcar
 from gitreg.records import VersionRecord
 from gitreg.registry import Registry
 from gitreg.storage import artifact as artifacts
 from gitreg.storage.oci import Reference, parse
 from gitreg.storage.oci.client import MANIFEST, Client
-from gitreg.storage.oci.push import BlobWriter, push_blob, push_bytes
-from gitreg.storage.protocol import BlobStore, VerifyingReader
+from gitreg.storage.oci.push import push_blob, push_bytes
+from gitreg.storage.protocol import BlobStore
 
 MODEL_ARTIFACT = "application/vnd.cncf.model.manifest.v1+json"
 MODEL_CONFIG = "application/vnd.cncf.model.config.v1+json"
 FILEPATH = "org.cncf.model.filepath"
-IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
-TAR_LAYER = "application/vnd.oci.image.layer.v1.tar"
 FORMATS = ("modelpack", "modelcar")
 _DOCS = {".md", ".rst", ".txt", ".pdf", ".html"}
 _CONFIGS = {".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".model", ".vocab"}
@@ -82,10 +81,18 @@ def version_files(store: BlobStore, data: dict[str, Any]) -> list[File]:
 
 
 def export_oci(
-    registry: Registry, record: VersionRecord, target: str, fmt: str, *, insecure: bool
+    registry: Registry,
+    record: VersionRecord,
+    target: str,
+    fmt: str,
+    *,
+    insecure: bool,
+    base: str | None = None,
 ) -> Exported:
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", "use modelpack or modelcar")
+    if base is not None and fmt != "modelcar":
+        raise UsageError("--base is for --format modelcar only", "drop --base, or add --format modelcar")
     ref = parse(target, reference=True)
     if ref.digest is not None:
         raise UsageError(f"{target}: export needs a tag, not a digest", "write oci://HOST/REPO:TAG")
@@ -100,14 +107,19 @@ def export_oci(
     if fmt == "modelpack":
         manifest, uploaded = _modelpack(client, store, data, files)
     else:
-        manifest, uploaded = _modelcar(client, store, data, files)
+        label = f"{data['model']}@{data['version']}"
+        mtime = _timestamp(data)
+        manifest, uploaded = push_modelcar(
+            client, store, files, label=label, mtime=mtime, base=base, insecure=insecure
+        )
+        manifest["annotations"] = artifact_annotations(data)
     body = json.dumps(manifest, indent=2, sort_keys=False).encode()
     digest = client.put_manifest(tag, body) or "sha256:" + hashlib.sha256(body).hexdigest()
     shown = Reference(ref.host, ref.repository, tag)
     return Exported(str(shown), digest, len(manifest["layers"]), uploaded)
 
 
-def _annotations(data: dict[str, Any]) -> dict[str, str]:
+def artifact_annotations(data: dict[str, Any]) -> dict[str, str]:
     found = {
         "org.opencontainers.image.title": data["model"],
         "org.opencontainers.image.version": str(data["version"]),
@@ -115,9 +127,9 @@ def _annotations(data: dict[str, Any]) -> dict[str, str]:
         "dev.gitreg.artifact": data["artifact"]["digest"],
         "dev.gitreg.manifest": yamlio.dump(data),
     }
-    created = _created(data)
-    if created:
-        found["org.opencontainers.image.created"] = created
+    when = created(data)
+    if when:
+        found["org.opencontainers.image.created"] = when
     if data.get("description"):
         found["org.opencontainers.image.description"] = str(data["description"])
     framework = data.get("framework") or {}
@@ -128,7 +140,7 @@ def _annotations(data: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _created(data: dict[str, Any]) -> str:
+def created(data: dict[str, Any]) -> str:
     value = data.get("created_at")
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -162,8 +174,8 @@ def _modelpack(
             }
         )
     descriptor: dict[str, Any] = {"name": data["model"], "version": str(data["version"])}
-    if _created(data):
-        descriptor["createdAt"] = _created(data)
+    if created(data):
+        descriptor["createdAt"] = created(data)
     if data.get("created_by"):
         descriptor["authors"] = [str(data["created_by"])]
     if data.get("description"):
@@ -192,74 +204,14 @@ def _modelpack(
             "size": len(config_bytes),
         },
         "layers": layers,
-        "annotations": _annotations(data),
+        "annotations": artifact_annotations(data),
     }
     return manifest, uploaded
 
 
-class _Verified:
-    """A blob of the store as a file for ``tarfile``: verified, so a damaged blob stops the export."""
-
-    def __init__(self, chunks: Any) -> None:
-        self.chunks = chunks
-        self.left = b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.left) < n:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                break
-            self.left += chunk
-        out, self.left = (self.left, b"") if n < 0 else (self.left[:n], self.left[n:])
-        return out
-
-
-def _modelcar(
-    client: Client, store: BlobStore, data: dict[str, Any], files: list[File]
-) -> tuple[dict[str, Any], int]:
-    mtime = _timestamp(data)
-    with BlobWriter(client) as writer:
-        with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-            folders = {"models"}
-            for f in files:
-                folders |= {
-                    f"models/{p}" for p in [str(q) for q in PurePosixPath(f.path).parents] if p != "."
-                }
-            for folder in sorted(folders):
-                info = tarfile.TarInfo(folder)
-                info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, mtime
-                tar.addfile(info)
-            for f in files:
-                info = tarfile.TarInfo(f"models/{f.path}")
-                info.size, info.mode, info.mtime = f.size, 0o755 if f.executable else 0o644, mtime
-                with store.open(f.digest) as stream:
-                    tar.addfile(info, _Verified(VerifyingReader(stream, f.digest, f.size).chunks()))
-        layer_size = writer.size
-        layer = writer.commit()
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Labels": {"dev.gitreg.ref": f"{data['model']}@{data['version']}"}},
-        "rootfs": {"type": "layers", "diff_ids": [layer]},
-    }
-    config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": MANIFEST,
-        "config": {
-            "mediaType": IMAGE_CONFIG,
-            "digest": push_bytes(client, config_bytes),
-            "size": len(config_bytes),
-        },
-        "layers": [{"mediaType": TAR_LAYER, "digest": layer, "size": layer_size}],
-        "annotations": _annotations(data),
-    }
-    return manifest, 1
-
-
 def _timestamp(data: dict[str, Any]) -> int:
     try:
-        return int(datetime.fromisoformat(_created(data).replace("Z", "+00:00")).timestamp())
+        return int(datetime.fromisoformat(created(data).replace("Z", "+00:00")).timestamp())
     except ValueError:
         return 0
 

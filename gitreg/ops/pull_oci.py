@@ -74,8 +74,9 @@ def pull_oci(reference: str, dest: Path, *, insecure: bool) -> Pulled:
     store = OciStore(str(ref), client)
     if manifest.get("artifactType") == MODEL_ARTIFACT or config_type == MODEL_CONFIG:
         return _pull_modelpack(store, _modelpack_layers(ref, layers), dest, digest)
-    if len(layers) == 1 and isinstance(layers[0], dict) and layers[0].get("mediaType") in TAR_LAYERS:
-        return _pull_modelcar(store, _descriptor(ref, layers[0]), dest, digest)
+    if layers and isinstance(layers[-1], dict) and layers[-1].get("mediaType") in TAR_LAYERS:
+        # a modelcar: /models is in its last layer (the layers below are its base image's)
+        return _pull_modelcar(store, _descriptor(ref, layers[-1]), dest, digest)
     raise StorageError(
         f"{ref} is neither a ModelPack artifact nor a modelcar image",
         "pull artifacts made by gitreg export oci",

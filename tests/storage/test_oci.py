@@ -168,7 +168,9 @@ def test_the_bearer_handshake_with_credentials_from_the_environment(
     assert (out / "model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
 
 
-def test_basic_authentication(proxy: Proxy, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_basic_authentication(
+    proxy: Proxy, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     proxy.basic, proxy.users = True, {"alice": "s3cret"}
     src = write_bytes(tmp_path / "model.bin", 100, 6)
     with pytest.raises(StorageError) as info:
@@ -391,3 +393,83 @@ def test_a_modelcar_layer_with_a_link_or_an_escape_is_refused(
         assert "cannot pull" in result.stderr or "cannot write" in result.stderr
         assert not dest.exists()
         assert not (tmp_path / "escape").exists()
+
+
+def push_base(client: Client) -> str:
+    """A one-layer base image in Docker's media types (gzipped tar with a stand-in ``bin/sh``)."""
+    import gzip  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("bin/sh")
+        info.size, info.mode = 3, 0o755
+        tar.addfile(info, io.BytesIO(b"#!\n"))
+    layer = gzip.compress(buffer.getvalue())
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [sha256(buffer.getvalue())]},
+        }
+    ).encode()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "digest": push_bytes(client, config),
+            "size": len(config),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "digest": push_bytes(client, layer),
+                "size": len(layer),
+            }
+        ],
+    }
+    client.put_manifest("1", json.dumps(manifest).encode(), manifest["mediaType"])  # type: ignore[arg-type]
+    return sha256(layer)
+
+
+def test_a_modelcar_on_a_base_image(
+    oci_server: Registry,
+    proxy: Proxy,
+    registry: Path,
+    tmp_path: Path,
+    repo: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = registered(registry, tmp_path, oci_server.url(repo), monkeypatch)
+    base_layer = push_base(Client(oci_server.host, f"{repo}-base", insecure=True))
+    # the base on the same registry (mounted), then through another address (copied, verified)
+    for n, host in enumerate((oci_server.host, proxy.host)):
+        target = f"oci://{oci_server.host}/{repo}-car{n}:v1"
+        base = f"oci://{host}/{repo}-base:1"
+        ok("export", "oci", "fraud@1", target, "--format", "modelcar", "--base", base, cwd=registry)
+        manifest = inspect(f"docker://{oci_server.host}/{repo}-car{n}:v1")
+        layers = manifest["layers"]
+        assert [layer["mediaType"] for layer in layers] == [  # type: ignore[attr-defined]
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            "application/vnd.oci.image.layer.v1.tar",
+        ]
+        assert layers[0]["digest"] == base_layer  # type: ignore[index]
+        config = json.loads(
+            skopeo(
+                "inspect",
+                "--config",
+                "--raw",
+                "--tls-verify=false",
+                f"docker://{oci_server.host}/{repo}-car{n}:v1",
+            ).stdout
+        )
+        assert len(config["rootfs"]["diff_ids"]) == 2
+        assert config["rootfs"]["diff_ids"][1] == layers[1]["digest"]  # type: ignore[index]
+        dest = tmp_path / f"pulled{n}"
+        ok("pull", target, "-o", dest, cwd=registry)
+        assert (dest / "model.onnx").read_bytes() == (folder / "model.onnx").read_bytes()
+        assert not (dest / "bin" / "sh").exists()
+    result = run(
+        "export", "oci", "fraud@1", f"oci://{oci_server.host}/{repo}:x", "--base", "oci://h/b:1", cwd=registry
+    )
+    assert_error(result, 2, "--base is for --format modelcar only (drop --base, or add --format modelcar)")

@@ -291,7 +291,14 @@ class Client:
 
     def get_manifest(self, reference: str) -> Response:
         """The manifest (status 200) or a 404 response."""
-        accept = ", ".join([MANIFEST, "application/vnd.oci.image.index.v1+json"])
+        accept = ", ".join(
+            [
+                MANIFEST,
+                "application/vnd.oci.image.index.v1+json",
+                "application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json",
+            ]
+        )
         resp = self.request(
             "GET", self.v2(f"manifests/{reference}"), headers={"Accept": accept}, stream=True, ok=(200, 404)
         )
