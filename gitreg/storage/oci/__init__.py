@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from gitreg.errors import UsageError
+from gitreg.errors import StorageError, UsageError
 from gitreg.storage.oci.client import MANIFEST, Client
 from gitreg.storage.oci.driver import VERSION_ARTIFACT, OciDriver
 from gitreg.storage.protocol import Blob
@@ -100,16 +100,33 @@ class OciStore(RemoteStore):
     def __init__(self, url: str, client: Client) -> None:
         super().__init__(url, lambda: OciDriver(client), client.repository)
         self.client = client
+        self._touched: set[str] = set()  # what the last ``_touch`` listed in a manifest
 
     def put_files(self, paths: list[Path]) -> list[Blob]:
+        self._touched = set()
         blobs = super().put_files(paths)
-        if blobs:
+        if blobs and {b.digest for b in blobs} != self._touched:  # else _touch listed them all already
             self._keep(blobs)
         return blobs
 
+    def _touch(self, digests: dict[str, int]) -> set[str]:
+        """Renew the age of blobs found stored with one manifest that lists them all: the registry accepts
+        it only if every one is there. If one is gone, check them one by one (a HEAD each)."""
+        if not digests:
+            return set()
+        blobs = [Blob(d, s) for d, s in digests.items()]
+        try:
+            self._keep(blobs)
+        except StorageError:
+            return super()._touch(digests)
+        self._touched = set(digests)
+        return set(digests)
+
     def put_bytes(self, data: bytes) -> Blob:
+        self._touched = set()
         blob = super().put_bytes(data)
-        self._keep([blob])
+        if self._touched != {blob.digest}:
+            self._keep([blob])
         return blob
 
     def _keep(self, blobs: list[Blob]) -> None:

@@ -23,8 +23,10 @@ import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from gitreg.errors import StorageError
@@ -48,6 +50,19 @@ def _io_loop() -> asyncio.AbstractEventLoop:
             _loop = asyncio.new_event_loop()
             threading.Thread(target=_loop.run_forever, name="gitreg-oci", daemon=True).start()
         return _loop
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+async def _call(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` (a blocking request) on the drivers' own threads: ``asyncio.to_thread``'s default pool
+    has cores + 4 threads, fewer than the existence checks ``RemoteStore`` keeps in flight."""
+    global _pool  # noqa: PLW0603 - created once, on first use
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gitreg-oci")
+    return await asyncio.get_running_loop().run_in_executor(_pool, partial(fn, *args))
 
 
 def digest_of_key(key: str) -> str:
@@ -92,11 +107,11 @@ class _Reader:
         if stream is None:
             return b""
         while self.skip:
-            dropped = await asyncio.to_thread(stream.read, min(self.skip, MIB))
+            dropped = await _call(stream.read, min(self.skip, MIB))
             if not dropped:
                 return b""
             self.skip -= len(dropped)
-        data: bytes = await asyncio.to_thread(stream.read, n)
+        data: bytes = await _call(stream.read, n)
         return data
 
     async def close(self) -> None:
@@ -121,13 +136,13 @@ class OciDriver:
 
     async def head(self, key: str) -> StoredObject | None:
         digest = digest_of_key(key)
-        size = await asyncio.to_thread(self.client.blob_size, digest)
+        size = await _call(self.client.blob_size, digest)
         if size is None:
             return None
         return StoredObject(key, size, self.holders.ages.get(digest))
 
     async def objects(self, prefix: str) -> list[StoredObject]:
-        holders = await asyncio.to_thread(self._list)
+        holders = await _call(self._list)
         self.holders = holders
         return [
             StoredObject(f"{prefix}/{d[7:9]}/{d[9:]}", size, holders.ages[d])
@@ -159,34 +174,34 @@ class OciDriver:
         return found
 
     async def put(self, key: str, data: bytes, sha256: bytes) -> bool:
-        await asyncio.to_thread(self.client.put_blob, digest_of_key(key), data)
+        await _call(self.client.put_blob, digest_of_key(key), data)
         return True
 
     async def start(self, key: str, size: int) -> Any:
-        _, location = await asyncio.to_thread(self.client.start_upload)
+        _, location = await _call(self.client.start_upload)
         return _Upload(location, digest_of_key(key))
 
     async def put_part(self, upload: Any, number: int, offset: int, data: bytes, sha256: bytes) -> Any:
-        await asyncio.to_thread(upload.patch, self.client, offset, data)
+        await _call(upload.patch, self.client, offset, data)
         return number
 
     async def finish(
         self, upload: Any, receipts: list[Any], number: int, offset: int, data: bytes, sha256: bytes
     ) -> bool:
-        await asyncio.to_thread(upload.patch, self.client, offset, data)
-        await asyncio.to_thread(self.client.commit, upload.location, upload.digest)
+        await _call(upload.patch, self.client, offset, data)
+        await _call(self.client.commit, upload.location, upload.digest)
         return True
 
     async def abort(self, upload: Any) -> None:
-        await asyncio.to_thread(upload.cancel, self.client)
+        await _call(upload.cancel, self.client)
 
     async def open(self, key: str, offset: int) -> _Reader:
-        resp = await asyncio.to_thread(self.client.open_blob, digest_of_key(key), offset)
+        resp = await _call(self.client.open_blob, digest_of_key(key), offset)
         return _Reader(resp, offset if resp.status == 200 else 0)
 
     async def delete(self, key: str) -> None:
         digest = digest_of_key(key)
-        await asyncio.to_thread(self._delete, digest)
+        await _call(self._delete, digest)
 
     def _delete(self, digest: str) -> None:
         try:
@@ -220,7 +235,7 @@ class OciDriver:
 
     async def touch(self, key: str, size: int) -> bool:
         """Whether the blob is still there; its age is renewed by the manifest ``OciStore`` writes next."""
-        return await asyncio.to_thread(self.client.blob_size, digest_of_key(key)) is not None
+        return await _call(self.client.blob_size, digest_of_key(key)) is not None
 
     async def incomplete(self, prefix: str) -> list[Incomplete]:
         return []  # the API lists no upload sessions; registries purge stale ones themselves
