@@ -36,7 +36,7 @@ storage:
   filesystem:
     rootdirectory: {root}
   delete:
-    enabled: true
+    enabled: {delete}
   maintenance:
     uploadpurging:
       enabled: false
@@ -70,12 +70,12 @@ class Registry:
         return {f"sha256:{p.name}": p / "link" for p in top.iterdir() if (p / "link").is_file()}
 
 
-def start_registry(folder: Path | None = None) -> Registry:
+def start_registry(folder: Path | None = None, *, delete: bool = True) -> Registry:
     root = Path(tempfile.mkdtemp(prefix="gitreg-oci-")) if folder is None else folder
     port = free_port()
     config = root / "config.yml"
     (root / "data").mkdir(parents=True, exist_ok=True)
-    config.write_text(CONFIG.format(root=root / "data", port=port))
+    config.write_text(CONFIG.format(root=root / "data", port=port, delete=str(delete).lower()))
     process = subprocess.Popen(
         ["/usr/bin/docker-registry", "serve", str(config)],
         stdout=subprocess.DEVNULL,

@@ -21,7 +21,7 @@ from gitreg.storage import open_store
 from gitreg.storage.oci.client import MANIFEST, Client
 from gitreg.storage.oci.push import push_bytes
 from testing import assert_error, run, sha256, write_bytes
-from testing.oci_registry import Proxy, Registry, skopeo
+from testing.oci_registry import Proxy, Registry, skopeo, start_registry
 
 pytestmark = pytest.mark.remote
 MIB = 1024 * 1024
@@ -130,6 +130,24 @@ def test_plain_http_is_refused_for_another_host() -> None:
 def test_bad_storage_urls_are_refused(url: str) -> None:
     with pytest.raises(UsageError):
         open_store(url)
+
+
+def test_deleting_from_a_registry_without_deletes_says_how_to_enable_them(
+    oci_server: Registry, tmp_path: Path
+) -> None:
+    registry = start_registry(tmp_path / "no-delete", delete=False)
+    try:
+        store = open_store(registry.url("team/blobs"))
+        blob = store.put_file(write_bytes(tmp_path / "model.bin", 100, 7))
+        with pytest.raises(StorageError) as info:
+            store.delete(blob.digest)
+        assert str(info.value) == (
+            f"the registry {registry.host} does not allow deletes (enable them (distribution: "
+            "storage.delete.enabled: true), or leave gc to the registry)"
+        )
+        assert store.size(blob.digest) == 100
+    finally:
+        registry.stop()
 
 
 # --- credentials -------------------------------------------------------------------------------------------
