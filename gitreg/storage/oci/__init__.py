@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from gitreg.credentials import redact_url
 from gitreg.errors import StorageError, UsageError
 from gitreg.storage.oci.client import MANIFEST, Client
 from gitreg.storage.oci.driver import VERSION_ARTIFACT, OciDriver
@@ -59,7 +60,12 @@ class Reference:
 def parse(url: str, *, reference: bool = False) -> Reference:
     """Take ``url`` apart; with ``reference``, a ``:TAG`` or ``@sha256:...`` may (and one must) follow."""
     parsed = urlparse(url)
-    if parsed.scheme != SCHEME or not parsed.netloc or "@" in parsed.netloc:
+    if "@" in parsed.netloc:
+        raise UsageError(
+            f"{redact_url(url)!r} carries credentials, which oci:// URLs cannot",
+            "use docker login, or GITREG_OCI_USERNAME and GITREG_OCI_PASSWORD",
+        )
+    if parsed.scheme != SCHEME or not parsed.netloc:
         raise UsageError(f"{url!r} is not an OCI URL", URL_HINT)
     if parsed.query or parsed.fragment or parsed.params:
         raise UsageError(f"{url!r}: an OCI URL has no query or fragment", URL_HINT)
