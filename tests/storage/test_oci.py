@@ -123,6 +123,16 @@ def test_plain_http_is_refused_for_another_host() -> None:
     )
 
 
+def test_without_insecure_a_local_registry_is_spoken_to_over_https_only(
+    oci_server: Registry, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITREG_OCI_INSECURE")
+    with pytest.raises(StorageError) as info:
+        open_store(oci_server.url(repo)).put_file(write_bytes(tmp_path / "model.bin", 100, 8))
+    assert "SSL" in str(info.value)  # a TLS handshake with a plain-HTTP server: no fallback to HTTP
+    assert oci_server.layer_links(repo) == {}
+
+
 @pytest.mark.parametrize(
     "url",
     ["oci://127.0.0.1:5000", "oci://127.0.0.1:5000/Upper/case", "oci://user:s3cret@127.0.0.1:5000/x"],
