@@ -9,6 +9,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import tarfile
 import uuid
 from collections.abc import Iterator
@@ -502,3 +503,33 @@ def test_a_modelcar_on_a_base_image(
         "export", "oci", "fraud@1", f"oci://{oci_server.host}/{repo}:x", "--base", "oci://h/b:1", cwd=registry
     )
     assert_error(result, 2, "--base is for --format modelcar only (drop --base, or add --format modelcar)")
+
+
+def test_export_from_a_local_store_streams_each_file_verified(
+    oci_server: Registry, registry: Path, blobs: Path, tmp_path: Path, repo: str
+) -> None:
+    folder = tmp_path / "bundle"
+    write_bytes(folder / "model.onnx", 20 * MIB + 3, 9)  # more than one 16 MiB chunk
+    (folder / "config.json").write_text("{}\n")
+    assert ok("register", "fraud", folder, cwd=registry) == "fraud@1\n"
+    target = f"oci://{oci_server.host}/{repo}:v1"
+    out = json.loads(ok("export", "oci", "fraud@1", target, "--json", cwd=registry))
+    assert out["uploaded"] == 2
+    manifest = inspect(f"docker://{oci_server.host}/{repo}:v1")
+    assert [layer["digest"] for layer in manifest["layers"]] == [  # type: ignore[attr-defined]
+        sha256((folder / name).read_bytes()) for name in ("config.json", "model.onnx")
+    ]
+    assert manifest["layers"][0]["mediaType"] == "application/vnd.cncf.model.weight.config.v1.raw"  # type: ignore[index]
+    # a blob damaged in the local store: the export stops at it, and tags nothing
+    digest = sha256((folder / "model.onnx").read_bytes())
+    stored = blobs / "sha256" / digest[7:9] / digest[9:]
+    stored.chmod(0o644)
+    data = bytearray(stored.read_bytes())
+    data[-1] ^= 1
+    stored.write_bytes(bytes(data))
+    result = run("export", "oci", "fraud@1", f"oci://{oci_server.host}/{repo}-bad:v1", cwd=registry)
+    assert result.exit_code == 3 and result.stderr.startswith(f"error: blob {digest} ")
+    assert result.stderr.count("\n") == 1
+    with pytest.raises(subprocess.CalledProcessError):
+        inspect(f"docker://{oci_server.host}/{repo}-bad:v1")
+    assert open_store(oci_server.url(f"{repo}-bad")).size(digest) is None
