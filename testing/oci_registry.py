@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from testing.debian import skip_reason
 from testing.servers import _stopper, free_port, wait_for_port
@@ -108,6 +108,7 @@ class Proxy:
     users: dict[str, str] = field(default_factory=dict)  # Basic credentials the token service accepts
     bearer: bool = False
     basic: bool = False  # require Basic credentials on every request (htpasswd-style auth)
+    refresh_tokens: set[str] = field(default_factory=set)  # OAuth2 refresh tokens the token service takes
     refuse_chunk: int | None = None  # answer 500 to this PATCH (counted from 1) and every later one
     flip: bool = False
     host: str = ""
@@ -148,6 +149,20 @@ class Proxy:
                 return auth.startswith("Basic ") and user in proxy.users and proxy.users[user] == password
 
             def _token(self) -> None:
+                if self.command == "POST":  # OAuth2 refresh-token grant
+                    form = parse_qs(self._body().decode())
+                    ok = form.get("grant_type") == ["refresh_token"] and form.get("refresh_token", [""])[
+                        0
+                    ] in (proxy.refresh_tokens)
+                    if not ok:
+                        self._reply(401, b'{"error":"invalid_grant"}')
+                        return
+                    token = secrets.token_hex(16)
+                    proxy.tokens.add(token)
+                    self._reply(
+                        200, f'{{"access_token":"{token}"}}'.encode(), {"Content-Type": "application/json"}
+                    )
+                    return
                 if not self._basic_ok():
                     self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
                     return
@@ -156,11 +171,11 @@ class Proxy:
                 self._reply(200, f'{{"token":"{token}"}}'.encode(), {"Content-Type": "application/json"})
 
             def _forward(self) -> None:
-                body = self._body()
                 path = urlsplit(self.path).path
                 if path == "/token":
                     self._token()
                     return
+                body = self._body()
                 if (
                     proxy.bearer
                     and self.headers.get("Authorization", "").removeprefix("Bearer ") not in proxy.tokens

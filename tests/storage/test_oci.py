@@ -213,6 +213,20 @@ def test_basic_authentication(
         assert stream.read() == src.read_bytes()
 
 
+def test_an_identity_token_is_exchanged_for_an_access_token(proxy: Proxy, tmp_path: Path, repo: str) -> None:
+    proxy.bearer, proxy.refresh_tokens = True, {"refresh-me"}
+    config = tmp_path / "docker" / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"auths": {proxy.host: {"auth": "", "identitytoken": "refresh-me"}}}))
+    src = write_bytes(tmp_path / "model.bin", 100, 11)
+    assert open_store(proxy.url(repo)).put_file(src).size == 100
+    assert proxy.tokens
+    config.write_text(json.dumps({"auths": {proxy.host: {"identitytoken": "revoked"}}}))
+    with pytest.raises(StorageError) as info:
+        open_store(proxy.url(repo)).size(sha256(src.read_bytes()))
+    assert f"with the credentials from {config} (HTTP 401)" in str(info.value)
+
+
 def test_credentials_from_docker_config_auths_and_from_a_credential_helper(
     proxy: Proxy, tmp_path: Path, repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

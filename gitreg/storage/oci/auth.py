@@ -6,7 +6,8 @@ Where credentials come from, first match wins:
 2. ``$DOCKER_CONFIG/config.json`` (default ``~/.docker/config.json``): ``credHelpers[host]``, else
    ``credsStore``, run as ``docker-credential-<helper> get`` with the host on its stdin (as docker, podman,
    oras and skopeo do); else ``auths[host].auth`` (base64 ``user:password``, what ``docker login`` writes
-   without a helper).
+   without a helper), or ``auths[host].identitytoken`` (an OAuth2 refresh token, as ``az acr login``
+   writes; a helper gives one as user name ``<token>``).
 
 None found: requests go anonymously, which a public registry accepts for pulls. Credentials never come from
 ``registry.yaml`` or the storage URL."""
@@ -29,11 +30,20 @@ HELPER_TIMEOUT = 30
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 
 
+#: The user name with which a credential helper (or ``identitytoken`` in config.json) gives an OAuth2
+#: refresh token, which a token service exchanges for an access token (``grant_type=refresh_token``).
+IDENTITY_TOKEN = "<token>"
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str
     password: str
     source: str  # for messages: where they came from, never what they are
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self.password if self.username == IDENTITY_TOKEN else None
 
     def basic(self) -> str:
         return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
@@ -90,6 +100,9 @@ def find_credentials(host: str) -> Credentials | None:
 
 
 def _from_entry(entry: dict[str, object], path: Path) -> Credentials | None:
+    identity = entry.get("identitytoken")
+    if isinstance(identity, str) and identity:  # an OAuth2 refresh token (az acr login, some OIDC logins)
+        return Credentials(IDENTITY_TOKEN, identity, str(path))
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
         try:

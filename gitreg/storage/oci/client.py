@@ -208,8 +208,15 @@ class Client:
         parts = urlsplit(url)
         if parts.scheme != "https" and not (parts.scheme == "http" and self.scheme == "http"):
             raise StorageError(f"the registry {self.host} sends for tokens to {realm}, which is not HTTPS")
-        headers = {"Authorization": creds.basic()} if creds is not None else {}
-        resp = self._send("GET", url, headers, None, stream=False)
+        if creds is not None and creds.refresh_token is not None:  # OAuth2: POST the refresh token
+            form = [("grant_type", "refresh_token"), ("refresh_token", creds.refresh_token)]
+            form += [("client_id", "gitreg"), *query]
+            body = urlencode(form).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(len(body))}
+            resp = self._send("POST", realm, headers, body, stream=False)
+        else:
+            headers = {"Authorization": creds.basic()} if creds is not None else {}
+            resp = self._send("GET", url, headers, None, stream=False)
         if resp.status == 401:
             raise self._denied(resp)
         if resp.status != 200:
