@@ -32,7 +32,7 @@ _PARAM = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 
 #: The user name with which a credential helper (or ``identitytoken`` in config.json) gives an OAuth2
 #: refresh token, which a token service exchanges for an access token (``grant_type=refresh_token``).
-IDENTITY_TOKEN = "<token>"
+IDENTITY_TOKEN = "<token>"  # noqa: S105 - a marker docker defines, not a secret
 
 
 @dataclass(frozen=True)
