@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
@@ -547,3 +548,17 @@ def test_export_from_a_local_store_streams_each_file_verified(
     with pytest.raises(subprocess.CalledProcessError):
         inspect(f"docker://{oci_server.host}/{repo}-bad:v1")
     assert open_store(oci_server.url(f"{repo}-bad")).size(digest) is None
+
+
+def test_the_oci_store_loads_no_fsspec_and_no_cloud_client() -> None:
+    code = (
+        "import sys\nfrom gitreg.storage import open_store\n"
+        "open_store('oci://127.0.0.1:1/a/b', {'insecure': True}).driver\n"
+        "import gitreg.ops.export_oci, gitreg.ops.pull_oci\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fsspec', 's3fs', 'gcsfs', 'adlfs', 'urllib3')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
