@@ -555,7 +555,8 @@ def test_the_oci_store_loads_no_fsspec_and_no_cloud_client() -> None:
         "import sys\nfrom gitreg.storage import open_store\n"
         "open_store('oci://127.0.0.1:1/a/b', {'insecure': True}).driver\n"
         "import gitreg.ops.export_oci, gitreg.ops.pull_oci\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fsspec', 's3fs', 'gcsfs', 'adlfs', 'urllib3')))"
+        "names = ('fsspec', 's3fs', 'gcsfs', 'adlfs', 'urllib3')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in names))"
     )
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
