@@ -23,6 +23,8 @@ from gitreg.storage import BlobStore, open_store
 from testing.npm import npm_install
 
 BUCKET = "gitreg-test"
+#: The digest of ``{}``, the config blob of an OCI artifact that has none.
+EMPTY_JSON = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 AZURITE_VERSION = "3.35.0"
 #: Azurite's published development account (the same in every Azurite; not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -242,6 +244,19 @@ class Backend:
     server: Server | None
     root: Path  # the local store's folder, or the folder driver's (unused for servers)
     prefix: str
+    registry: Any = None  # ``oci``: the testing.oci_registry.Registry, whose storage folder is ``root``
+
+    def _oci_objects(self) -> dict[str, bytes]:
+        repository = f"{BUCKET}/{self.prefix}"
+        found = {
+            f"sha256/{d[7:9]}/{d[9:]}": self.registry.blob_path(d).read_bytes()
+            for d in self.registry.layer_links(repository)
+            if d != EMPTY_JSON  # the config of gitreg's manifests, not a blob of the store
+        }
+        uploads = self.root / "docker/registry/v2/repositories" / repository / "_uploads"
+        if uploads.is_dir():  # the bytes of open upload sessions (a cancelled one leaves only a hash state)
+            found |= {f"_uploads/{p.relative_to(uploads)}": p.read_bytes() for p in uploads.glob("*/data")}
+        return found
 
     def store(self) -> BlobStore:
         if self.name == "folder":
@@ -266,6 +281,8 @@ class Backend:
 
     def objects(self) -> dict[str, bytes]:
         """{key below the store's root: content} of every object, temporary files included."""
+        if self.name == "oci":
+            return self._oci_objects()
         if self.server is None:
             top = self.root / BUCKET / self.prefix if self.name == "folder" else self.root
             if not top.exists():
@@ -281,6 +298,9 @@ class Backend:
 
     def write(self, digest: str, data: bytes) -> None:
         """Replace what is stored under ``digest`` (damage it, as a disk or an operator could)."""
+        if self.name == "oci":
+            self.registry.blob_path(digest).write_bytes(data)
+            return
         path = self.object_path(digest)
         if self.server is None:
             target = Path(path)
@@ -290,6 +310,9 @@ class Backend:
             self.fs.pipe_file(path, data)
 
     def remove(self, digest: str) -> None:
+        if self.name == "oci":
+            self.registry.layer_links(f"{BUCKET}/{self.prefix}")[digest].unlink()
+            return
         if self.server is None:
             Path(self.object_path(digest)).unlink()
         else:

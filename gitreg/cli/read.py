@@ -121,6 +121,13 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
 @click.pass_obj
 def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quiet: bool) -> int:
     """Download a version's artifact, verify every byte, print where it is."""
+    if ref.startswith(
+        "oci://"
+    ):  # an artifact made by `gitreg export oci` (plain HTTP: GITREG_OCI_INSECURE=1)
+        from gitreg.cli.oci import pull_oci_command  # noqa: PLC0415 - only for oci:// references
+
+        with output.transfer_progress(quiet):
+            return pull_oci_command(directory, ref, dest, as_json)
     reg = Registry.open(directory)
     version = reg.resolve_record(ref)
     # os.path.join keeps a trailing slash, which says "a folder to put it in"

@@ -24,6 +24,7 @@ from gitreg.ops.propose import BaseRef, Change, Proposed, propose, trailers
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
+from gitreg.storage.protocol import reference_version
 
 
 @dataclass
@@ -141,6 +142,7 @@ def build_version(
         code_repo, code_commit = _code_lineage(reg.path, repo, code_repo)
 
     stored = artifacts.upload(registry.store, reg.path)
+    reference_version(registry.store, reg.model, number, stored.digest, stored.type)
     version = _manifest(
         reg,
         number,

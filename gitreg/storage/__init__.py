@@ -103,6 +103,10 @@ def open_store(url: str, options: dict[str, Any] | None = None, base: Path | Non
         return LocalStore(Path(folder))
     if parsed.scheme in REMOTE_SCHEMES:
         return open_remote(url, dict(options or {}))
+    if parsed.scheme == "oci":  # an OCI registry: its own driver, no extra to install
+        from gitreg.storage.oci import open_oci  # noqa: PLC0415 - loaded only for an oci:// store
+
+        return open_oci(url, dict(options or {}))
     if parsed.scheme in HADOOP_S3:
         raise UsageError(
             f"storage URL {shown!r} uses Hadoop's {parsed.scheme}:// scheme",

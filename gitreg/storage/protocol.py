@@ -109,6 +109,14 @@ def incomplete(store: BlobStore) -> list[Incomplete]:
     return found
 
 
+def reference_version(store: BlobStore, model: str, version: int, digest: str, kind: str) -> None:
+    """Tell a store that keeps references (an OCI registry: a manifest per version) which blobs a version
+    uses, so that the store's own garbage collector keeps them; other stores need nothing."""
+    refer = getattr(store, "reference_version", None)
+    if refer is not None:
+        refer(model, version, digest, kind)
+
+
 def discard(store: BlobStore, upload: Incomplete) -> None:
     getattr(store, "discard")(upload)  # noqa: B009 - only called with what ``incomplete`` listed
 
