@@ -1,13 +1,18 @@
-"""``gitreg import``: bring models from another registry. ``gitreg import mlflow`` is the one source so far."""
+"""``gitreg import``: bring models from another registry (``gitreg import mlflow``, the one source so far)."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
 
 from gitreg.cli import cli, output
 from gitreg.registry import Registry
+
+if TYPE_CHECKING:
+    from gitreg.importers.mlflow import ImportResult
+    from gitreg.importers.mlflow.plan import StageChange
 
 
 @cli.group("import")
@@ -16,9 +21,15 @@ def import_group() -> None:
 
 
 @import_group.command("mlflow")
-@click.option("--tracking-uri", required=True, metavar="URI", help="The MLflow tracking server (http://host:5000).")
 @click.option(
-    "--model", "models", multiple=True, metavar="NAME", help="An MLflow model to import (default: all); repeatable."
+    "--tracking-uri", required=True, metavar="URI", help="The MLflow tracking server (http://host:5000)."
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="NAME",
+    help="An MLflow model to import (default: all); repeatable.",
 )
 @click.option(
     "--stage-map",
@@ -27,7 +38,9 @@ def import_group() -> None:
     metavar="ALIAS=STAGE",
     help="Map an MLflow alias (or legacy stage) to a stage, e.g. champion=production; repeatable.",
 )
-@click.option("--branch", metavar="NAME", help="Propose the import on this new branch instead of committing here.")
+@click.option(
+    "--branch", metavar="NAME", help="Propose the import on this new branch instead of committing here."
+)
 @click.option("--push", is_flag=True, help="With --branch: push the branch to origin.")
 @click.option("--open-pr", is_flag=True, help="With --branch: push it and open its pull request.")
 @click.option(
@@ -76,7 +89,7 @@ def mlflow_command(
         for ref in result.imported:
             click.echo(f"imported {ref}")
         for change in result.stages:
-            click.echo(f"{change.stage}: {change.model} {change.previous or '(none)'} -> {change.version} ({change.why})")
+            click.echo(_change(change))
         for held in result.held:
             click.echo(f"held back: {held}", err=True)
         if result.proposed is not None:
@@ -94,19 +107,13 @@ def mlflow_command(
     return 1 if plan.conflicts else 0
 
 
-def _summary(result: object) -> str:
-    from gitreg.importers.mlflow import ImportResult  # noqa: PLC0415 - loads on use
-
-    assert isinstance(result, ImportResult)
+def _summary(result: ImportResult) -> str:
     plan = result.plan
     versions = sum(m.current for m in plan.models)
     return f"{output.plural(len(plan.models), 'model')}, {output.plural(versions, 'version')}"
 
 
-def _print_plan(result: object) -> None:
-    from gitreg.importers.mlflow import ImportResult  # noqa: PLC0415 - loads on use
-
-    assert isinstance(result, ImportResult)
+def _print_plan(result: ImportResult) -> None:
     plan = result.plan
     click.echo(
         f"plan: {output.plural(len(plan.versions), 'version')} of "
@@ -119,7 +126,12 @@ def _print_plan(result: object) -> None:
         state = "new model" if model.new else f"{output.plural(model.current, 'version')} imported"
         click.echo(f"model {model.name}{mapped}: {state}, {output.plural(len(new), 'new version')}")
         for version in new:
-            click.echo(f"  version {version.source.number}: {output.plural(len(version.files), 'file')}, {output.size(version.size)}")
+            files = output.plural(len(version.files), "file")
+            click.echo(f"  version {version.source.number}: {files}, {output.size(version.size)}")
     for change in plan.stages:
-        click.echo(f"stage {change.stage}: {change.model} {change.previous or '(none)'} -> {change.version} ({change.why})")
+        click.echo(f"stage {_change(change)}")
     click.echo("dry run: nothing stored or committed")
+
+
+def _change(change: StageChange) -> str:
+    return f"{change.stage}: {change.model} {change.previous or '(none)'} -> {change.version} ({change.why})"

@@ -1,6 +1,6 @@
-"""``gitreg import mlflow``: registered models, versions, aliases (and legacy stages), tags, descriptions, runs
-and artifacts from an MLflow tracking server into a gitreg registry. MLflow's client is the ``mlflow`` extra;
-only ``source`` imports it.
+"""``gitreg import mlflow``: registered models, versions, aliases (and legacy stages), tags, descriptions,
+runs and artifacts from an MLflow tracking server into a gitreg registry. MLflow's client is the
+``mlflow`` extra; only ``source`` imports it.
 
     plan.py       what an import will do (``--dry-run`` prints it)
     names.py      MLflow names -> gitreg names

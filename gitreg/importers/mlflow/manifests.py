@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -37,6 +37,8 @@ from gitreg.importers.mlflow.transfer import Transferred, framework, signature
 from gitreg.manifest import ModelInfo, ModelVersion
 
 #: The manifest tag that says what happened to a version's run.
+T = TypeVar("T", ModelVersion, ModelInfo)
+
 RUN_TAG = "mlflow.run"
 GIT_COMMIT = "mlflow.source.git.commit"
 GIT_REPO = "mlflow.source.git.repoURL"
@@ -112,7 +114,7 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _validated(cls: type[Any], data: dict[str, Any], what: str) -> Any:
+def _validated(cls: type[T], data: dict[str, Any], what: str) -> T:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:

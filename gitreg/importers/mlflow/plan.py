@@ -148,7 +148,9 @@ def _plan_version(
         )
         return
     if version.run is not None and version.run.gone:
-        plan.notes.append(f"{ref}: its run {version.run.id} was {version.run.gone}; imported with what is left")
+        plan.notes.append(
+            f"{ref}: its run {version.run.id} was {version.run.gone}; imported with what is left"
+        )
     archived = version.current_stage.lower() == ARCHIVED.lower()
     plan.versions.append(NewVersion(version, name, files, archived))
 
@@ -196,7 +198,9 @@ def _plan_stages(
     for alias, number in sorted(model.aliases.items()):
         stage = stage_map.get(alias)
         if stage is None:
-            plan.notes.append(f"{name}: alias {alias!r} (version {number}) has no --stage-map entry: not a stage")
+            plan.notes.append(
+                f"{name}: alias {alias!r} (version {number}) has no --stage-map entry: not a stage"
+            )
         elif stage in wanted and wanted[stage][0] != number:
             plan.notes.append(
                 f"{name}: alias {alias!r} (version {number}) maps to {stage}, which {wanted[stage][1]} "

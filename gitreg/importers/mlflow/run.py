@@ -53,7 +53,9 @@ class ImportResult:
 def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
     repo = registry.repo
     if repo is None or registry.workdir is None:
-        raise GitregError("importing needs a registry checkout with a working tree", "clone the registry first")
+        raise GitregError(
+            "importing needs a registry checkout with a working tree", "clone the registry first"
+        )
     branch, parent, proposing = _target(repo, request)
     base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
     stage_map = parse_stage_map(request.stage_map, base)
@@ -131,7 +133,11 @@ def _refuse_dirty(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> 
 
 
 def _stage_files(
-    repo: GitRepo, base_ref: BaseRef, base: Registry, changes: list[StageChange], files: dict[str, bytes | None]
+    repo: GitRepo,
+    base_ref: BaseRef,
+    base: Registry,
+    changes: list[StageChange],
+    files: dict[str, bytes | None],
 ) -> tuple[list[StageChange], list[str]]:
     """Write the stage changes into ``files`` and validate everything as CI will; stage changes the
     validator refuses are taken out again (and reported), then the rest is validated once more."""
@@ -186,7 +192,9 @@ def _message(result: ImportResult) -> tuple[str, str]:
     else:
         subject = f"Import {len(result.stages)} stage change(s) from MLflow"
     lines = [f"- {ref}" for ref in result.imported]
-    lines += [f"- {c.stage}: {c.model} {c.previous or '(none)'} -> {c.version} ({c.why})" for c in result.stages]
+    lines += [
+        f"- {c.stage}: {c.model} {c.previous or '(none)'} -> {c.version} ({c.why})" for c in result.stages
+    ]
     return subject, "\n".join(lines)
 
 

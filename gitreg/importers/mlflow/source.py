@@ -84,7 +84,9 @@ class Source:
 
     def __init__(self, tracking_uri: str) -> None:
         if not tracking_uri.strip():
-            raise UsageError("--tracking-uri is empty", "give the MLflow server's URL, such as http://host:5000")
+            raise UsageError(
+                "--tracking-uri is empty", "give the MLflow server's URL, such as http://host:5000"
+            )
         self.uri = tracking_uri
         self.shown = redact_url(tracking_uri)
         try:
