@@ -83,8 +83,10 @@ def mlflow_command(
     plan = result.plan
     if dry_run:
         _print_plan(result)
-    elif plan.empty:
+    elif not result.imported and not result.stages:
         click.echo(f"nothing to import: {_summary(result)} already up to date")
+        for held in result.held:
+            click.echo(f"held back: {held}", err=True)
     else:
         for ref in result.imported:
             click.echo(f"imported {ref}")
@@ -98,8 +100,6 @@ def mlflow_command(
             report_proposal(result.proposed)
         elif result.commit is not None:
             click.echo(f"committed {result.commit[:12]} on {result.branch}")
-        else:
-            click.echo("nothing committed: every stage change was held back", err=True)
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
     for conflict in plan.conflicts:
