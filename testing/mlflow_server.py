@@ -142,8 +142,8 @@ def add_version(
     run_id = run.info.run_id
     for key, value in (metrics or {}).items():
         client.log_metric(run_id, key, value)
-    for key, value in (params or {}).items():
-        client.log_param(run_id, key, value)
+    for name, text in (params or {}).items():
+        client.log_param(run_id, name, text)
     client.log_artifacts(run_id, str(folder), "model")
     client.set_terminated(run_id)
     with contextlib.suppress(MlflowException):
@@ -171,13 +171,13 @@ class CuttingProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                conn = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=30)
+                conn = http.client.HTTPConnection(proxy.target.hostname or "", proxy.target.port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body, headers=headers)
                 response = conn.getresponse()
