@@ -26,12 +26,14 @@ from testing.mlflow_server import add_version, model_folder, start_mlflow
 
 BASELINE = """
 import sys, tempfile
-import mlflow.artifacts
+import mlflow, mlflow.artifacts
 uri = sys.argv[1]
+mlflow.set_tracking_uri(uri)
+mlflow.set_registry_uri(uri)
 with tempfile.TemporaryDirectory(dir=sys.argv[2]) as dst:
     for item in sys.argv[3:]:
         mlflow.artifacts.download_artifacts(
-            artifact_uri="models:/" + item, dst_path=dst + "/" + item, tracking_uri=uri
+            artifact_uri="models:/" + item, dst_path=dst + "/" + item, tracking_uri=uri, registry_uri=uri
         )
 """
 

@@ -104,8 +104,9 @@ def make_plan(source: Source, registry: Registry, wanted: list[str], stage_map: 
         numbers = registry.version_numbers(name) if registry.has_model(name) else []
         plan.models.append(ModelPlan(model, name, not registry.has_model(name), len(numbers)))
         imported = set(numbers)
+        listings = source.listings(mlflow_name, [v.number for v in model.versions if v.status == "READY"])
         for version in model.versions:
-            _plan_version(source, registry, plan, version, name, numbers)
+            _plan_version(registry, plan, version, listings.get(version.number, []), name, numbers)
             if any(v.source is version for v in plan.versions) or version.number in numbers:
                 imported.add(version.number)
         _plan_stages(registry, plan, model, name, stage_map, legacy, imported)
@@ -126,13 +127,17 @@ def _check_model(registry: Registry, model: SourceModel, name: str) -> None:
 
 
 def _plan_version(
-    source: Source, registry: Registry, plan: Plan, version: SourceVersion, name: str, numbers: list[int]
+    registry: Registry,
+    plan: Plan,
+    version: SourceVersion,
+    files: list[SourceFile],
+    name: str,
+    numbers: list[int],
 ) -> None:
     ref = f"{name}@{version.number}"
     if version.status != "READY":
         plan.notes.append(f"{ref}: MLflow says {version.status}, not READY: not imported this time")
         return
-    files = source.files(version.model, version.number)
     if version.number in numbers:
         problem = _differs(registry, name, version.number, files)
         if problem:

@@ -18,7 +18,7 @@ from gitreg.gitrepo import GitRepo
 from gitreg.importers.mlflow.manifests import dropped_metrics, model_info, version_manifest
 from gitreg.importers.mlflow.plan import Plan, StageChange, make_plan, parse_stage_map
 from gitreg.importers.mlflow.source import Source
-from gitreg.importers.mlflow.transfer import transfer
+from gitreg.importers.mlflow.transfer import transfer_all
 from gitreg.layout import DEFAULT_BRANCH, model_path, stage_path, version_path
 from gitreg.ops.promote import check
 from gitreg.ops.propose import BaseRef, Change, Proposed, propose
@@ -73,8 +73,9 @@ def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
         if not proposing:
             _refuse_dirty(repo, branch, parent, paths)
         identity = str(repo.identity())
-        for version in plan.versions:
-            stored = transfer(source, registry.store, version)
+        for version, stored in zip(
+            plan.versions, transfer_all(source, registry.store, plan.versions), strict=True
+        ):
             manifest = version_manifest(version, stored, identity)
             files[version_path(version.model, version.source.number)] = yamlio.dump(
                 manifest.to_yaml_data()

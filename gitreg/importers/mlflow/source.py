@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitreg.credentials import redact, redact_url
@@ -36,6 +38,8 @@ CLIENT_ENV = {
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 PAGE = 200
+#: Requests to the server at once while reading records.
+WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class Source:
         with self.errors("open the tracking URI"):
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         self._repos: dict[tuple[str, int], Any] = {}
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Source:
         self._settings = client_settings()
@@ -147,7 +152,9 @@ class Source:
         with self.errors(f"read registered model {name!r}"):
             registered = self.client.get_registered_model(name)
             numbers = self._version_numbers(name)
-            versions = [self._version(name, n) for n in sorted(numbers)]
+            # each version's record and run: requests that wait on the server, a few at a time
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                versions = list(pool.map(lambda n: self._version(name, n), sorted(numbers)))
             return SourceModel(
                 name=name,
                 description=registered.description or "",
@@ -229,22 +236,38 @@ class Source:
                 )
             return sorted(found, key=lambda f: f.path)
 
+    def listings(self, name: str, numbers: list[int]) -> dict[int, list[SourceFile]]:
+        """``files`` of several versions, a few at a time."""
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return dict(zip(numbers, pool.map(lambda n: self.files(name, n), numbers), strict=True))
+
     def download(self, name: str, number: int, path: str, folder: Path) -> Path:
         """Download one artifact file into ``folder`` (MLflow streams it to disk); the local path."""
         with self.errors(f"download {path!r} of {name!r} version {number}"):
-            local: str = self._repo(name, number).download_artifacts(path, dst_path=str(folder))
-            return Path(local)
+            # ``_download_file`` is the one method every artifact repository (and plugin) implements; the
+            # public ``download_artifacts`` first lists ``path`` to learn whether it is a folder: a second
+            # request per file, for what the listing already said. ``path`` is checked by the caller.
+            local = folder / PurePosixPath(path).name
+            self._repo(name, number)._download_file(remote_file_path=path, local_path=str(local))
+            return local
 
     def _repo(self, name: str, number: int) -> Any:
         key = (name, number)
-        if key not in self._repos:
-            from mlflow.store.artifact.artifact_repository_registry import (  # noqa: PLC0415
-                get_artifact_repository,
-            )
+        with self._lock:
+            found = self._repos.get(key)
+        if found is None:
+            made = self._new_repo(key)
+            with self._lock:
+                found = self._repos.setdefault(key, made)
+        return found
 
-            uri = self.client.get_model_version_download_uri(name, str(number))
-            self._repos[key] = get_artifact_repository(uri, tracking_uri=self.uri, registry_uri=self.uri)
-        return self._repos[key]
+    def _new_repo(self, key: tuple[str, int]) -> Any:
+        from mlflow.store.artifact.artifact_repository_registry import (  # noqa: PLC0415 - the extra
+            get_artifact_repository,
+        )
+
+        uri = self.client.get_model_version_download_uri(key[0], str(key[1]))
+        return get_artifact_repository(uri, tracking_uri=self.uri, registry_uri=self.uri)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ The version's MLmodel file is read on the way (it is small): its flavours and si
 
 from __future__ import annotations
 
+import contextvars
 import json
 import shutil
 import tempfile
@@ -29,6 +30,8 @@ from gitreg.storage import artifact as artifacts
 ARTIFACT_NAME = "model"
 #: Files downloaded at once (each a request to the server, most of a model folder is small files).
 WORKERS = 4
+#: Versions transferred at once.
+VERSION_WORKERS = 4
 MLMODEL = "MLmodel"
 MAX_MLMODEL = 1024 * 1024
 
@@ -37,6 +40,15 @@ MAX_MLMODEL = 1024 * 1024
 class Transferred:
     artifact: artifacts.StoredArtifact
     mlmodel: dict[str, Any] | None  # the parsed MLmodel file, if the folder has one
+
+
+def transfer_all(source: Source, store: BlobStore, versions: list[NewVersion]) -> list[Transferred]:
+    """``transfer`` each version, a few at a time (most model folders are a few small files, each a round
+    trip to the server), in order; the first failure is the one raised."""
+    with ThreadPoolExecutor(max_workers=VERSION_WORKERS) as pool:
+        # each task runs in a copy of this context: the progress reporter is a context variable
+        futures = [pool.submit(contextvars.copy_context().run, transfer, source, store, v) for v in versions]
+        return [future.result() for future in futures]
 
 
 def transfer(source: Source, store: BlobStore, version: NewVersion) -> Transferred:
