@@ -48,7 +48,12 @@ def transfer_all(source: Source, store: BlobStore, versions: list[NewVersion]) -
     with ThreadPoolExecutor(max_workers=VERSION_WORKERS) as pool:
         # each task runs in a copy of this context: the progress reporter is a context variable
         futures = [pool.submit(contextvars.copy_context().run, transfer, source, store, v) for v in versions]
-        return [future.result() for future in futures]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()  # those not started; the running ones end before the pool closes
+            raise
 
 
 def transfer(source: Source, store: BlobStore, version: NewVersion) -> Transferred:
