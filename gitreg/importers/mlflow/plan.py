@@ -33,7 +33,7 @@ class NewVersion:
 
     @property
     def size(self) -> int:
-        return sum(f.size for f in self.files)
+        return sum(f.size or 0 for f in self.files)
 
     @property
     def ref(self) -> str:
@@ -176,7 +176,7 @@ def _differs(registry: Registry, name: str, number: int, files: list[SourceFile]
             return f"{path} is new"
         if path not in listed:
             return f"{path} is gone"
-        if stored[path] != listed[path]:
+        if listed[path] is not None and stored[path] != listed[path]:
             return f"{path} is {listed[path]} bytes, was {stored[path]}"
     return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -45,7 +46,7 @@ WORKERS = 8
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # relative POSIX path below the version's artifact folder
-    size: int
+    size: int | None  # None where the artifact store does not list sizes
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,9 @@ class Source:
                     if info.is_dir:
                         pending.append(info.path)
                     else:
-                        found.append(SourceFile(info.path, int(info.file_size or 0)))
+                        found.append(
+                            SourceFile(info.path, None if info.file_size is None else int(info.file_size))
+                        )
             if not found:  # the version's source is a single file, not a folder
                 raise GitregError(
                     f"MLflow model {name!r} version {number} has no artifact files to import",
@@ -294,6 +297,8 @@ def _probe(uri: str, shown: str) -> None:
         return  # it answered: the client's own calls say what is wrong
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLError):
+            return  # it answered; MLflow's client has TLS settings of its own (MLFLOW_TRACKING_INSECURE_TLS)
         raise GitregError(
             f"cannot reach MLflow at {shown}: {reason}",
             "check --tracking-uri and that the server is running",

@@ -72,7 +72,7 @@ def transfer(source: Source, store: BlobStore, version: NewVersion) -> Transferr
                 entry, parsed = _transfer_file(source, store, version, file, folder)
                 if parsed is not None:
                     mlmodel[0] = parsed
-                update(file.size)
+                update(file.size or 0)
                 return entry
 
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -95,7 +95,7 @@ def _transfer_file(
             executable = bool(local.stat().st_mode & 0o111)
         except OSError as exc:
             raise StorageError(f"cannot read the download of {file.path}: {exc.strerror}") from None
-        if size != file.size:
+        if file.size is not None and size != file.size:
             raise GitregError(
                 f"{version.ref}: MLflow listed {file.path} as {file.size} bytes and served {size}",
                 "the download was cut short or the file changed; run the import again",
