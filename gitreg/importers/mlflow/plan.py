@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gitreg.errors import ConflictError, StorageError, UsageError
+from gitreg.errors import ConflictError, NotFoundError, StorageError, UsageError
 from gitreg.importers.mlflow.names import NAME_TAG, map_names
 from gitreg.importers.mlflow.source import Source, SourceFile, SourceModel, SourceVersion
 from gitreg.registry import Registry
@@ -106,7 +106,13 @@ def make_plan(source: Source, registry: Registry, wanted: list[str], stage_map: 
         imported = set(numbers)
         listings = source.listings(mlflow_name, [v.number for v in model.versions if v.status == "READY"])
         for version in model.versions:
-            _plan_version(registry, plan, version, listings.get(version.number, []), name, numbers)
+            files = listings.get(version.number, [])
+            if isinstance(files, NotFoundError):
+                plan.notes.append(
+                    f"{name}@{version.number}: its artifacts are gone from MLflow: not imported"
+                )
+                continue
+            _plan_version(registry, plan, version, files, name, numbers)
             if any(v.source is version for v in plan.versions) or version.number in numbers:
                 imported.add(version.number)
         _plan_stages(registry, plan, model, name, stage_map, legacy, imported)

@@ -239,10 +239,18 @@ class Source:
                 )
             return sorted(found, key=lambda f: f.path)
 
-    def listings(self, name: str, numbers: list[int]) -> dict[int, list[SourceFile]]:
-        """``files`` of several versions, a few at a time."""
+    def listings(self, name: str, numbers: list[int]) -> dict[int, list[SourceFile] | NotFoundError]:
+        """``files`` of several versions, a few at a time; where MLflow no longer finds them (a version
+        whose run was purged), why."""
+
+        def one(number: int) -> list[SourceFile] | NotFoundError:
+            try:
+                return self.files(name, number)
+            except NotFoundError as exc:
+                return exc
+
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            return dict(zip(numbers, pool.map(lambda n: self.files(name, n), numbers), strict=True))
+            return dict(zip(numbers, pool.map(one, numbers), strict=True))
 
     def download(self, name: str, number: int, path: str, folder: Path) -> Path:
         """Download one artifact file into ``folder`` (MLflow streams it to disk); the local path."""
