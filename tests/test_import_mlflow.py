@@ -299,6 +299,12 @@ def test_unknown_model_and_bad_stage_map(registry: Path, client: Any) -> None:
     bad = _import(registry, client.tracking_uri, "--stage-map", "champion=prod")
     assert bad.exit_code == 2
     assert "registry.yaml declares no stage 'prod'" in bad.stderr
+    malformed = _import(registry, client.tracking_uri, "--stage-map", "champion")
+    assert malformed.exit_code == 2
+    assert "--stage-map 'champion': write ALIAS=STAGE" in malformed.stderr
+    push = _import(registry, client.tracking_uri, "--push")
+    assert push.exit_code == 2
+    assert "--push and --open-pr go with --branch NEW" in push.stderr
     unchanged.check()
 
 
