@@ -112,8 +112,9 @@ def make_plan(source: Source, registry: Registry, wanted: list[str], stage_map: 
                     f"{name}@{version.number}: its artifacts are gone from MLflow: not imported"
                 )
                 continue
+            planned = len(plan.versions)
             _plan_version(registry, plan, version, files, name, numbers)
-            if any(v.source is version for v in plan.versions) or version.number in numbers:
+            if len(plan.versions) > planned or version.number in numbers:
                 imported.add(version.number)
         _plan_stages(registry, plan, model, name, stage_map, legacy, imported)
     return plan
