@@ -36,6 +36,28 @@ class MlflowServer:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    folder: Path
+
+    def purge_runs(self, *run_ids: str) -> None:
+        """``mlflow gc`` of deleted runs: gone from the backend store, as an administrator's clean-up does."""
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "gc",
+                "--backend-store-uri",
+                f"sqlite:///{self.folder / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(self.folder / "artifacts"),
+                "--run-ids",
+                ",".join(run_ids),
+            ],
+            env={**os.environ, "MLFLOW_TRACKING_URI": self.url},
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -77,7 +99,7 @@ def start_mlflow(folder: Path) -> MlflowServer:
             cwd=folder,
             start_new_session=True,
         )
-    server = MlflowServer(f"http://127.0.0.1:{port}", process, log)
+    server = MlflowServer(f"http://127.0.0.1:{port}", process, log, folder)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -21,7 +21,14 @@ import yaml
 from gitreg.storage import open_store
 from gitreg.storage.artifact import tree_entries
 from testing import Unchanged, git, run, tree_state
-from testing.mlflow_server import add_version, cutting_proxy, free_port, model_folder, start_mlflow
+from testing.mlflow_server import (
+    MlflowServer,
+    add_version,
+    cutting_proxy,
+    free_port,
+    model_folder,
+    start_mlflow,
+)
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -29,12 +36,17 @@ TIMEOUT = 120
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     started = start_mlflow(tmp_path_factory.mktemp("mlflow-server"))
     try:
-        yield started.url
+        yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def server(mlflow_server: MlflowServer) -> str:
+    return mlflow_server.url
 
 
 @pytest.fixture
@@ -226,6 +238,21 @@ def test_import_keeps_mlflow_records_and_bytes_then_follows_changes(
     assert conflict.stdout == "nothing to import: 1 model, 3 versions already up to date\n"
     assert _head(registry) == head
     unchanged.check()
+
+
+def test_purged_run_leaves_nothing_to_import_and_says_so(
+    registry: Path, client: Any, mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    _, purged = add_version(client, "purged-model", model_folder(tmp_path / "m1", 1))
+    add_version(client, "purged-model", model_folder(tmp_path / "m2", 2))
+    client.delete_run(purged)
+    mlflow_server.purge_runs(purged)
+    result = _import(registry, client.tracking_uri, "--model", "purged-model")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("imported purged-model@2\n")
+    assert "note: purged-model@1: its artifacts are gone from MLflow: not imported" in result.stderr
+    assert not (registry / "models/purged-model/versions/1.yaml").exists()
+    assert run("validate", cwd=registry).exit_code == 0
 
 
 def test_branch_proposes_the_import_and_leaves_the_checkout(
