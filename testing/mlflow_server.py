@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,13 +61,15 @@ class MlflowServer:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Stop the server and the processes it started (uvicorn): its whole process group."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
             try:
                 self.process.wait(timeout=15)
+                return
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+                continue
 
 
 def start_mlflow(folder: Path) -> MlflowServer:
@@ -96,6 +99,8 @@ def start_mlflow(folder: Path) -> MlflowServer:
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # no job runner (seven huey consumer processes): the tests run no server-side jobs
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
             cwd=folder,
             start_new_session=True,
         )
