@@ -41,6 +41,7 @@ COMMANDS = {
     "gc": "storage",
     "copy": "storage",
     "export": "oci",
+    "import": "importer",
 }
 
 
