@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitreg import gitlite, records, yamlio
+from gitreg import gitlite, records, registry_write, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, version_path
@@ -95,7 +95,8 @@ class Ref:
 
 class Registry:
     """A registry at one snapshot: the facade of its ``Reader`` that raises what the reader records. Files
-    are read and parsed on first use, then kept."""
+    are read and parsed on first use, then kept. The write methods (``register``, ``promote``, ...) are
+    ``gitreg.registry_write``'s."""
 
     def __init__(
         self,
@@ -376,6 +377,14 @@ class Registry:
     def resolve_record(self, ref: str | Ref) -> VersionRecord:
         """The version a reference names (see ``locate``), as a record: what the command line reads."""
         return self.version_record(*self.locate(ref))
+
+    # --- writing: gitreg.registry_write ---------------------------------------------------------------
+
+    register = registry_write.register
+    promote = registry_write.promote
+    rollback = registry_write.rollback
+    archive = registry_write.archive
+    restore = registry_write.restore
 
     # --- artifacts --------------------------------------------------------------------------------------
 
