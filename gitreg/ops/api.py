@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
@@ -58,6 +58,8 @@ def registration(
     for name, number in (metrics or {}).items():
         if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
             raise UsageError(f"metrics[{name!r}] is {number!r}: a metric is a finite number")
+    for name, value in (("metrics", metrics), ("params", params), ("tags", tags)):
+        _check_field(name, value)
     code, data, run, lineage_parent = _lineage(lineage)
     if parent is not None and lineage_parent is not None and parent != lineage_parent:
         raise UsageError(f"parent={parent} and lineage parent {lineage_parent} differ: give one")
@@ -82,6 +84,19 @@ def registration(
         branch=branch,
         message=message,
     )
+
+
+def _check_field(name: str, value: Any) -> None:
+    """Refuse what the manifest's field ``name`` would refuse, before the artifact is stored."""
+    if value is None:
+        return
+    annotation: Any = ModelVersion.model_fields[name].annotation
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in (name, *first["loc"][:1]))
+        raise UsageError(f"{where}: {str(first['msg']).removeprefix('Value error, ')}") from None
 
 
 def _framework(framework: str | Mapping[str, str | None] | None) -> str | None:
