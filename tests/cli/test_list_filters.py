@@ -108,14 +108,14 @@ def test_plain_list_prints_what_it_always_did(listed: Path) -> None:
         (
             ["--since", "yesterday"],
             2,
-            "since 'yesterday' is neither a duration nor a date (write a duration such as 7d, 12h, 30m or 2w, "
-            "or an ISO 8601 date such as 2026-11-01)",
+            "since 'yesterday' is neither a duration nor a date (write a duration such as 7d, 12h, 30m "
+            "or 2w, or an ISO 8601 date such as 2026-11-01)",
         ),
         (
             ["--sort", "auc"],
             2,
-            "cannot sort by 'auc': unknown field 'auc' (sort by a field, such as metrics.auc, or -metrics.auc "
-            "for the highest first)",
+            "cannot sort by 'auc': unknown field 'auc' (sort by a field, such as metrics.auc, or "
+            "-metrics.auc for the highest first)",
         ),
         (
             ["fruad", "--where", "version > 0"],
