@@ -285,13 +285,8 @@ class Registry:
         order_by: str | None = None,
         limit: int | None = None,
     ) -> list[ModelVersion]:
-        """The versions of ``model`` (of every model if None) that match every criterion given, by model
-        then version number: held by ``stage``; with ``status`` (``active``, ``archived``, or None for
-        both); matching the filter ``where`` (see ``gitreg.query``: ``"metrics.auc >= 0.9 and
-        framework.name == 'sklearn'"``); carrying every tag of ``tags``; registered ``since`` a date or a
-        duration ago (``"7d"``); sorted by ``order_by`` (a field, ``-`` first for the highest first); at
-        most ``limit``. Each knows its ``stages``. A bad filter is a ``QueryError`` naming the column; an
-        unknown model or stage a ``NotFoundError``."""
+        """The versions of ``model`` (of every model if None) matching every criterion given, each knowing
+        its ``stages``: see ``gitreg.search.select`` for the criteria, ``gitreg.query`` for ``where``."""
         from gitreg.search import select  # noqa: PLC0415 - the filter language, when asked for
 
         found = select(

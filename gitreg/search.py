@@ -33,9 +33,13 @@ def select(
     order_by: str | None = None,
     limit: int | None = None,
 ) -> list[VersionWithStages]:
-    """The versions that match every criterion given, each with the stages that hold it: by model name then
-    version number, or by ``order_by`` (``-`` first for descending); at most ``limit``. ``status=None``
-    keeps both active and archived versions."""
+    """The versions of ``model`` (of every model if None) that match every criterion given, each with the
+    stages that hold it: held by ``stage``; with ``status`` (``active``, ``archived``, or None for both);
+    matching the filter ``where`` (``"metrics.auc >= 0.9 and framework.name == 'sklearn'"``: see
+    ``gitreg.query``); carrying every tag of ``tags``; registered ``since`` a date or a duration ago
+    (``"7d"``, ``"2026-11-01"``). By model name then version number, or by ``order_by`` (a field, ``-``
+    first for the highest first; versions without it last); at most ``limit``. A bad filter is a
+    ``QueryError`` naming the column; an unknown model or stage a ``NotFoundError``."""
     if status is not None and status not in STATUSES:
         raise UsageError(f"status {status!r} is neither active nor archived", "pass None for both")
     query = Query.parse(where) if isinstance(where, str) else where
