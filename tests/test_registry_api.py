@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,56 +24,94 @@ from gitreg import (
     Registry,
     UsageError,
 )
-from testing import Unchanged, assert_error, commit_all, git, run, tree_state, write_bytes
+from testing import Unchanged, assert_error, commit_all, git, isolate, run, tree_state, write_bytes
 
 
-@pytest.fixture
-def clone(tmp_path: Path) -> Path:
-    """A clone (``tmp_path/registry``) of a bare repository made by ``gitreg init``, blobs in
-    ``tmp_path/blobs``."""
-    made = tmp_path / "made"
-    assert run("init", made, "--storage", (tmp_path / "blobs").as_uri()).exit_code == 0
-    git(tmp_path, "clone", "--quiet", "--bare", str(made), str(tmp_path / "remote.git"))
-    git(tmp_path, "clone", "--quiet", (tmp_path / "remote.git").as_uri(), "registry")
-    return tmp_path / "registry"
+def make_clone(top: Path) -> Path:
+    """``top/registry``: a clone of a bare repository (``top/remote.git``, over file://) made by ``gitreg
+    init``, its blob store ``top/blobs`` named relatively (``../blobs``), so that a copy of ``top`` is a
+    registry of its own."""
+    made = top / "made"
+    assert run("init", made, "--storage", "../blobs").exit_code == 0
+    git(top, "clone", "--quiet", "--bare", str(made), str(top / "remote.git"))
+    git(top, "clone", "--quiet", (top / "remote.git").as_uri(), "registry")
+    return top / "registry"
 
 
-def artifact(tmp_path: Path, seed: int) -> Path:
-    return write_bytes(tmp_path / "train" / f"run-{seed}" / "model.bin", 200, seed)
+def copy_of(template: Path, top: Path) -> Path:
+    """A private copy of a ``make_clone`` folder in ``top``, its clone's origin pointing at its own copy."""
+    shutil.copytree(template, top, symlinks=True, dirs_exist_ok=True)
+    git(top / "registry", "remote", "set-url", "origin", (top / "remote.git").as_uri())
+    return top / "registry"
 
 
-@pytest.fixture
-def fraud(clone: Path, tmp_path: Path) -> Registry:
+def artifact(top: Path, seed: int) -> Path:
+    return write_bytes(top / "train" / f"run-{seed}" / "model.bin", 200, seed)
+
+
+@pytest.fixture(scope="session")
+def clone_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("api-clone-home"))
+        top = tmp_path_factory.mktemp("api-clone")
+        make_clone(top)
+        return top
+
+
+@pytest.fixture(scope="session")
+def fraud_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """fraud@1 (auc 0.90, team risk), fraud@2 (auc 0.95, sklearn), churn@1 (auc 0.7), pushed to origin;
-    fraud@1 in staging and production, fraud@2 in staging, on origin's main."""
-    reg = Registry.open(clone)
-    code = {"code": {"commit": "0123abc"}}
-    reg.register(
-        "fraud",
-        artifact(tmp_path, 1),
-        metrics={"auc": 0.9},
-        tags={"team": "risk"},
-        description="first",
-        lineage=code,
-        push=True,
-    )
-    reg.register(
-        "fraud",
-        artifact(tmp_path, 2),
-        metrics={"auc": 0.95},
-        params={"max_depth": 8},
-        framework={"name": "sklearn", "version": "1.5.2"},
-        description="deeper",
-        lineage=code,
-        parent=1,
-        push=True,
-    )
-    reg.register("churn", artifact(tmp_path, 3), metrics={"auc": 0.7}, push=True)
-    (clone / "stages" / "staging.yaml").write_text("fraud: 2\n")
-    (clone / "stages" / "production.yaml").write_text("fraud: 1\n")
-    commit_all(clone, "stages")
-    git(clone, "push", "--quiet", "origin", "main")
-    return Registry.open(clone)
+    fraud@1 in production, fraud@2 in staging, on origin's main."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("api-fraud-home"))
+        top = tmp_path_factory.mktemp("api-fraud")
+        clone = make_clone(top)
+        reg = Registry.open(clone)
+        code = {"code": {"commit": "0123abc"}}
+        reg.register(
+            "fraud",
+            artifact(top, 1),
+            metrics={"auc": 0.9},
+            tags={"team": "risk"},
+            description="first",
+            lineage=code,
+            push=True,
+        )
+        reg.register(
+            "fraud",
+            artifact(top, 2),
+            metrics={"auc": 0.95},
+            params={"max_depth": 8},
+            framework={"name": "sklearn", "version": "1.5.2"},
+            description="deeper",
+            lineage=code,
+            parent=1,
+            push=True,
+        )
+        reg.register("churn", artifact(top, 3), metrics={"auc": 0.7}, push=True)
+        (clone / "stages" / "staging.yaml").write_text("fraud: 2\n")
+        (clone / "stages" / "production.yaml").write_text("fraud: 1\n")
+        commit_all(clone, "stages")
+        git(clone, "push", "--quiet", "origin", "main")
+        return top
+
+
+@pytest.fixture
+def clone(clone_template: Path, tmp_path: Path) -> Path:
+    """A clone (``tmp_path/registry``) of a bare repository (``tmp_path/remote.git``) made by ``gitreg
+    init``, blobs in ``tmp_path/blobs``."""
+    return copy_of(clone_template, tmp_path)
+
+
+@pytest.fixture
+def fraud(fraud_template: Path, tmp_path: Path) -> Registry:
+    """``fraud_template`` copied into ``tmp_path`` (as ``clone``), opened."""
+    return Registry.open(copy_of(fraud_template, tmp_path))
+
+
+def workdir(registry: Registry) -> Path:
+    assert registry.workdir is not None
+    return registry.workdir
 
 
 def checkout_state(clone: Path) -> tuple[str, str, str, dict[str, str]]:
@@ -211,7 +250,8 @@ def test_writes_need_a_checkout(fraud: Registry, tmp_path: Path) -> None:
 # --- promote, rollback, archive, restore ------------------------------------------------------------------
 
 
-def test_promote_proposes_on_a_new_branch_and_says_what(fraud: Registry, clone: Path, tmp_path: Path) -> None:
+def test_promote_proposes_on_a_new_branch_and_says_what(fraud: Registry, tmp_path: Path) -> None:
+    clone = workdir(fraud)
     before = checkout_state(clone)
     proposal = fraud.promote("models:/fraud/2", to="production", push=True, message="Ship the deeper trees")
     assert isinstance(proposal, Proposal)
@@ -235,7 +275,8 @@ def test_promote_proposes_on_a_new_branch_and_says_what(fraud: Registry, clone: 
         proposal.branch = "x"  # type: ignore[misc]
 
 
-def test_rollback_archive_restore_return_proposals(fraud: Registry, clone: Path) -> None:
+def test_rollback_archive_restore_return_proposals(fraud: Registry) -> None:
+    clone = workdir(fraud)
     git(clone, "commit", "--quiet", "--allow-empty", "-m", "noop")
     (clone / "stages" / "production.yaml").write_text("fraud: 2\n")
     commit_all(clone, "fraud@2 to production")
@@ -291,8 +332,9 @@ def test_rollback_archive_restore_return_proposals(fraud: Registry, clone: Path)
     ],
 )
 def test_bad_proposals_are_one_error_and_change_nothing(
-    fraud: Registry, clone: Path, tmp_path: Path, call: Any, error: type[GitregError], message: str
+    fraud: Registry, tmp_path: Path, call: Any, error: type[GitregError], message: str
 ) -> None:
+    clone = workdir(fraud)
     if "staging, production" in message:
         (clone / "stages" / "staging.yaml").write_text("fraud: 1\n")
         commit_all(clone, "fraud@1 to staging")
@@ -312,7 +354,8 @@ def refs(versions: list[ModelVersion]) -> list[str]:
     return [v.ref for v in versions]
 
 
-def test_versions_select_by_every_criterion(fraud: Registry, clone: Path) -> None:
+def test_versions_select_by_every_criterion(fraud: Registry) -> None:
+    clone = workdir(fraud)
     assert refs(fraud.versions()) == ["churn@1", "fraud@1", "fraud@2"]
     assert refs(fraud.versions("fraud")) == ["fraud@1", "fraud@2"]  # the old call: a model's versions
     assert refs(fraud.versions(stage="staging")) == ["fraud@2"]
@@ -339,7 +382,8 @@ def test_versions_select_by_every_criterion(fraud: Registry, clone: Path) -> Non
     assert refs(reg.versions(status=None)) == ["churn@1", "fraud@1", "fraud@2"]
 
 
-def test_versions_know_their_stages(fraud: Registry, clone: Path) -> None:
+def test_versions_know_their_stages(fraud: Registry) -> None:
+    clone = workdir(fraud)
     assert {v.ref: v.stages for v in fraud.versions()} == {
         "churn@1": [],
         "fraud@1": ["production"],
@@ -384,7 +428,8 @@ def test_bad_searches_are_one_error(
     assert "\n" not in str(caught.value)
 
 
-def test_diff_is_what_the_command_line_prints(fraud: Registry, clone: Path) -> None:
+def test_diff_is_what_the_command_line_prints(fraud: Registry) -> None:
+    clone = workdir(fraud)
     diff = fraud.diff("fraud@1", fraud.resolve("models:/fraud/2"))
     printed = run("diff", "fraud@1", "models:/fraud/2", "--json", cwd=clone)
     assert printed.exit_code == 0, printed.stderr
@@ -396,7 +441,8 @@ def test_diff_is_what_the_command_line_prints(fraud: Registry, clone: Path) -> N
         fraud.diff("fraud@1", "fraud@7")
 
 
-def test_mlflow_references_work_on_the_command_line(fraud: Registry, clone: Path) -> None:
+def test_mlflow_references_work_on_the_command_line(fraud: Registry) -> None:
+    clone = workdir(fraud)
     shown = run("show", "models:/fraud@production", "--json", cwd=clone)
     assert json.loads(shown.stdout)["version"] == 1
     shown = run("show", "models:/fraud/2", "--json", cwd=clone)
