@@ -462,3 +462,13 @@ def test_mlflow_references_work_on_the_command_line(fraud: Registry) -> None:
     promoted = run("promote", "models:/fraud/2", "--to", "production", cwd=clone)
     assert promoted.exit_code == 0, promoted.stderr
     assert "gitreg/promote/fraud-2-production" in promoted.stdout
+
+
+def test_the_new_names_are_public_and_typed() -> None:
+    import gitreg  # noqa: PLC0415
+
+    assert set(gitreg.__all__) == set(gitreg._EXPORTS) | {"__version__"}
+    assert {"Proposal", "Query", "QueryError", "VersionDiff", "FieldChange"} <= set(gitreg.__all__)
+    for name in gitreg.__all__:
+        assert getattr(gitreg, name) is not None
+    assert (Path(gitreg.__file__).parent / "py.typed").is_file()

@@ -5,6 +5,8 @@ there)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,38 @@ def test_a_limit_below_one_is_a_usage_error(listed: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "--limit" in result.stderr
+
+
+_PROBE = """
+import json, sys
+from gitreg.cli import main
+out, sys.argv = sys.argv[1], ["gitreg", *sys.argv[2:]]
+try:
+    main()
+finally:
+    with open(out, "w") as f:
+        json.dump(sorted(sys.modules), f)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--where", "metrics.auc >= 0.9 and tags.team == 'risk'", "--sort", "-metrics.auc", "--json"),
+        ("show", "models:/fraud/1"),
+    ],
+)
+def test_searching_stays_on_the_light_read_path(listed: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Filters read records, as plain ``list`` does: no pydantic, no GitPython (see test_read_imports)."""
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), "-C", str(listed), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = {m.split(".")[0] for m in json.loads(out.read_text())}
+    assert modules & {"pydantic", "pydantic_core", "git", "gitdb", "fsspec", "jinja2", "tqdm"} == set()
+    assert "gitreg" in modules
