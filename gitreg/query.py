@@ -147,7 +147,7 @@ def _next_token(text: str, i: int) -> tuple[Token, int]:
         if end < len(text) and (text[end].isalnum() or text[end] in "_.`"):
             raise QueryError(f"{_short(_word(text, i))!r} is not a number", column, _HINT)
         return Token("number", match.group(), column, _number(match.group())), end
-    if char.isalpha() or char == "_":
+    if char.isascii() and (char.isalpha() or char == "_"):
         parts, end = _field(text, i)
         if len(parts) == 1 and parts[0].lower() in _KEYWORDS:
             return Token("keyword", parts[0].lower(), column), end

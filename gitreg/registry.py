@@ -303,11 +303,11 @@ class Registry:
         return [self.version(item.version.model, item.version.version) for item in found]
 
     def diff(self, a: str | Ref | ModelVersion, b: str | Ref | ModelVersion) -> VersionDiff:
-        """What differs from version ``a`` to ``b`` (references, or versions): what ``gitreg diff --json``
-        prints, metrics first, each change with its ``delta`` when both sides are numbers."""
+        """What differs from version ``a`` to ``b`` (references, resolved here, or versions): what ``gitreg
+        diff --json`` prints, metrics first, each change with its ``delta`` when both sides are numbers."""
         from gitreg.summary import VersionDiff, version_diff  # noqa: PLC0415 - see versions
 
-        old, new = (self.resolve_record(v if isinstance(v, str | Ref) else v.ref) for v in (a, b))
+        old, new = (self.resolve_record(v) if isinstance(v, str | Ref) else v for v in (a, b))
         return VersionDiff(old.ref, new.ref, version_diff(old, new))
 
     def latest_number(self, model: str) -> int:

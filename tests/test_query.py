@@ -93,6 +93,9 @@ def test_comparisons(where: str, expected: bool) -> None:
         ("tags.team == 'risk", "filter, column 14: the string starting here has no closing '"),
         ("metrics.auc > 0.9x", "filter, column 15: '0.9x' is not a number"),
         ("metrics.auc > 1 && tags.a == 'b'", "filter, column 17: unexpected '&'"),
+        ("métrique == 1", "filter, column 2: unexpected 'é'"),
+        ("tags.équipe == 'x'", "filter, column 6: expected a name after '.'"),
+        ("tags.`équipe` == 'x' or tags.`` == 'y'", "filter, column 30: a backquoted name needs a closing `"),
         ("1 == 1", "filter, column 1: compare a field with a value, such as metrics.auc >= 0.9"),
         (
             "created_at > 5",
