@@ -7,12 +7,14 @@ status that is neither ``active`` nor ``archived`` is an error, never an empty r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import UsageError
-from gitreg.query import Order, Query, parse_since, tag_filter, timestamp
+from gitreg.query import Query, Token, Versionlike, field_error, field_getter, timestamp, tokenize, value_kind
 from gitreg.summary import VersionWithStages
 
 if TYPE_CHECKING:
@@ -77,8 +79,90 @@ def select(
     return found[:limit] if limit is not None else found
 
 
+_DURATION = re.compile(r"([0-9]{1,9})\s*(s|m|h|d|w)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(since: str | datetime, now: datetime | None = None) -> datetime:
+    """The moment ``since`` names: a datetime, an ISO 8601 date or timestamp (UTC without an offset), or a
+    duration back from now: ``90s``, ``30m``, ``12h``, ``7d``, ``2w``."""
+    if isinstance(since, datetime):
+        return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    if isinstance(since, str):
+        if match := _DURATION.fullmatch(since.strip()):
+            delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+            return (now or datetime.now(UTC)) - delta
+        if (moment := timestamp(since.strip())) is not None:
+            return moment
+    raise UsageError(
+        f"since {_short(str(since))!r} is neither a duration nor a date",
+        "write a duration such as 7d, 12h, 30m or 2w, or an ISO 8601 date such as 2026-11-01",
+    )
+
+
+@dataclass(frozen=True)
+class Order:
+    """``order_by``: a field, descending with a leading ``-``. Versions without the field come last."""
+
+    field: str
+    descending: bool
+    parts: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Order:
+        if not isinstance(text, str):
+            raise UsageError(f"order_by is a field name, not {type(text).__name__}")
+        descending = text.startswith("-")
+        path = text.removeprefix("-").strip()
+        tokens = tokenize(path) if path else [Token("end", "", 1)]
+        if len(tokens) != 2 or tokens[0].kind != "field":
+            raise UsageError(
+                f"cannot sort by {_short(path)!r}: name one field",
+                "such as metrics.auc, or -metrics.auc for the highest first",
+            )
+        parts = tokens[0].value
+        if error := field_error(parts, 1):
+            raise UsageError(
+                f"cannot sort by {_short(path)!r}: {error.message.split(': ', 1)[1]}",
+                error.hint
+                if error.hint and error.hint.startswith("did")
+                else "sort by a field, such as metrics.auc, or -metrics.auc for the highest first",
+            )
+        return cls(path, descending, parts)
+
+    def sort(self, items: list[Any], version_of: Callable[[Any], Versionlike]) -> list[Any]:
+        """``items`` (already in their default order) stably sorted by this field."""
+        keyed, missing = [], []
+        get = field_getter(self.parts or tuple(self.field.split(".")))
+        for item in items:
+            value = get(version_of(item))
+            kind = value_kind(value)
+            if kind is None:
+                missing.append(item)
+            else:
+                keyed.append(((kind, value), item))
+        # values of one kind compare among themselves; kinds in a fixed order
+        keyed.sort(key=lambda pair: pair[0], reverse=self.descending)
+        return [item for _, item in keyed] + missing
+
+
+def tag_filter(tags: Mapping[str, str] | None) -> dict[str, str]:
+    """``tags``, checked: every key and value a string."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+    ):
+        raise UsageError("tags is a mapping of strings to strings, such as {'team': 'risk'}")
+    return dict(tags)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _has_tags(tags: object, wanted: dict[str, str]) -> bool:
     return isinstance(tags, dict) and all(tags.get(k) == v for k, v in wanted.items())
 
 
-__all__ = ["STATUSES", "select"]
+__all__ = ["STATUSES", "Order", "parse_since", "select", "tag_filter"]

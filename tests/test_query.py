@@ -10,8 +10,9 @@ import pytest
 
 from gitreg import QueryError, UsageError
 from gitreg.manifest import ModelVersion
-from gitreg.query import Order, Query, parse_since
+from gitreg.query import Query
 from gitreg.records import VersionRecord
+from gitreg.search import Order, parse_since
 from gitreg.yamlio import dump
 
 DATA: dict[str, Any] = {
