@@ -25,6 +25,7 @@ from gitreg import (
     UsageError,
 )
 from testing import Unchanged, assert_error, commit_all, git, isolate, run, tree_state, write_bytes
+from testing.forge_server import ForgeServer, Team, serve
 
 
 def make_clone(top: Path) -> Path:
@@ -472,3 +473,24 @@ def test_the_new_names_are_public_and_typed() -> None:
     for name in gitreg.__all__:
         assert getattr(gitreg, name) is not None
     assert (Path(gitreg.__file__).parent / "py.typed").is_file()
+
+
+def test_open_pr_returns_the_pull_request_url(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the team's forge (a real bare repository, and an HTTP server speaking GitHub's REST API)."""
+    for name in ("GITLAB_TOKEN", "CI_API_V4_URL", "CI_PROJECT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    with serve(ForgeServer(git_dir=team.forge.bare)) as api:
+        monkeypatch.setenv("GITHUB_API_URL", api.url)
+        monkeypatch.setenv("GITHUB_TOKEN", api.token)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "owner/reg")
+        proposal = Registry.open(team.alice).promote("fraud@2", to="staging", open_pr=True, forge="github")
+        [request] = api.requests
+    assert proposal.pull_request_url == "https://github.com/owner/reg/pull/1"
+    assert (proposal.pushed, proposal.open_url, proposal.previous) == (True, None, 1)
+    assert request.body["title"] == proposal.subject == "Promote fraud@2 to staging (from 1)"
+    assert team.forge.rev(proposal.branch) == proposal.commit
+    # without a token: pushed, and where to open it by hand
+    monkeypatch.delenv("GITHUB_TOKEN")
+    manual = Registry.open(team.alice).archive("fraud@2", branch="back", open_pr=True)
+    assert manual.pull_request_url is None
+    assert manual.open_url is not None and "back" in manual.open_url
