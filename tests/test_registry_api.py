@@ -491,6 +491,6 @@ def test_open_pr_returns_the_pull_request_url(team: Team, monkeypatch: pytest.Mo
     assert team.forge.rev(proposal.branch) == proposal.commit
     # without a token: pushed, and where to open it by hand
     monkeypatch.delenv("GITHUB_TOKEN")
-    manual = Registry.open(team.alice).archive("fraud@2", branch="back", open_pr=True)
+    manual = Registry.open(team.alice).archive("fraud@2", branch="back", open_pr=True, forge="github")
     assert manual.pull_request_url is None
     assert manual.open_url is not None and "back" in manual.open_url
