@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from gitreg.errors import UsageError
-from gitreg.query import Query, Token, Versionlike, field_error, field_getter, timestamp, tokenize, value_kind
+from gitreg.errors import QueryError, UsageError
+from gitreg.query import Query, Versionlike, field_error, field_getter, timestamp, tokenize, value_kind
 from gitreg.summary import VersionWithStages
 
 if TYPE_CHECKING:
@@ -114,7 +114,10 @@ class Order:
             raise UsageError(f"order_by is a field name, not {type(text).__name__}")
         descending = text.startswith("-")
         path = text.removeprefix("-").strip()
-        tokens = tokenize(path) if path else [Token("end", "", 1)]
+        try:
+            tokens = tokenize(path) if path else []
+        except QueryError:
+            tokens = []
         if len(tokens) != 2 or tokens[0].kind != "field":
             raise UsageError(
                 f"cannot sort by {_short(path)!r}: name one field",

@@ -151,6 +151,7 @@ def test_order_sorts_by_a_field_with_missing_values_last() -> None:
         ),
         ("metrics.auc desc", "cannot sort by 'metrics.auc desc': name one field"),
         ("", "cannot sort by '': name one field"),
+        ("tags.'x", 'cannot sort by "tags.\'x": name one field'),
     ):
         with pytest.raises(UsageError) as caught:
             Order.parse(bad)
