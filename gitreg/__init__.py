@@ -22,12 +22,16 @@ if TYPE_CHECKING:
         IntegrityError,
         ManifestError,
         NotFoundError,
+        QueryError,
         StorageError,
         UnsafePathError,
         UsageError,
     )
     from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+    from gitreg.query import Query
     from gitreg.registry import Ref, Registry
+    from gitreg.registry_write import Proposal
+    from gitreg.summary import FieldChange, VersionDiff
 
 #: Where each public name lives. They are imported on first use (PEP 562), so that `import gitreg` (and
 #: the CLI's start-up) does not load pydantic and GitPython before a command needs them.
@@ -37,6 +41,7 @@ _EXPORTS = {
     "IntegrityError": "gitreg.errors",
     "ManifestError": "gitreg.errors",
     "NotFoundError": "gitreg.errors",
+    "QueryError": "gitreg.errors",
     "StorageError": "gitreg.errors",
     "UnsafePathError": "gitreg.errors",
     "UsageError": "gitreg.errors",
@@ -45,6 +50,10 @@ _EXPORTS = {
     "RegistryConfig": "gitreg.manifest",
     "Ref": "gitreg.registry",
     "Registry": "gitreg.registry",
+    "Proposal": "gitreg.registry_write",
+    "Query": "gitreg.query",
+    "FieldChange": "gitreg.summary",
+    "VersionDiff": "gitreg.summary",
 }
 
 
@@ -58,17 +67,22 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConflictError",
+    "FieldChange",
     "GitregError",
     "IntegrityError",
     "ManifestError",
     "ModelInfo",
     "ModelVersion",
     "NotFoundError",
+    "Proposal",
+    "Query",
+    "QueryError",
     "Ref",
     "Registry",
     "RegistryConfig",
     "StorageError",
     "UnsafePathError",
     "UsageError",
+    "VersionDiff",
     "__version__",
 ]

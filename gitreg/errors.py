@@ -114,3 +114,12 @@ class ManifestError(GitregError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class QueryError(UsageError):
+    """A filter (``Registry.versions(where=...)``, ``gitreg list --where``) that does not parse, or names a
+    field no version has; ``column`` is 1-based, in the filter's text."""
+
+    def __init__(self, message: str, column: int, hint: str | None = None) -> None:
+        super().__init__(f"filter, column {column}: {message}", hint)
+        self.column = column

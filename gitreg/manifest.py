@@ -8,6 +8,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, Union
 
@@ -17,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
     StrictBool,
     StrictFloat,
@@ -305,9 +307,40 @@ class ModelVersion(_Strict):
     status: Literal["active", "archived"] = "active"
     """active, or archived (out of service; may change after merge)."""
 
+    _stages: tuple[str, ...] | Callable[[], list[str]] = PrivateAttr(default=())
+
     @property
     def ref(self) -> str:
         return f"{self.model}@{self.version}"
+
+    @property
+    def stages(self) -> list[str]:
+        """The stages that hold this version, in registry.yaml's order, at the commit (or working tree) of
+        the ``Registry`` that returned it: ``resolve``, ``version``, ``versions``, ``latest`` and
+        ``register`` fill it in (read on first use, then kept). It is context, not content: not in the
+        manifest, not in ``model_dump``, not part of equality; a version built by hand (``model_validate``)
+        is in no stage."""
+        if callable(self._stages):
+            self._stages = tuple(self._stages())
+        return list(self._stages)
+
+    def in_stages(self, stages: list[str] | Callable[[], list[str]]) -> ModelVersion:
+        """A copy of this version that says ``stages`` hold it (or a function that says which, called on
+        first use of ``stages``): what a ``Registry`` returns."""
+        copy = self.model_copy()
+        copy._stages = stages if callable(stages) else tuple(stages)
+        return copy
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self.stages  # noqa: B018 - a pickle carries the stages, not the function that reads them
+        return super().__getstate__()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelVersion):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = _Strict.__hash__
 
     def field_value(self, dotted: str) -> Any:
         """The value at a dotted path such as ``lineage.code.commit`` (None where any step is missing)."""

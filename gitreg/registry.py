@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitreg import gitlite, records, yamlio
+from gitreg import gitlite, records, registry_write, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, version_path
@@ -22,15 +22,36 @@ from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
 # Reading a registry loads neither pydantic, GitPython nor the blob store: the typed models, the full git
 # repository and the store are imported where a caller asks for them (see gitreg.records).
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
     from gitreg.gitrepo import GitRepo
     from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+    from gitreg.query import Query
     from gitreg.storage import BlobStore
+    from gitreg.summary import VersionDiff
 
 _REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
 #: A version number as people and files write it. 18 digits always fit in 63 bits.
 VERSION_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 #: What only a version number could have been meant as: a sign, leading zeros, 1_0, 1:30, 0x0a, 0b1010.
 _NUMBER_LIKE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?::[0-9_]+)*|0[xXoObB][0-9a-fA-F_]+)")
+
+
+#: MLflow's model URIs: ``models:/fraud@production``, ``models:/fraud/3``.
+MLFLOW_PREFIX = "models:/"
+
+
+def _from_mlflow(text: str, rest: str) -> str:
+    """An MLflow model URI's path (after ``models:/``) as gitreg writes the reference: ``NAME@ALIAS`` stays,
+    ``NAME/SELECTOR`` becomes ``NAME@SELECTOR``."""
+    model, slash, selector = rest.partition("/")
+    if not model or "/" in selector or (slash and (not selector or "@" in model)):
+        raise UsageError(
+            f"{_shorten(text)!r} is not a model URI",
+            "write models:/MODEL@STAGE, models:/MODEL/VERSION or models:/MODEL/latest",
+        )
+    return f"{model}@{selector}" if slash else model
 
 
 def parse_version_number(text: str) -> int | None:
@@ -47,8 +68,13 @@ class Ref:
 
     @classmethod
     def parse(cls, text: str) -> Ref:
+        """``MODEL``, ``MODEL@VERSION``, ``MODEL@STAGE``, ``MODEL@latest``, and MLflow's forms of the same:
+        ``models:/MODEL@ALIAS`` and ``models:/MODEL/VERSION`` (or ``/STAGE``, ``/latest``)."""
         hint = "write MODEL, MODEL@VERSION, MODEL@STAGE or MODEL@latest"
-        match = _REF.match(text.strip())
+        stripped = text.strip()
+        if stripped.startswith(MLFLOW_PREFIX):
+            stripped = _from_mlflow(text, stripped.removeprefix(MLFLOW_PREFIX))
+        match = _REF.match(stripped)
         if not match:
             raise UsageError(f"{_shorten(text)!r} is not a reference", hint)
         selector = match["selector"]
@@ -69,7 +95,8 @@ class Ref:
 
 class Registry:
     """A registry at one snapshot: the facade of its ``Reader`` that raises what the reader records. Files
-    are read and parsed on first use, then kept."""
+    are read and parsed on first use, then kept. The write methods (``register``, ``promote``, ...) are
+    ``gitreg.registry_write``'s."""
 
     def __init__(
         self,
@@ -228,12 +255,13 @@ class Registry:
         return found
 
     def version(self, model: str, number: int) -> ModelVersion:
+        """One version, with the stages that hold it here (``ModelVersion.stages``, read on first use)."""
         from gitreg.manifest import ModelVersion  # noqa: PLC0415 - the typed model, when asked for
 
         found = self.reader.parse(version_path(self._named(model), number), ModelVersion)
         if found is None:
             self._no_version(model, number)
-        return found
+        return found.in_stages(lambda: [s for s, n in self.stages_of(model).items() if n == number])
 
     def _no_version(self, model: str, number: int) -> NoReturn:
         if not self.has_model(model):
@@ -245,8 +273,42 @@ class Registry:
     def version_records(self, model: str) -> list[VersionRecord]:
         return [self.version_record(model, n) for n in self.version_numbers(model)]
 
-    def versions(self, model: str) -> list[ModelVersion]:
-        return [self.version(model, n) for n in self.version_numbers(model)]
+    def versions(
+        self,
+        model: str | None = None,
+        *,
+        stage: str | None = None,
+        status: str | None = "active",
+        where: str | Query | None = None,
+        tags: Mapping[str, str] | None = None,
+        since: str | datetime | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[ModelVersion]:
+        """The versions of ``model`` (of every model if None) matching every criterion given, each knowing
+        its ``stages``: see ``gitreg.search.select`` for the criteria, ``gitreg.query`` for ``where``."""
+        from gitreg.search import select  # noqa: PLC0415 - the filter language, when asked for
+
+        found = select(
+            self,
+            model,
+            stage=stage,
+            status=status,
+            where=where,
+            tags=tags,
+            since=since,
+            order_by=order_by,
+            limit=limit,
+        )
+        return [self.version(item.version.model, item.version.version) for item in found]
+
+    def diff(self, a: str | Ref | ModelVersion, b: str | Ref | ModelVersion) -> VersionDiff:
+        """What differs from version ``a`` to ``b`` (references, resolved here, or versions): what ``gitreg
+        diff --json`` prints, metrics first, each change with its ``delta`` when both sides are numbers."""
+        from gitreg.summary import VersionDiff, version_diff  # noqa: PLC0415 - see versions
+
+        old, new = (self.resolve_record(v) if isinstance(v, str | Ref) else v for v in (a, b))
+        return VersionDiff(old.ref, new.ref, version_diff(old, new))
 
     def latest_number(self, model: str) -> int:
         """The highest active version's number: versions are read from the highest down, so the cost does
@@ -310,6 +372,14 @@ class Registry:
     def resolve_record(self, ref: str | Ref) -> VersionRecord:
         """The version a reference names (see ``locate``), as a record: what the command line reads."""
         return self.version_record(*self.locate(ref))
+
+    # --- writing: gitreg.registry_write ---------------------------------------------------------------
+
+    register = registry_write.register
+    promote = registry_write.promote
+    rollback = registry_write.rollback
+    archive = registry_write.archive
+    restore = registry_write.restore
 
     # --- artifacts --------------------------------------------------------------------------------------
 

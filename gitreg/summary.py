@@ -5,7 +5,7 @@ print these; a catalog or a Python caller uses them as they are."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from gitreg.manifest import ModelVersion
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from gitreg.registry import Registry
 
     #: A version as a record (what reads give) or as the typed model: both have the same attributes.
-    AnyVersion = ModelVersion | VersionRecord
+    AnyVersion: TypeAlias = ModelVersion | VersionRecord
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,19 @@ class FieldChange:
     def as_dict(self) -> dict[str, Any]:
         data = {"field": self.field, "a": self.a, "b": self.b}
         return data if self.delta is None else {**data, "delta": self.delta}
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What differs from version ``a`` to version ``b`` (their refs), field by field."""
+
+    a: str
+    b: str
+    changes: list[FieldChange]
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``gitreg diff --json`` prints."""
+        return {"a": self.a, "b": self.b, "changes": [c.as_dict() for c in self.changes]}
 
 
 def model_summary(registry: Registry, model: str) -> ModelSummary:
@@ -156,6 +169,7 @@ def _field_order(key: str) -> tuple[int, str]:
 __all__ = [
     "FieldChange",
     "ModelSummary",
+    "VersionDiff",
     "VersionWithStages",
     "list_models",
     "list_versions",

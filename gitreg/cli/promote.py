@@ -12,8 +12,8 @@ from gitreg import forge
 from gitreg.cli import cli, complete
 from gitreg.cli.types import VERSION
 from gitreg.gitrepo import GitRepo
-from gitreg.ops.promote import Planned, plan_promotion, plan_rollback, plan_status
-from gitreg.ops.propose import BaseRef, Proposed, propose, resolve_base
+from gitreg.ops.promote import Planned, deliver_plan, plan_promotion, plan_rollback, plan_status
+from gitreg.ops.propose import BaseRef, Proposed, resolve_base
 
 F = Callable[..., Any]
 
@@ -45,10 +45,14 @@ def _run(directory: str, base: str | None, plan: Callable[[GitRepo, BaseRef], Pl
     repo = GitRepo.open(Path(directory))
     base_ref = resolve_base(repo, base)
     planned = plan(repo, base_ref)
-    if kw.get("message"):
-        planned.change.subject = kw["message"]
-    result = propose(
-        repo, planned.change, base_ref, push=kw["push"], open_pr=kw["open_pr"], forge_name=kw["forge_name"]
+    result = deliver_plan(
+        repo,
+        base_ref,
+        planned,
+        message=kw.get("message"),
+        push=kw["push"],
+        open_pr=kw["open_pr"],
+        forge_name=kw["forge_name"],
     )
     report_proposal(result)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -24,11 +25,46 @@ def _stages_text(stages: dict[str, int]) -> str:
 @cli.command("list")
 @click.argument("model", required=False, shell_complete=complete.model_name)
 @click.option("--stage", metavar="S", help="Only what is in stage S.", shell_complete=complete.stage_name)
+@click.option("--where", metavar="EXPR", help='Versions matching EXPR, e.g. "metrics.auc >= 0.9".')
+@click.option("--tag", "tags", multiple=True, metavar="K=V", help="Versions tagged K=V; repeatable.")
+@click.option("--status", type=click.Choice(["active", "archived", "any"]), help="Versions in this status.")
+@click.option("--since", metavar="DURATION|DATE", help="Versions registered since 7d, 12h, 2026-11-01...")
+@click.option("--sort", metavar="FIELD", help="Sort versions by FIELD (-FIELD: highest first).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N versions.")
 @json_option
 @click.pass_obj
-def list_command(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
-    """List models, or one MODEL's versions, with their stages."""
+def list_command(
+    directory: str,
+    model: str | None,
+    stage: str | None,
+    where: str | None,
+    tags: tuple[str, ...],
+    status: str | None,
+    since: str | None,
+    sort: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> int:
+    """List models, or one MODEL's versions, with their stages. Any of --where, --tag, --status, --since,
+    --sort or --limit lists versions (of MODEL, or of every model) that match all of them."""
     reg = Registry.open(directory)
+    searching = where is not None or tags or status or since or sort or limit
+    if searching:
+        from gitreg.search import select  # noqa: PLC0415 - the filter language, when asked for
+
+        found = select(
+            reg,
+            model,
+            stage=stage,
+            status=None if status in (None, "any") else status,
+            where=where,
+            tags=_tag_pairs(tags),
+            since=since,
+            order_by=sort,
+            limit=limit,
+        )
+        _print_versions([v.row() | {"model": v.version.model} for v in found], as_json, model is None)
+        return 0
     if model is None:
         models = summary.list_models(reg, stage)
         if as_json:
@@ -40,25 +76,52 @@ def list_command(directory: str, model: str | None, stage: str | None, as_json: 
             )
         return 0
     items = [v.row() for v in summary.list_versions(reg, model, stage)]
+    _print_versions(items, as_json, False)
+    return 0
+
+
+def _tag_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--tag {item!r}: write KEY=VALUE")
+        if key in pairs and pairs[key] != value:
+            raise UsageError(f"--tag {key!r} is given twice with different values")
+        pairs[key] = value
+    return pairs
+
+
+def _print_versions(items: list[dict[str, Any]], as_json: bool, with_model: bool) -> None:
+    """Versions as rows (``VersionWithStages.row``); ``with_model``: of several models, each row saying
+    which (a ``model`` key first in JSON, a MODEL column)."""
     if as_json:
-        output.print_json(items)
-    elif items:
-        output.table(
-            [["VERSION", "STATUS", "STAGES", "CREATED", "SIZE", "DIGEST", "METRICS"]]
-            + [
-                [
-                    str(i["version"]),
-                    i["status"],
-                    ",".join(i["stages"]) or "-",
-                    i["created_at"],
-                    output.size(i["size"]),
-                    i["digest"][:19],
-                    " ".join(f"{k}={v}" for k, v in i["metrics"].items()) or "-",
-                ]
+        output.print_json(
+            [
+                {"model": i["model"], **i} if with_model else {k: v for k, v in i.items() if k != "model"}
                 for i in items
             ]
         )
-    return 0
+        return
+    if not items:
+        return
+    header = ["VERSION", "STATUS", "STAGES", "CREATED", "SIZE", "DIGEST", "METRICS"]
+    output.table(
+        [(["MODEL"] if with_model else []) + header]
+        + [
+            ([i["model"]] if with_model else [])
+            + [
+                str(i["version"]),
+                i["status"],
+                ",".join(i["stages"]) or "-",
+                i["created_at"],
+                output.size(i["size"]),
+                i["digest"][:19],
+                " ".join(f"{k}={v}" for k, v in i["metrics"].items()) or "-",
+            ]
+            for i in items
+        ]
+    )
 
 
 @cli.command("show")

@@ -30,7 +30,11 @@ def verify_command(directory: str, ref: str | None, every: bool, as_json: bool) 
     if (ref is None) == (not every):
         raise UsageError("give a REF or --all, not both" if every else "give a REF or --all")
     reg = Registry.open(directory)
-    versions = [v for m in reg.model_names() for v in reg.versions(m)] if every else [reg.resolve(ref or "")]
+    versions = (
+        [reg.version(m, n) for m in reg.model_names() for n in reg.version_numbers(m)]
+        if every
+        else [reg.resolve(ref or "")]
+    )
     checks = verify_versions(reg.store, versions)
     bad = [c for c in checks if c.state != "ok"]
     blobs = {c.digest: c.size or 0 for c in checks}

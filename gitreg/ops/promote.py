@@ -10,7 +10,7 @@ from gitreg.errors import NotFoundError, RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import stage_path, version_path
 from gitreg.manifest import ModelVersion
-from gitreg.ops.propose import BaseRef, Change, trailers
+from gitreg.ops.propose import BaseRef, Change, Proposed, propose, trailers
 from gitreg.registry import Ref, Registry
 from gitreg.snapshot import CommitSnapshot, OverlaySnapshot
 from gitreg.stage_history import held_versions
@@ -28,6 +28,23 @@ class Planned:
     version: int
     stage: str | None = None
     previous: int | None = None
+
+
+def deliver_plan(
+    repo: GitRepo,
+    base: BaseRef,
+    planned: Planned,
+    *,
+    message: str | None = None,
+    push: bool = False,
+    open_pr: bool = False,
+    forge_name: str | None = None,
+) -> Proposed:
+    """Propose a planned change (its subject replaced by ``message``, if given): its new branch, pushed
+    and opened as a pull request if asked."""
+    if message:
+        planned.change.subject = message
+    return propose(repo, planned.change, base, push=push, open_pr=open_pr, forge_name=forge_name)
 
 
 def base_registry(repo: GitRepo, base: BaseRef) -> Registry:

@@ -43,7 +43,7 @@ class Registration:
     code_repo: str | None = None
     code_commit: str | None = None
     code_path: str | None = None
-    data: list[str] = field(default_factory=list)  # URI or URI@DIGEST
+    data: list[str | dict[str, str]] = field(default_factory=list)  # URI or URI@DIGEST, or {uri, digest}
     run_id: str | None = None
     run_url: str | None = None
     parent: int | None = None
@@ -320,8 +320,11 @@ def _manifest(
     if reg.framework:
         name, _, ver = reg.framework.partition("==")
         framework = {"name": name, "version": ver or None}
-    data_lineage = []
+    data_lineage: list[dict[str, str]] = []
     for item in reg.data:
+        if isinstance(item, dict):
+            data_lineage.append(item)
+            continue
         uri, sep, digest = item.rpartition("@")
         data_lineage.append(
             {"uri": uri, "digest": digest} if sep and digest.startswith("sha256:") else {"uri": item}
