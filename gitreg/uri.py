@@ -28,7 +28,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from gitreg.errors import NotFoundError, UsageError
-from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, stage_path, version_path, versions_dir
+from gitreg.layout import (
+    DEFAULT_BRANCH,
+    NAME,
+    REGISTRY_FILE,
+    model_path,
+    stage_path,
+    version_path,
+    versions_dir,
+)
 from gitreg.records import VersionRecord
 from gitreg.registry import Ref, Registry, parse_version_number
 from gitreg.snapshot import CommitSnapshot
@@ -84,7 +92,9 @@ class RegistryURI:
         if "@" in path:
             path, branch = path.rsplit("@", 1)
             if not _valid_branch(branch):
-                raise UsageError(f"{shown!r} names the branch {branch[:40]!r}, which is not a branch name", _HINT)
+                raise UsageError(
+                    f"{shown!r} names the branch {branch[:40]!r}, which is not a branch name", _HINT
+                )
         _check_location(transport, parts.netloc, parts.password, parts.hostname, path, shown)
         return cls(f"{transport}://{parts.netloc}{path}", transport, branch, ref)
 
