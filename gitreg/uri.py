@@ -55,8 +55,8 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def is_uri(text: str) -> bool:
-    """Whether ``text`` is meant as a URI rather than a reference (no reference holds ``://``)."""
-    return "://" in text
+    """Whether ``text`` is meant as a URI rather than a reference (no reference holds ``://`` or ``+``)."""
+    return "://" in text or text[:7].lower() == "gitreg+"
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,17 @@ def _fragment_ref(fragment: str, shown: str) -> Ref:
     model, _, selector = text.partition("@")
     if NAME.fullmatch(model) is None:
         raise UsageError(f"{shown!r} names {model[:40]!r}, which is not a model name", _HINT)
-    if selector and not (
-        selector == "latest" or parse_version_number(selector) is not None or NAME.fullmatch(selector)
-    ):
+    if not selector:
+        return Ref(model, None)
+    try:
+        ref = Ref.parse(text)  # its rules: one @, a version in plain decimal digits
+    except UsageError:
+        ref = None
+    if ref is None or not (ref.version is not None or selector == "latest" or NAME.fullmatch(selector)):
         raise UsageError(
             f"{shown!r} names {selector[:40]!r}, which is not a version, a stage or latest", _HINT
         )
-    return Ref(model, selector or None)
+    return ref
 
 
 def _valid_branch(branch: str) -> bool:
@@ -145,7 +149,11 @@ def _check_location(
     if transport == "file":
         if netloc not in ("", "localhost"):
             raise UsageError(f"{shown!r} names a host, which gitreg+file:// URIs cannot", _HINT)
-    elif not host or host.startswith("-") or netloc.startswith("-"):
+    elif netloc.startswith("-") or (host or "").startswith("-"):
+        raise UsageError(
+            f"{shown!r} names a user or host starting with '-', which git would read as an option"
+        )
+    elif not host:
         raise UsageError(f"{shown!r} names no host", _HINT)
     segments = path.split("/")
     if not path.startswith("/") or len(path) < 2:
