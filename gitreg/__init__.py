@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gitreg.errors import (
         ConflictError,
+        DestinationExistsError,
         GitregError,
         IntegrityError,
         ManifestError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 #: the CLI's start-up) does not load pydantic and GitPython before a command needs them.
 _EXPORTS = {
     "ConflictError": "gitreg.errors",
+    "DestinationExistsError": "gitreg.errors",
     "GitregError": "gitreg.errors",
     "IntegrityError": "gitreg.errors",
     "ManifestError": "gitreg.errors",
@@ -58,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConflictError",
+    "DestinationExistsError",
     "GitregError",
     "IntegrityError",
     "ManifestError",
