@@ -25,6 +25,18 @@ from gitreg.gitoutput import error_line, parse_ls_tree
 DEFAULT_TIMEOUT = 120.0
 #: The local ref the fetched tip is kept under.
 FETCHED = "refs/gitreg/fetched"
+#: A fetch that writes only the objects and the ref asked for, and starts no maintenance afterwards.
+_QUIET_FETCH = (
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "gc.auto=0",
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--recurse-submodules=no",
+)
 
 
 def timeout_from_env() -> float:
@@ -90,29 +102,22 @@ class RemoteCommit:
             raise GitError(f"git {command} {what}failed: {message}")
         return out.decode("utf-8", "surrogateescape")
 
-    def _no_lazy_fetch(self) -> None:
-        """A fetch with a filter marks the remote a promisor, which makes any later read of a missing object
-        fetch it, one connection each and with no deadline; reads here see only what was fetched."""
-        with contextlib.suppress(GitError):
-            self._git("config", "--unset-all", "remote.origin.promisor")
-
     def fetch_tip(self, branch: str) -> str:
         """Fetch the tip commit of ``branch`` and its trees, no blobs (where the server can filter; a server
         that cannot sends them all, which is slower but as correct); the commit's id."""
         self._git(
             *self._protocol,
-            "fetch",
-            "--quiet",
+            *_QUIET_FETCH,
             "--depth=1",
             "--filter=blob:none",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--recurse-submodules=no",
             "origin",
             f"+refs/heads/{branch}:{FETCHED}",
             what=f"of branch {branch!r} ",
         )
-        self._no_lazy_fetch()
+        # A filtered fetch makes ``origin`` a promisor remote, whose missing objects any later read would
+        # fetch one connection at a time and with no deadline: without the remote, reads see only what was
+        # fetched here (and later fetches name the URL).
+        self._git("config", "--remove-section", "remote.origin")
         return self._git("rev-parse", "--verify", "--quiet", f"{FETCHED}^{{commit}}").strip()
 
     def blob_ids(self, commit: str, paths: list[str]) -> dict[str, str]:
@@ -121,26 +126,22 @@ class RemoteCommit:
         return {path: sha for path, (sha, _) in parse_ls_tree(out).items()}
 
     def fetch_blobs(self, ids: list[str]) -> None:
-        """Fetch the blobs ``ids`` not held yet, in one request (as git's own lazy fetch asks for them)."""
+        """Fetch the blobs ``ids`` not held yet, in one request (wants of object ids, as git's own lazy
+        fetch of a partial clone asks for them)."""
         missing = self._missing(ids)
         if not missing:
             return
         self._git(
             *self._protocol,
             "-c",
-            "fetch.negotiationAlgorithm=noop",
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--recurse-submodules=no",
-            "--filter=blob:none",
+            "fetch.negotiationAlgorithm=noop",  # nothing here the server needs to hear about
+            *_QUIET_FETCH,
             "--stdin",
-            "origin",
+            "--",
+            self.url,
             stdin="".join(f"{sha}\n" for sha in missing).encode(),
             what="of the registry's files ",
         )
-        self._no_lazy_fetch()
 
     def _missing(self, ids: list[str]) -> list[str]:
         wanted = sorted(set(ids))

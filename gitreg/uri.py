@@ -30,8 +30,10 @@ from urllib.parse import unquote, urlsplit
 from gitreg.errors import NotFoundError, UsageError
 from gitreg.layout import (
     DEFAULT_BRANCH,
+    MODELS_DIR,
     NAME,
     REGISTRY_FILE,
+    STAGES_DIR,
     model_path,
     stage_path,
     version_path,
@@ -187,16 +189,22 @@ def opened(uri: str | RegistryURI, timeout: float | None = None) -> Iterator[Res
         remote = gitfetch.RemoteCommit(git_dir, parsed.repo, parsed.transport, limit)
         commit = remote.fetch_tip(parsed.branch)
         ref = parsed.ref
-        wanted = [REGISTRY_FILE, model_path(ref.model)]
+        # one listing of the trees, then the blobs in at most two requests: what resolving the reference
+        # reads (registry.yaml, model.yaml, and the version's manifest, the stage file, or every manifest of
+        # the model for latest), then the manifest a stage names
+        ids = remote.blob_ids(commit, [REGISTRY_FILE, f"{MODELS_DIR}/{ref.model}", STAGES_DIR])
         selector = ref.selector
         number = parse_version_number(selector) if selector else None
         if number is not None:
-            wanted.append(version_path(ref.model, number))
+            first = [version_path(ref.model, number)]
         elif selector is None or selector == "latest":
-            wanted.append(versions_dir(ref.model))  # the highest active: every manifest may be read
+            prefix = versions_dir(ref.model) + "/"
+            first = [p for p in ids if p.startswith(prefix) and p.endswith(".yaml")]
         else:
-            wanted.append(stage_path(selector))
-        remote.fetch_blobs(list(remote.blob_ids(commit, wanted).values()))
+            first = [stage_path(selector)]
+        first += [REGISTRY_FILE, model_path(ref.model)]
+        fetched = {ids[p] for p in first if p in ids}
+        remote.fetch_blobs(sorted(fetched))
         with LiteRepo(git_dir) as objects:
             registry = Registry(CommitSnapshot(objects, commit))
             if registry.reader.read(REGISTRY_FILE) is None:
@@ -205,7 +213,9 @@ def opened(uri: str | RegistryURI, timeout: float | None = None) -> Iterator[Res
                     "check the repository and branch the URI names",
                 )
             model, number = registry.locate(ref)
-            remote.fetch_blobs(list(remote.blob_ids(commit, [version_path(model, number)]).values()))
+            manifest = ids.get(version_path(model, number))
+            if manifest is not None and manifest not in fetched:
+                remote.fetch_blobs([manifest])
             yield Resolved(registry, registry.version_record(model, number))
 
 

@@ -247,7 +247,18 @@ def test_reads_one_commit_and_only_the_files_it_needs(
         assert kinds["blob"] == expected
         assert len(kinds["commit"]) == 1
         assert (git_dir / "shallow").read_text().split() == [snapshot.commit]
+        # a read of a file not fetched finds nothing: it does not fetch it behind the deadline's back
+        assert snapshot.repo.read_path(snapshot.commit, "docs/big.bin") is None
+        assert git(git_dir, "cat-file", "--batch-all-objects", "--batch-check") == listed
     assert not git_dir.exists()  # removed on leaving
+
+
+def test_a_server_that_cannot_filter(published: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
+    """It sends every blob of the commit: slower, and the same result."""
+    bare, arts = published
+    git(bare, "config", "uploadpack.allowFilter", "false")
+    ok("pull", uri(bare, "fraud@staging"), tmp_path / "d")
+    assert files_of(tmp_path / "d") == files_of(arts["fraud@2"])
 
 
 # --- what the registry says -----------------------------------------------------------------------------
