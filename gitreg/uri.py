@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from gitreg.credentials import redact
 from gitreg.errors import NotFoundError, UsageError
 from gitreg.layout import (
     DEFAULT_BRANCH,
@@ -106,7 +107,9 @@ class RegistryURI:
 
 
 def _shown(text: str) -> str:
-    text = _CONTROL.sub("?", text)
+    """How messages show a URI: credentials redacted (an error's text reaches CI logs), control characters
+    replaced, long ones cut."""
+    text = redact(_CONTROL.sub("?", text))
     return text if len(text) <= 120 else text[:100] + "..."
 
 

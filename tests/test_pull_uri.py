@@ -149,6 +149,9 @@ def test_bad_uris(tmp_path: Path, text: str, problem: str | None) -> None:
 def test_a_password_is_never_shown(tmp_path: Path) -> None:
     result = run("pull", "gitreg+https://user:s3cret@h/r.git#fraud", tmp_path / "d")
     assert "s3cret" not in result.stderr
+    with pytest.raises(UsageError) as info:
+        uris.RegistryURI.parse("gitreg+https://user:s3cret@h/r.git#fraud")
+    assert "s3cret" not in str(info.value)
 
 
 def test_every_scheme_reads_as_a_uri() -> None:
