@@ -59,7 +59,8 @@ class RemoteCommit:
         self.timeout = timeout
         # only the transport the URL names: no ext::, no redirect to another protocol
         self._protocol = ["-c", "protocol.allow=never", "-c", f"protocol.{scheme}.allow=always"]
-        self._git("init", "--quiet", "--bare", str(git_dir), in_repo=False)
+        # no template: hooks and samples would only be copied in to be deleted with the rest
+        self._git("init", "--quiet", "--bare", "--template=", str(git_dir), in_repo=False)
         self._git("config", "remote.origin.url", url)
 
     def _git(self, *args: str, stdin: bytes | None = None, in_repo: bool = True, what: str = "") -> str:

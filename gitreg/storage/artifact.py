@@ -225,10 +225,10 @@ def download(
         raise StorageError(f"cannot write to {parent}: {exc.strerror}") from None
     try:
         staged = _stage(store, digest, kind, tmp)
-        if inside is not None:
+        if inside is not None:  # the folder that holds the file, put in place as a whole
             (tmp / "folder").mkdir()
-            staged = staged.rename(tmp / "folder" / inside)
-            staged = staged.parent
+            staged.rename(tmp / "folder" / inside)
+            staged = tmp / "folder"
         if filling:
             placing.fill(staged, dest)
         elif existing:
