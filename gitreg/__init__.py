@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gitreg.errors import (
         ConflictError,
+        DestinationExistsError,
         GitregError,
         IntegrityError,
         ManifestError,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 #: the CLI's start-up) does not load pydantic and GitPython before a command needs them.
 _EXPORTS = {
     "ConflictError": "gitreg.errors",
+    "DestinationExistsError": "gitreg.errors",
     "GitregError": "gitreg.errors",
     "IntegrityError": "gitreg.errors",
     "ManifestError": "gitreg.errors",
@@ -67,6 +69,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConflictError",
+    "DestinationExistsError",
     "FieldChange",
     "GitregError",
     "IntegrityError",

@@ -38,6 +38,15 @@ class ConflictError(GitregError):
     """The thing to be created exists already (a version, a branch, a destination path)."""
 
 
+class DestinationExistsError(ConflictError):
+    """Where an artifact is to be written holds something else. The hint names the library's way to replace
+    it; the command line words its own."""
+
+    def __init__(self, path: str, hint: str = "remove it, or pass force=True to replace it") -> None:
+        super().__init__(f"{path} already exists and holds something else", hint)
+        self.path = path
+
+
 class StorageError(GitregError):
     """The blob store could not be read or written."""
 

@@ -384,22 +384,47 @@ class Registry:
     # --- artifacts --------------------------------------------------------------------------------------
 
     def pull(
-        self, version: ModelVersion | VersionRecord | str, dest: str | os.PathLike[str] | None = None
+        self,
+        version: ModelVersion | VersionRecord | str,
+        dest: str | os.PathLike[str] | None = None,
+        *,
+        force: bool = False,
+        folder: bool = False,
     ) -> Path:
         """Download a version's artifact, verified against its digest, and return where it is.
 
         ``dest`` is the path to create; if it is an existing folder, or ends with a slash, the artifact goes
-        inside it under its registered name; by default, the current folder."""
+        inside it under its registered name; by default, the current folder. With ``folder``, ``dest`` is
+        the model's folder instead (KServe's storage-initializer convention, ``/mnt/models``): created if
+        missing, it is to hold exactly the artifact: a file artifact under its registered name, or a folder
+        artifact's files; it is checked and replaced as a whole.
+
+        If that place already holds exactly the artifact (every byte hashed), nothing is downloaded. If it
+        holds something else, DestinationExistsError, unless ``force``: then the artifact is downloaded
+        beside it, verified, and swapped in (see gitreg.storage.placing)."""
         if isinstance(version, str):
             version = self.resolve_record(version)
         from gitreg.storage import artifact as artifacts  # noqa: PLC0415 - see store
 
         art = version.artifact
         check_artifact_name(version.ref, art.name)
-        target = Path(dest) if dest is not None else Path.cwd()
-        if target.is_dir() or os.fspath(dest or "").endswith(("/", os.sep)):
-            target = target / art.name
-        return artifacts.download(self.store, art.digest, art.type, target)
+        base = Path(dest) if dest is not None else Path.cwd()
+        if folder:
+            inside = art.name if art.type == "file" else None
+            return artifacts.download(self.store, art.digest, art.type, base, force=force, inside=inside)
+        if base.is_dir():
+            if art.type == "tree" and _holds(base, art.digest, art.type):
+                return base  # an existing folder is where the artifact goes, unless it is the artifact
+            target = base / art.name
+        else:
+            target = base / art.name if os.fspath(dest or "").endswith(("/", os.sep)) else base
+        return artifacts.download(self.store, art.digest, art.type, target, force=force)
+
+
+def _holds(path: Path, digest: str, kind: str) -> bool:
+    from gitreg.storage import placing  # noqa: PLC0415 - see Registry.store
+
+    return placing.holds(path, digest, kind)
 
 
 def _shorten(text: str, limit: int = 40) -> str:

@@ -76,7 +76,7 @@ def pull_oci_command(directory: str, reference: str, dest: str | None, as_json: 
     from gitreg.ops.pull_oci import pull_oci  # noqa: PLC0415 - loaded when the command runs
 
     if dest is None:
-        raise UsageError(f"pulling {reference} needs a destination folder", "give it with -o DEST")
+        raise UsageError(f"pulling {reference} needs a destination folder", "give it as DEST (or -o DEST)")
     done = pull_oci(reference, Path(directory, dest), insecure=insecure_wanted(False))
     if as_json:
         output.print_json(

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from gitreg import summary, yamlio
+from gitreg import summary, uri, yamlio
 from gitreg.cli import cli, complete, output
 from gitreg.credentials import redact_data
-from gitreg.errors import UsageError
+from gitreg.errors import DestinationExistsError, UsageError
 from gitreg.layout import KINDS
 from gitreg.registry import Ref, Registry
 
@@ -171,7 +171,8 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
 
 
 @cli.command("pull")
-@click.argument("ref", shell_complete=complete.ref)
+@click.argument("ref", metavar="REF|URI", shell_complete=complete.ref)
+@click.argument("folder", metavar="[DEST]", required=False, type=click.Path())
 @click.option(
     "-o",
     "--output",
@@ -179,23 +180,42 @@ def diff_command(directory: str, ref_a: str, ref_b: str, as_json: bool) -> int:
     type=click.Path(),
     help="Where to put it: a path, or a folder (existing, or ending in /) to put it in. Default: here.",
 )
+@click.option("--force", is_flag=True, help="Replace what is there if it is not this artifact (atomically).")
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def pull_command(directory: str, ref: str, dest: str | None, as_json: bool, quiet: bool) -> int:
-    """Download a version's artifact, verify every byte, print where it is."""
-    if ref.startswith(
-        "oci://"
-    ):  # an artifact made by `gitreg export oci` (plain HTTP: GITREG_OCI_INSECURE=1)
+def pull_command(
+    directory: str, ref: str, folder: str | None, dest: str | None, force: bool, as_json: bool, quiet: bool
+) -> int:
+    """Download a version's artifact, verify every byte, print where it is.
+
+    REF names a version of the registry here (-C DIR); a URI names the registry's repository too:
+    gitreg+https://HOST/PATH.git[@BRANCH]#MODEL@STAGE (or gitreg+ssh://, gitreg+file://), which needs no
+    checkout. DEST is the model's folder (as KServe's storage containers are called: URI DEST): a file
+    artifact goes in it under its name, a folder artifact's files directly in it. If the artifact is already
+    there, nothing is downloaded."""
+    if folder is not None and dest is not None:
+        raise UsageError("give DEST or -o PATH, not both")
+    where = folder if folder is not None else dest
+    if ref.startswith("oci://"):  # made by `gitreg export oci` (plain HTTP: GITREG_OCI_INSECURE=1)
         from gitreg.cli.oci import pull_oci_command  # noqa: PLC0415 - only for oci:// references
 
         with output.transfer_progress(quiet):
-            return pull_oci_command(directory, ref, dest, as_json)
-    reg = Registry.open(directory)
-    version = reg.resolve_record(ref)
+            return pull_oci_command(directory, ref, where, as_json)
     # os.path.join keeps a trailing slash, which says "a folder to put it in"
-    with output.transfer_progress(quiet):
-        path = reg.pull(version, os.path.join(directory, dest if dest is not None else "."))  # noqa: PTH118
+    path_arg = os.path.join(directory, where if where is not None else ".")  # noqa: PTH118
+    try:
+        if uri.is_uri(ref):
+            with uri.opened(ref) as found, output.transfer_progress(quiet):
+                version = found.version
+                path = found.registry.pull(version, path_arg, force=force, folder=folder is not None)
+        else:
+            reg = Registry.open(directory)
+            version = reg.resolve_record(ref)
+            with output.transfer_progress(quiet):
+                path = reg.pull(version, path_arg, force=force, folder=folder is not None)
+    except DestinationExistsError as exc:
+        raise DestinationExistsError(exc.path, "remove it, or pass --force to replace it") from None
     if as_json:
         output.print_json(
             {

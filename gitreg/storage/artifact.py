@@ -19,10 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from gitreg.errors import ConflictError, GitregError, IntegrityError, StorageError, UnsafePathError
+from gitreg.errors import (
+    DestinationExistsError,
+    GitregError,
+    IntegrityError,
+    StorageError,
+    UnsafePathError,
+)
 from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
 from gitreg.layout import DIGEST, MAX_SIZE
-from gitreg.storage import progress
+from gitreg.storage import placing, progress
 from gitreg.storage.protocol import BlobStore, VerifyingReader, put_files
 
 TREE_KIND = "gitreg-tree/v1"
@@ -187,14 +193,30 @@ def tree_entries(store: BlobStore, digest: str) -> list[TreeEntry]:
     return parse_tree_listing(read_blob(store, digest), digest)
 
 
-def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
-    """Write the artifact to ``dest`` (which must not exist), verifying every byte.
+def download(
+    store: BlobStore, digest: str, kind: str, dest: Path, force: bool = False, inside: str | None = None
+) -> Path:
+    """Write the artifact to ``dest``, verifying every byte.
 
-    Everything is written below a temporary sibling of ``dest`` and renamed into place only when complete
-    and verified; on any failure nothing is left at ``dest``."""
-    if dest.exists() or dest.is_symlink():
-        raise ConflictError(f"{dest} already exists", "remove it or choose another destination with -o")
-    parent = dest.parent
+    If ``dest`` already holds exactly the artifact (every byte hashed), nothing is downloaded and the store
+    is not read. If it holds something else: DestinationExistsError, unless ``force``; an empty folder is
+    filled with a folder artifact's files (a volume's mount point, as KServe gives). Everything is written
+    below a temporary sibling of ``dest`` (inside it, for an empty folder) and put in place only when
+    complete and verified (see gitreg.storage.placing); on any failure ``dest`` is as it was.
+
+    With ``inside`` (a file artifact), ``dest`` is a folder that is to hold that one file under that name,
+    and nothing else: it is checked, filled and replaced as a whole, as a folder artifact is. Returns the
+    artifact's path."""
+    existing = dest.exists() or dest.is_symlink()
+    filling = False
+    result = dest / inside if inside is not None else dest
+    if existing:
+        if placing.holds(dest, digest, kind, inside):
+            return result
+        filling = (kind == "tree" or inside is not None) and placing.is_empty_folder(dest)
+        if not (filling or force):
+            raise DestinationExistsError(str(dest))
+    parent = dest if filling else dest.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         # a short prefix: a name of the longest length allowed still leaves room for the suffix
@@ -202,35 +224,50 @@ def download(store: BlobStore, digest: str, kind: str, dest: Path) -> Path:
     except OSError as exc:
         raise StorageError(f"cannot write to {parent}: {exc.strerror}") from None
     try:
-        if kind == "file":
-            staged = tmp / "artifact"
-            # the size is only needed for a progress bar; the digest alone verifies the bytes
-            fetch_file(store, digest, staged, store.size(digest) if progress.active() else None)
+        staged = _stage(store, digest, kind, tmp)
+        if inside is not None:  # the folder that holds the file, put in place as a whole
+            (tmp / "folder").mkdir()
+            staged.rename(tmp / "folder" / inside)
+            staged = tmp / "folder"
+        if filling:
+            placing.fill(staged, dest)
+        elif existing:
+            placing.replace(staged, dest, tmp / "replaced")
         else:
-            staged = tmp / "tree"
-            staged.mkdir()
-            targets = []
-            for entry in tree_entries(store, digest):
-                target = staged / check_relative_path(entry.path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                targets.append((entry, target))
-
-            def fetch(item: tuple[TreeEntry, Path]) -> None:
-                entry, target = item
-                fetch_file(store, entry.digest, target, entry.size)
-                if entry.executable:
-                    target.chmod(target.stat().st_mode | 0o111)
-
-            # a few files at a time (a remote store answers each request after a round trip); the first
-            # failure in listing order is the one reported, and every fetch ends before ``tmp`` is removed
-            with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
-                list(pool.map(fetch, targets))
-        staged.rename(dest)
+            staged.rename(dest)
     except OSError as exc:
         raise StorageError(f"cannot write to {dest}: {exc.strerror}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+    return result
+
+
+def _stage(store: BlobStore, digest: str, kind: str, tmp: Path) -> Path:
+    """The artifact written and verified below the folder ``tmp``; its path there."""
+    if kind == "file":
+        staged = tmp / "artifact"
+        # the size is only needed for a progress bar; the digest alone verifies the bytes
+        fetch_file(store, digest, staged, store.size(digest) if progress.active() else None)
+        return staged
+    staged = tmp / "tree"
+    staged.mkdir()
+    targets = []
+    for entry in tree_entries(store, digest):
+        target = staged / check_relative_path(entry.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        targets.append((entry, target))
+
+    def fetch(item: tuple[TreeEntry, Path]) -> None:
+        entry, target = item
+        fetch_file(store, entry.digest, target, entry.size)
+        if entry.executable:
+            target.chmod(target.stat().st_mode | 0o111)
+
+    # a few files at a time (a remote store answers each request after a round trip); the first failure in
+    # listing order is the one reported, and every fetch ends before ``tmp`` is removed
+    with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
+        list(pool.map(fetch, targets))
+    return staged
 
 
 def fetch_file(store: BlobStore, digest: str, target: Path, size: int | None) -> None:

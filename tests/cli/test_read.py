@@ -241,7 +241,11 @@ def test_pull_onto_an_existing_file(populated: Path, tmp_path: Path) -> None:
     dest = tmp_path / "taken.bin"
     dest.write_text("mine")
     result = run("pull", "fraud@1", "-o", dest, cwd=populated)
-    assert_error(result, 3, f"{dest} already exists (remove it or choose another destination with -o)")
+    assert_error(
+        result,
+        3,
+        f"{dest} already exists and holds something else (remove it, or pass --force to replace it)",
+    )
     assert dest.read_text() == "mine"
 
 

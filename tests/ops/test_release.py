@@ -127,6 +127,7 @@ def test_release_check_builds_checks_and_installs_the_wheel(tmp_path: Path) -> N
         *("gitreg", "registry-template", "hooks", "testing", "tests", "scripts", "benchmarks"),
         *("README.md", "CHANGELOG.md", "pyproject.toml", "PKG-INFO"),
         *(".pre-commit-hooks.yaml", ".pre-commit-config.yaml", ".gitignore"),  # hatch adds .gitignore
+        "deploy",  # deploy/kserve/, which tests/test_kserve_deploy.py checks
     }
     with zipfile.ZipFile(work / "dist" / dist[0]) as wheel:
         names = set(wheel.namelist())

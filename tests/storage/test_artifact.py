@@ -462,7 +462,9 @@ def test_download_to_an_existing_destination(store: LocalStore, tmp_path: Path, 
     before = tree_state(out)
     with pytest.raises(ConflictError) as info:
         download(store, stored.digest, "file", dest)
-    assert str(info.value) == f"{dest} already exists (remove it or choose another destination with -o)"
+    assert str(info.value) == (
+        f"{dest} already exists and holds something else (remove it, or pass force=True to replace it)"
+    )
     assert tree_state(out) == before
 
 
