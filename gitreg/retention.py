@@ -223,9 +223,7 @@ def _plan_model(
     for rank, facts in enumerate(active):
         key = (facts.model, facts.version)
         recent = [
-            h
-            for h in held_by.get(key, [])
-            if policy.protects(h.stage) and (h.end is None or h.end >= cutoff)
+            h for h in held_by.get(key, []) if policy.protects(h.stage) and (h.end is None or h.end >= cutoff)
         ]
         age = _age(facts, now)
         if rank < policy.keep_last:

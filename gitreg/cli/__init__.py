@@ -40,6 +40,8 @@ COMMANDS = {
     "verify": "storage",
     "gc": "storage",
     "copy": "storage",
+    "retire": "retention",
+    "usage": "retention",
 }
 
 

@@ -95,7 +95,8 @@ def expired_versions(repo: GitRepo, now: datetime | None = None, ref: str | None
         if when is None:
             result.undetermined.append(f"{name}@{number}")
             continue
-        delete_after = found[name].delete_after  # type: ignore[union-attr] - pending has a policy
+        policy = found[name]
+        delete_after = policy.delete_after if policy is not None else None
         if delete_after is not None and now - when >= delete_after:
             result.expired.append(Expired(name, number, when, blobs[path]))
     return result

@@ -18,6 +18,7 @@ where its manifest differs, still keeps its blobs."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,7 +163,7 @@ def plan(registry: Registry, grace: float, allow_shared: bool = False, now: floa
     expiry = expired_versions(repo, datetime.fromtimestamp(now, UTC)) if repo is not None else Expiry()
     referenced = referenced_digests(registry, store, expiry.manifest_blobs)
     result = Plan(referenced, cutoff=now - grace, tips=tips, expiry=expiry)
-    for blob in store.digests():
+    for blob in stored_blobs(store):
         if blob.digest in result.referenced:
             result.kept += 1
         elif blob.modified is None or blob.modified > result.cutoff:  # unknown age counts as young
@@ -175,6 +176,17 @@ def plan(registry: Registry, grace: float, allow_shared: bool = False, now: floa
     return result
 
 
+def stored_blobs(store: BlobStore) -> list[Blob]:
+    """Every blob in the store; one StorageError if the store cannot be listed (nothing is deleted then)."""
+    try:
+        return list(store.digests())
+    except OSError as exc:
+        raise StorageError(
+            f"cannot list the blob store at {store.url}: {exc.strerror or exc}",
+            "check the storage URL and the store's folders; nothing was deleted",
+        ) from None
+
+
 def _attribute(repo: GitRepo, store: BlobStore, result: Plan) -> None:
     """Which collectable blobs each expired version refers to, and their bytes."""
     sizes = {b.digest: b.size for b in result.blobs}
@@ -182,10 +194,8 @@ def _attribute(repo: GitRepo, store: BlobStore, result: Plan) -> None:
         digest, kind = _artifact_of(repo.read_blob(expired.manifest_blob), "manifest")
         mine = {digest} if digest is not None else set()
         if digest is not None and kind == "tree":
-            try:
+            with contextlib.suppress(StorageError):  # a tree gone or unreadable: its listing alone counts
                 mine |= {e.digest for e in artifacts.tree_entries(store, digest)}
-            except StorageError:
-                pass  # a tree that is gone or unreadable: its listing alone is counted
         mine &= set(sizes)
         result.expired_digests |= mine
         result.freed.append((expired, sum(sizes[d] for d in mine)))
@@ -221,4 +231,4 @@ def sweep(
     todo.young += kept
 
 
-__all__ = ["Expired", "Plan", "parse_duration", "plan", "referenced_digests", "sweep"]
+__all__ = ["Expired", "Plan", "parse_duration", "plan", "referenced_digests", "stored_blobs", "sweep"]

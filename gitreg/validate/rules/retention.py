@@ -11,7 +11,6 @@ from gitreg.validate.findings import Finding
 from gitreg.validate.view import View
 
 
-
 def check_retention(view: View, path: str, document: object) -> Iterator[Finding]:
     """Findings of ``document``'s retention policy (a registry or model manifest read from ``path``)."""
     retention = getattr(document, "retention", None)
