@@ -240,9 +240,10 @@ def _plan_model(
             reasons[facts.version] = f"created {age}d ago, within {policy.archive_after}"
         else:
             candidates[facts.version] = _why_stale(facts, policy, held_by.get(key, []), age)
+    primary = set(reasons)  # kept for their own sake: their parents are kept, not the parents' parents
     for facts in active:
         parent = facts.parent
-        if facts.version in reasons and parent is not None and parent in candidates:
+        if facts.version in primary and parent is not None and parent in candidates:
             del candidates[parent]
             reasons[parent] = f"parent of {facts.model}@{facts.version}, which is kept"
     return [
