@@ -70,7 +70,8 @@ def version_text(
 
 def model_text(model: str, *, owners: tuple[str, ...] = ("@ml",), tags: Mapping[str, str] | None = None,
                retention: str = "") -> str:  # fmt: skip
-    text = f"apiVersion: gitreg/v1\nkind: Model\nname: {model}\nowners: [{', '.join(owners)}]\n"
+    quoted = ", ".join(f'"{o}"' for o in owners)
+    text = f"apiVersion: gitreg/v1\nkind: Model\nname: {model}\nowners: [{quoted}]\n"
     if tags:
         text += "tags:\n" + "".join(f"  {k}: {v}\n" for k, v in tags.items())
     return text + (f"retention:\n{retention}" if retention else "")
