@@ -56,11 +56,14 @@ def version_text(
     digest = digest or "sha256:" + hashlib.sha256(f"{model}@{version}".encode()).hexdigest()
     text = (
         f"apiVersion: gitreg/v1\nkind: ModelVersion\nmodel: {model}\nversion: {version}\nartifact:\n"
-        f"  digest: {digest}\n  size: {size}\n  type: {kind}\n  name: {'model' if kind == 'tree' else 'm.bin'}\n"
+        f"  digest: {digest}\n  size: {size}\n  type: {kind}\n"
+        f"  name: {'model' if kind == 'tree' else 'm.bin'}\n"
         "metrics:\n  auc: 0.95\n"
     )
-    text += f"lineage:\n  code:\n    commit: abc123\n  parent: {parent}\n" if parent else (
-        "lineage:\n  code:\n    commit: abc123\n"
+    text += (
+        f"lineage:\n  code:\n    commit: abc123\n  parent: {parent}\n"
+        if parent
+        else ("lineage:\n  code:\n    commit: abc123\n")
     )
     if tags:
         text += "tags:\n" + "".join(f"  {k}: {v}\n" for k, v in tags.items())
@@ -68,8 +71,13 @@ def version_text(
     return text + f"status: {status}\n"
 
 
-def model_text(model: str, *, owners: tuple[str, ...] = ("@ml",), tags: Mapping[str, str] | None = None,
-               retention: str = "") -> str:  # fmt: skip
+def model_text(
+    model: str,
+    *,
+    owners: tuple[str, ...] = ("@ml",),
+    tags: Mapping[str, str] | None = None,
+    retention: str = "",
+) -> str:
     quoted = ", ".join(f'"{o}"' for o in owners)
     text = f"apiVersion: gitreg/v1\nkind: Model\nname: {model}\nowners: [{quoted}]\n"
     if tags:
@@ -96,8 +104,9 @@ def set_stage(root: Path, stage: str, model: str, version: int | None) -> None:
 def set_status(root: Path, model: str, version: int, status: str) -> None:
     path = root / version_path(model, version)
     text = path.read_text()
-    path.write_text(text.replace("status: active", f"status: {status}").replace(
-        "status: archived", f"status: {status}"))  # fmt: skip
+    path.write_text(
+        text.replace("status: active", f"status: {status}").replace("status: archived", f"status: {status}")
+    )
 
 
 def add_retention(root: Path, block: str) -> None:

@@ -117,7 +117,7 @@ def test_holdings_from_stage_steps() -> None:
 def test_property_nothing_protected_is_ever_stale(seed: int) -> None:
     """Random versions, stage histories, current stages and policies: whatever is stale is none of what
     the rules protect, and everything else active is kept with a reason."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     count = rng.randint(1, 12)
     versions = [
         VersionFacts(
@@ -156,7 +156,9 @@ def test_property_nothing_protected_is_ever_stale(seed: int) -> None:
     assert window is not None
     active = sorted((v for v in versions if v.status == "active"), key=lambda v: -v.version)
     in_stage = {n for entries in current.values() for n in entries.values()}
-    recent = {h.version for h in held if policy.protects(h.stage) and (h.end is None or h.end >= NOW - window)}
+    recent = {
+        h.version for h in held if policy.protects(h.stage) and (h.end is None or h.end >= NOW - window)
+    }
     newest = {v.version for v in active[: policy.keep_last]}
     assert not stale & in_stage
     assert not stale & recent

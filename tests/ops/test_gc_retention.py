@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,22 +35,26 @@ def archived(registry: Path, tmp_path: Path) -> dict[str, bytes]:
     return {k: v.read_bytes() for k, v in data.items()} | {"own": (folder / "own.bin").read_bytes()}
 
 
-def gc_json(root: Path, *args: str) -> dict[str, object]:
+def gc_json(root: Path, *args: str) -> Any:
     result = run("gc", "--grace", "0", "--json", *args, cwd=root)
     assert result.exit_code == 0, result.stderr
-    data: dict[str, object] = json.loads(result.stdout)
+    data: Any = json.loads(result.stdout)
     return data
 
 
-def test_only_the_bytes_of_long_archived_versions_go(registry: Path, blobs: Path, archived: dict[str, bytes]) -> None:  # noqa: E501
+def test_only_the_bytes_of_long_archived_versions_go(
+    registry: Path, blobs: Path, archived: dict[str, bytes]
+) -> None:
     data = gc_json(registry)
     # m@1's bytes are m@3's too; m@2's are only its own (m@4's folder, archived 100 days ago, keeps them)
-    assert [b["digest"] for b in data["blobs"]] == []  # type: ignore[attr-defined]
-    assert [e["ref"] for e in data["expired"]] == ["m@1", "m@2"]  # type: ignore[attr-defined]
+    assert [b["digest"] for b in data["blobs"]] == []
+    assert [e["ref"] for e in data["expired"]] == ["m@1", "m@2"]
     assert data["expired_bytes"] == 0
 
 
-def test_once_nothing_else_refers_to_them_they_are_collected(registry: Path, blobs: Path, archived: dict[str, bytes]) -> None:  # noqa: E501
+def test_once_nothing_else_refers_to_them_they_are_collected(
+    registry: Path, blobs: Path, archived: dict[str, bytes]
+) -> None:
     (registry / REGISTRY_FILE).write_text((registry / REGISTRY_FILE).read_text().replace("365d", "90d"))
     commit_at(registry, "shorter policy", days_ago(1))
     unchanged = Unchanged(registry)
@@ -57,7 +62,10 @@ def test_once_nothing_else_refers_to_them_they_are_collected(registry: Path, blo
     assert dry.exit_code == 0, dry.stderr
     b, own = sha256(archived["B"]), sha256(archived["own"])
     lines = dry.stdout.splitlines()
-    assert any(line.startswith("would delete the bytes of m@2, archived ") and line.endswith(": 500 B") for line in lines)  # noqa: E501
+    assert any(
+        line.startswith("would delete the bytes of m@2, archived ") and line.endswith(": 500 B")
+        for line in lines
+    )
     assert any(line.startswith("would delete the bytes of m@4, archived ") for line in lines)
     deleted = json.loads(run("gc", "--grace", "0", "--json", "--yes", cwd=registry).stdout)
     gone = {x["digest"] for x in deleted["blobs"]}
@@ -70,7 +78,9 @@ def test_once_nothing_else_refers_to_them_they_are_collected(registry: Path, blo
     assert run("pull", "m@3", "-o", str(registry.parent / "out.bin"), cwd=registry).exit_code == 0
 
 
-def test_a_branch_where_the_version_is_active_keeps_its_bytes(registry: Path, archived: dict[str, bytes]) -> None:  # noqa: E501
+def test_a_branch_where_the_version_is_active_keeps_its_bytes(
+    registry: Path, archived: dict[str, bytes]
+) -> None:
     (registry / REGISTRY_FILE).write_text((registry / REGISTRY_FILE).read_text().replace("365d", "90d"))
     commit_at(registry, "shorter policy", days_ago(1))
     git(registry, "checkout", "--quiet", "-b", "restore-m2")
@@ -78,8 +88,8 @@ def test_a_branch_where_the_version_is_active_keeps_its_bytes(registry: Path, ar
     commit_at(registry, "restore m@2", days_ago(0))
     git(registry, "checkout", "--quiet", "main")
     data = gc_json(registry)
-    assert sha256(archived["B"]) not in {x["digest"] for x in data["blobs"]}  # type: ignore[attr-defined]
-    assert sha256(archived["own"]) in {x["digest"] for x in data["blobs"]}  # type: ignore[attr-defined]
+    assert sha256(archived["B"]) not in {x["digest"] for x in data["blobs"]}
+    assert sha256(archived["own"]) in {x["digest"] for x in data["blobs"]}
 
 
 def test_archived_again_counts_from_the_later_archive(registry: Path, archived: dict[str, bytes]) -> None:
@@ -87,10 +97,12 @@ def test_archived_again_counts_from_the_later_archive(registry: Path, archived: 
     commit_at(registry, "restore m@2", days_ago(300))
     set_status(registry, "m", 2, "archived")
     commit_at(registry, "archive m@2 again", days_ago(30))
-    assert [e["ref"] for e in gc_json(registry)["expired"]] == ["m@1"]  # type: ignore[attr-defined]
+    assert [e["ref"] for e in gc_json(registry)["expired"]] == ["m@1"]
 
 
-def test_a_shallow_clone_cannot_tell_so_keeps_everything(registry: Path, tmp_path: Path, archived: dict[str, bytes]) -> None:  # noqa: E501
+def test_a_shallow_clone_cannot_tell_so_keeps_everything(
+    registry: Path, tmp_path: Path, archived: dict[str, bytes]
+) -> None:
     clone = tmp_path / "shallow"
     git(tmp_path, "clone", "--quiet", "--depth", "1", registry.as_uri(), str(clone))
     data = gc_json(clone)
@@ -106,7 +118,9 @@ def test_without_a_policy_gc_is_as_before(registry: Path, archived: dict[str, by
     assert (data["expired"], data["blobs"], data["undetermined"]) == ([], [], [])
 
 
-def test_a_store_that_cannot_be_listed_deletes_nothing(registry: Path, blobs: Path, archived: dict[str, bytes]) -> None:  # noqa: E501
+def test_a_store_that_cannot_be_listed_deletes_nothing(
+    registry: Path, blobs: Path, archived: dict[str, bytes]
+) -> None:
     (blobs / "sha256" / "zz").write_text("not a folder")
     unchanged = Unchanged(registry, blobs)
     for args in (["gc", "--grace", "0", "--yes"], ["usage", "--check-store"]):

@@ -19,12 +19,16 @@ from testing.synthetic import write_files
 
 def findings(root: Path) -> list[str]:
     result = run("validate", "--format", "json", cwd=root)
-    return [f"{f['path']}:{f['line']}:{f['col']}: {f['rule']}: {f['message']}" for f in json.loads(result.stdout)["findings"]]  # fmt: skip
+    return [
+        f"{f['path']}:{f['line']}:{f['col']}: {f['rule']}: {f['message']}"
+        for f in json.loads(result.stdout)["findings"]
+    ]
 
 
 def test_a_valid_policy_passes(registry: Path) -> None:
     add_retention(
-        registry, "  keep_last: 3\n  archive_after: 26w\n  protect: [production]\n  delete_archived_after: 365d\n"
+        registry,
+        "  keep_last: 3\n  archive_after: 26w\n  protect: [production]\n  delete_archived_after: 365d\n",
     )
     write_files(registry, {model_path("m"): model_text("m", retention="  keep_last: 5\n  protect: []\n")})
     assert run("validate", cwd=registry).exit_code == 0
@@ -33,22 +37,33 @@ def test_a_valid_policy_passes(registry: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("archive_after: 6m", "'6m' is not a retention period: months and years vary in length (and m would be "
-         "minutes), so write days or weeks, such as 180d"),
-        ("archive_after: 1y", "'1y' is not a retention period: months and years vary in length (and m would be "
-         "minutes), so write days or weeks, such as 365d"),
+        (
+            "archive_after: 6m",
+            "'6m' is not a retention period: months and years vary in length (and m would be "
+            "minutes), so write days or weeks, such as 180d",
+        ),
+        (
+            "archive_after: 1y",
+            "'1y' is not a retention period: months and years vary in length (and m would be "
+            "minutes), so write days or weeks, such as 365d",
+        ),
         ("archive_after: 180", "'180' has no unit: write days or weeks, such as 180d"),
         ("archive_after: 12h", "'12h' is not a retention period: write days or weeks, such as 180d or 26w"),
         ("archive_after: -1d", "'-1d' is not a retention period: write days or weeks, such as 180d or 26w"),
         ("archive_after: 36501d", "'36501d' is longer than a century: write at most 36500d"),
-        ("delete_archived_after: [1d]", "[1d] is not a retention period: write days or weeks, such as 180d or 26w"),  # noqa: E501
+        (
+            "delete_archived_after: [1d]",
+            "[1d] is not a retention period: write days or weeks, such as 180d or 26w",
+        ),
         ("keep_last: 0", "Input should be greater than or equal to 1"),
         ("keep_last: true", "Input should be a valid integer"),
     ],
-)  # fmt: skip
-def test_a_bad_period_or_keep_last_is_a_schema_finding_at_its_line(registry: Path, line: str, message: str) -> None:  # noqa: E501
+)
+def test_a_bad_period_or_keep_last_is_a_schema_finding_at_its_line(
+    registry: Path, line: str, message: str
+) -> None:
     add_retention(registry, f"  {line}\n")
-    key = line.split(":")[0]
+    key = line.split(":", maxsplit=1)[0]
     if message.startswith("["):
         message = "\"['1d']\"" + message[4:]
     assert findings(registry) == [f"registry.yaml:30:3: schema: retention.{key}: {message}"]
@@ -88,4 +103,6 @@ def test_the_json_schema_says_what_a_period_is() -> None:
     retention = schema["$defs"]["Retention"]["properties"]
     periods = [p for p in retention["archive_after"]["anyOf"] if p.get("type") == "string"]
     assert periods == [{"type": "string", "pattern": durations.RETENTION_PATTERN}]
-    assert {"minimum": 1} .items() <= next(p for p in retention["keep_last"]["anyOf"] if p.get("type") == "integer").items()  # noqa: E501
+    assert {"minimum": 1}.items() <= next(
+        p for p in retention["keep_last"]["anyOf"] if p.get("type") == "integer"
+    ).items()
