@@ -97,14 +97,9 @@ def main() -> int:
         by_owner = partial(in_process, path, "usage", "--by", "owner", "--json")
         cases = [
             Case(baseline, partial(full_read, path)),
-            Case(
-                "gitreg retire --dry-run --json", partial(in_process, path, "retire", "--dry-run", "--json")
-            ),
+            Case("gitreg retire --dry-run --json", retire),
             Case("gitreg usage", partial(in_process, path, "usage")),
-            Case(
-                "gitreg usage --by owner --json",
-                partial(in_process, path, "usage", "--by", "owner", "--json"),
-            ),
+            Case("gitreg usage --by owner --json", by_owner),
         ]
         report(measure(cases, args.repeat), [baseline])
         if args.profile:
