@@ -12,6 +12,7 @@ import pytest
 from gitreg.layout import model_path, version_path
 from testing import Unchanged, assert_error, git, run
 from testing.dated import add_retention, commit_at, days_ago, model_text, set_stage, version_text
+from testing.forge_server import ForgeServer, serve
 from testing.synthetic import write_files
 
 #: (days ago, version, created days ago, parent) of fraud's versions, and the stage changes between them.
@@ -163,3 +164,29 @@ def test_a_bad_model_policy_archives_nothing(dated: Path) -> None:
 def test_unknown_model_and_json_without_dry_run(dated: Path) -> None:
     assert run("retire", "--model", "nope", cwd=dated).exit_code == 3
     assert_error(run("retire", "--json", cwd=dated), 2, "--json prints the plan: use it with --dry-run")
+
+
+def test_open_pr_lists_each_version_its_age_size_and_why(
+    dated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(dated, "remote", "add", "origin", remote.as_uri())
+    git(dated, "push", "--quiet", "origin", "main")
+    with serve(ForgeServer(git_dir=remote)) as api:
+        monkeypatch.setenv("GITHUB_API_URL", api.url)
+        monkeypatch.setenv("GITHUB_TOKEN", api.token)
+        monkeypatch.setenv("GITHUB_REPOSITORY", "owner/reg")
+        result = run("retire", "--open-pr", "--forge", "github", cwd=dated)
+        assert result.exit_code == 0, result.stderr
+        [request] = api.requests
+    body = request.body
+    assert body["title"] == "Retire 2 stale versions"
+    assert body["base"] == "main" and body["head"].startswith("gitreg/retire/")
+    lines = body["body"].splitlines()
+    assert lines[2:4] == ["| version | age | size | why it is stale |", "|---|---|---|---|"]
+    assert lines[4].startswith(
+        "| `fraud@1` | 400d | 1000 bytes | created 400d ago, over archive_after 180d; "
+    )
+    assert lines[5].startswith("| `fraud@5` | 250d | 1000 bytes | ")
+    assert "pull request #1 opened: https://github.com/owner/reg/pull/1" in result.stdout
