@@ -76,7 +76,7 @@ def expired_versions(repo: GitRepo, now: datetime | None = None, ref: str | None
     now = now or datetime.now(UTC)
     registry = Registry(CommitSnapshot(repo, commit), repo, repo.workdir)
     names = registry.model_names()
-    found = policies(registry, names)
+    found = policies(registry, names, lenient=True)
     pending: dict[str, tuple[str, int]] = {}  # manifest path -> (model, version), archived, under a policy
     for name in names:
         policy = found.get(name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gitreg import yamledit
-from gitreg.errors import GitregError, RefusedError
+from gitreg.errors import GitregError, ManifestError, RefusedError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import REGISTRY_FILE, model_path, version_path
 from gitreg.ops.promote import base_registry, check
@@ -17,7 +17,7 @@ from gitreg.registry import Registry
 from gitreg.retention import Policy, RetirementPlan, VersionFacts, effective, holdings, parse_time, plan
 from gitreg.stage_history import stage_log, stage_steps
 from gitreg.validate.rules.retention import check_retention
-from gitreg.validate.view import View
+from gitreg.validate.view import Finding, View
 
 
 @dataclass
@@ -29,23 +29,44 @@ class Retirement:
     change: Change | None
 
 
-def policies(registry: Registry, models: list[str]) -> dict[str, Policy | None]:
+def policies(registry: Registry, models: list[str], lenient: bool = False) -> dict[str, Policy | None]:
     """Each model's effective policy; a policy that is not valid (a bad period, keep_last below 1, a
-    protected stage that is not declared) is refused with the validator's words, before anything is read."""
+    protected stage that is not declared) is refused with the validator's words, before anything is read.
+
+    ``lenient`` (gc, usage): a model.yaml that cannot be read or whose policy is not valid gives its model
+    no policy (nothing of it expires), and registry.yaml is parsed only if it has a policy, so that a
+    problem elsewhere in the registry does not stop gc from doing what it did without a policy."""
     from gitreg import manifest  # noqa: PLC0415 - the typed models check the policy as the validator does
 
-    config = registry.config
+    doc = registry.document(REGISTRY_FILE)
+    own = doc is not None and isinstance(doc.data, dict) and doc.data.get("retention") is not None
+    registry_policy = None
+    findings: list[Finding] = []
     view = View(registry.snapshot)
-    findings = list(check_retention(view, REGISTRY_FILE, config))
+    if own or not lenient:
+        config = registry.config
+        registry_policy = config.retention
+        findings += check_retention(view, REGISTRY_FILE, config)
     found: dict[str, Policy | None] = {}
     for name in models:
-        doc = registry.document(model_path(name))
-        own = None
-        if doc is not None and isinstance(doc.data, dict) and doc.data.get("retention") is not None:
-            info = manifest.parse(manifest.ModelInfo, doc)
-            findings += check_retention(view, model_path(name), info)
-            own = info.retention
-        found[name] = effective(config.retention, own)
+        try:
+            model_doc = registry.document(model_path(name))
+            data = model_doc.data if model_doc is not None else None
+            info = None
+            if model_doc is not None and isinstance(data, dict) and data.get("retention") is not None:
+                info = manifest.parse(manifest.ModelInfo, model_doc)
+        except ManifestError:
+            if not lenient:
+                raise
+            found[name] = None
+            continue
+        if info is not None:
+            problems = list(check_retention(view, model_path(name), info))
+            if problems and lenient:
+                found[name] = None
+                continue
+            findings += problems
+        found[name] = effective(registry_policy, info.retention if info is not None else None)
     if findings:
         raise RefusedError(findings)
     return found

@@ -136,3 +136,15 @@ def test_a_store_that_cannot_be_listed_deletes_nothing(
 
 def test_yes_and_dry_run_together_are_refused(registry: Path) -> None:
     assert_error(run("gc", "--yes", "--dry-run", cwd=registry), 2, "give --yes or --dry-run, not both")
+
+
+def test_a_model_file_gc_cannot_read_expires_nothing_of_its_model(
+    registry: Path, archived: dict[str, bytes]
+) -> None:
+    """gc went on with a broken model.yaml before retention existed; it still does, and keeps that model's
+    bytes (its policy cannot be known)."""
+    (registry / REGISTRY_FILE).write_text((registry / REGISTRY_FILE).read_text().replace("365d", "90d"))
+    (registry / "models" / "m" / "model.yaml").write_text("name: [unclosed\n")
+    commit_at(registry, "break m's model file", days_ago(1))
+    data = gc_json(registry)
+    assert (data["expired"], data["blobs"]) == ([], [])
