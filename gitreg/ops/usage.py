@@ -13,6 +13,7 @@ Which versions the retention policy has expired (``collectable_bytes``) comes fr
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gitreg.errors import StorageError, UsageError
 from gitreg.ops.expiry import Expiry, expired_versions
@@ -20,6 +21,9 @@ from gitreg.ops.gc import stored_blobs
 from gitreg.records import Record, VersionRecord
 from gitreg.registry import Registry
 from gitreg.usage import NONE, Holder, UsageReport, compute
+
+if TYPE_CHECKING:
+    from gitreg.storage import BlobStore
 
 GROUPINGS = ("model", "owner", "stage", "tag:KEY")
 
@@ -87,13 +91,13 @@ def usage(
     return report
 
 
-def _tree_blobs(store: object, digest: str, size: int) -> tuple[tuple[str, int], ...]:
+def _tree_blobs(store: BlobStore, digest: str, size: int) -> tuple[tuple[str, int], ...]:
     """The listing and the files of a tree in the store; the tree as one unit if its listing is missing."""
     from gitreg.storage import artifact as artifacts  # noqa: PLC0415 - only --check-store reads the store
 
     try:
-        listing = store.size(digest)  # type: ignore[attr-defined]
-        entries = artifacts.tree_entries(store, digest)  # type: ignore[arg-type]
+        listing = store.size(digest)
+        entries = artifacts.tree_entries(store, digest)
     except StorageError:
         return ((digest, size),)
     return ((digest, listing or 0), *((e.digest, e.size) for e in entries))
