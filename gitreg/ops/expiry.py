@@ -20,6 +20,7 @@ from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, version_path
 from gitreg.ops.retire import policies
+from gitreg.reader import ParseCache, Reader
 from gitreg.registry import Registry
 from gitreg.retention import parse_time
 from gitreg.snapshot import CommitSnapshot
@@ -67,22 +68,27 @@ def policy_ref(repo: GitRepo) -> str | None:
     return None
 
 
-def expired_versions(repo: GitRepo, now: datetime | None = None, ref: str | None = None) -> Expiry:
-    """The versions archived on main longer ago than their policy's ``delete_archived_after``."""
+def expired_versions(
+    repo: GitRepo, now: datetime | None = None, ref: str | None = None, shared: ParseCache | None = None
+) -> Expiry:
+    """The versions archived on main longer ago than their policy's ``delete_archived_after``. ``shared``:
+    a parse cache of another reader of the same registry (a file unchanged since main is parsed once)."""
     ref = ref or policy_ref(repo)
     commit = repo.rev_parse(ref) if ref is not None else None
     if ref is None or commit is None:
         return Expiry()
     now = now or datetime.now(UTC)
     registry = Registry(CommitSnapshot(repo, commit), repo, repo.workdir)
+    if shared is not None:
+        registry.reader = Reader(registry.snapshot, shared)
     names = registry.model_names()
     found = policies(registry, names, lenient=True)
     pending: dict[str, tuple[str, int]] = {}  # manifest path -> (model, version), archived, under a policy
-    for name in names:
-        policy = found.get(name)
-        if policy is None or policy.delete_after is None:
-            continue
-        for number in registry.version_numbers(name):
+    deleting = [n for n in names if (p := found.get(n)) is not None and p.delete_after is not None]
+    numbers = {name: registry.version_numbers(name) for name in deleting}
+    registry.snapshot.prefetch([version_path(name, n) for name in deleting for n in numbers[name]])
+    for name in deleting:
+        for number in numbers[name]:
             if registry.version_record(name, number).status == "archived":
                 pending[version_path(name, number)] = (name, number)
     result = Expiry(ref)

@@ -46,7 +46,8 @@ def usage(
     for stage in registry.reader.stage_files():
         for model, number in registry.reader.stage_map(stage).items():
             stages.setdefault((model, number), []).append(stage)
-    expiry = expired_versions(registry.repo, now) if registry.repo is not None else Expiry()
+    repo = registry.repo
+    expiry = expired_versions(repo, now, shared=registry.reader.shared) if repo is not None else Expiry()
     expired = expiry.keys()
     store = registry.store if check_store else None
     listed = [(b.digest, b.size) for b in stored_blobs(store)] if store is not None else None
