@@ -65,14 +65,12 @@ class Plan:
     expiry: Expiry = field(default_factory=Expiry)
     #: Each expired version, and the bytes of the collectable blobs it refers to.
     freed: list[tuple[Expired, int]] = field(default_factory=list)
+    expired_digests: set[str] = field(default_factory=set)  # the blobs they refer to
 
     @property
     def freed_bytes(self) -> int:
         """Bytes of the collectable blobs that expired versions refer to (each blob once)."""
-        mine = self.expired_digests
-        return sum(b.size for b in self.blobs if b.digest in mine)
-
-    expired_digests: set[str] = field(default_factory=set)
+        return sum(b.size for b in self.blobs if b.digest in self.expired_digests)
 
     @property
     def bytes(self) -> int:
