@@ -148,3 +148,24 @@ def test_a_model_file_gc_cannot_read_expires_nothing_of_its_model(
     commit_at(registry, "break m's model file", days_ago(1))
     data = gc_json(registry)
     assert (data["expired"], data["blobs"]) == ([], [])
+
+
+def test_a_restore_landing_during_gc_keeps_the_bytes(
+    registry: Path, blobs: Path, archived: dict[str, bytes]
+) -> None:
+    """The race gc already guards against, through the policy: the refs are read again before deleting,
+    and a restored manifest (a new file) refers to its blobs again."""
+    from gitreg.ops.gc import plan, sweep  # noqa: PLC0415
+    from gitreg.registry import Registry  # noqa: PLC0415
+
+    (registry / REGISTRY_FILE).write_text((registry / REGISTRY_FILE).read_text().replace("365d", "90d"))
+    commit_at(registry, "shorter policy", days_ago(1))
+    reg = Registry.open(registry)
+    todo = plan(reg, 0)
+    b = sha256(archived["B"])
+    assert b in {x.digest for x in todo.blobs}
+    set_status(registry, "m", 2, "active")
+    commit_at(registry, "restore m@2", days_ago(0))
+    sweep(reg.store, todo, None, Registry.open(registry))
+    assert (blobs / "sha256" / b[7:9] / b[9:]).exists()
+    assert b not in {x.digest for x in todo.blobs}
