@@ -18,7 +18,7 @@ from gitreg import yamlio
 from gitreg.errors import GitregError
 from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, version_path
+from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, model_path, version_path
 from gitreg.ops.retire import policies
 from gitreg.reader import ParseCache, Reader
 from gitreg.registry import Registry
@@ -82,6 +82,7 @@ def expired_versions(
     if shared is not None:
         registry.reader = Reader(registry.snapshot, shared)
     names = registry.model_names()
+    registry.snapshot.prefetch([model_path(name) for name in names])
     found = policies(registry, names, lenient=True)
     pending: dict[str, tuple[str, int]] = {}  # manifest path -> (model, version), archived, under a policy
     deleting = [n for n in names if (p := found.get(n)) is not None and p.delete_after is not None]

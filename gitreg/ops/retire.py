@@ -80,11 +80,13 @@ def plan_retirement(
     if model is not None:
         registry.model_record(model)  # refuses an unknown model
     names = [model] if model is not None else registry.model_names()
+    registry.snapshot.prefetch([model_path(name) for name in names])
     found = policies(registry, names)
+    governed = [name for name in names if found.get(name) is not None]
+    numbers = {name: registry.version_numbers(name) for name in governed}
+    registry.snapshot.prefetch([version_path(name, n) for name in governed for n in numbers[name]])
     versions = []
-    for name in names:
-        if found.get(name) is None:
-            continue
+    for name in governed:
         for record in registry.version_records(name):
             versions.append(
                 VersionFacts(
