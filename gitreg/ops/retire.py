@@ -87,7 +87,7 @@ def plan_retirement(
     registry.snapshot.prefetch([version_path(name, n) for name in governed for n in numbers[name]])
     versions = []
     for name in governed:
-        for record in registry.version_records(name):
+        for record in (registry.version_record(name, n) for n in numbers[name]):
             versions.append(
                 VersionFacts(
                     name,
