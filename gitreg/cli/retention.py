@@ -61,10 +61,10 @@ def retire_command(
         return 0
     if kw.get("message"):
         result.change.subject = kw["message"]
-    _print_plan(result.plan, base_ref.label)
     proposed = propose(
         repo, result.change, base_ref, push=kw["push"], open_pr=kw["open_pr"], forge_name=kw["forge_name"]
     )
+    _print_plan(result.plan, base_ref.label)  # once it is proposed: a refusal is one error line
     report_proposal(proposed)
     return 0
 

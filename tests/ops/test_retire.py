@@ -97,6 +97,14 @@ def test_retire_proposes_one_branch_that_validates(dated: Path) -> None:
     assert "- fraud@1: created 400d ago" in body
     # the plan on the branch itself: nothing more is stale
     assert plan_json(dated, "--base", branch)["stale"] == []
+    git(dated, "checkout", "--quiet", "main")
+    unchanged = Unchanged(dated)
+    assert_error(
+        run("retire", cwd=dated),
+        3,
+        f"branch {branch} already exists (delete it (git branch -D {branch}) or name another with --branch)",
+    )
+    unchanged.check()
 
 
 def test_retire_one_model_and_push(dated: Path, tmp_path: Path) -> None:
