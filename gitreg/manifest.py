@@ -125,6 +125,16 @@ def _retention_period(value: Any) -> Any:
     return value
 
 
+def _at_least_one(value: Any) -> Any:
+    if type(value) is int and value < 1:
+        raise ValueError(f"{value} is below 1: the newest version is always kept, so write 1 or more")
+    return value
+
+
+#: How many of a model's newest active versions retention always keeps.
+KeepLast = Annotated[
+    StrictInt, BeforeValidator(_at_least_one), WithJsonSchema({"type": "integer", "minimum": 1})
+]
 #: A retention period: days or weeks with the unit, such as 180d or 26w (see gitreg.durations).
 RetentionPeriod = Annotated[
     StrictStr,
@@ -187,7 +197,7 @@ class Retention(_Strict):
     """When versions are retired (archived) and when their blobs may be deleted; a model's retention
     overrides the registry's field by field. Periods are days or weeks, such as 180d or 26w."""
 
-    keep_last: Annotated[StrictInt, Field(ge=1)] | None = None
+    keep_last: KeepLast | None = None
     """Always keep the newest N active versions of each model (1 when unset)."""
     archive_after: RetentionPeriod | None = None
     """Retire active versions created longer ago than this; unset: none is retired."""

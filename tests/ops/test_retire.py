@@ -137,7 +137,8 @@ def test_nothing_to_retire(registry: Path) -> None:
         ),
         (
             "  keep_last: 0\n",
-            "registry.yaml:30:3: retention.keep_last: Input should be greater than or equal to 1",
+            "registry.yaml:30:3: retention.keep_last: 0 is below 1: the newest version is always kept, "
+            "so write 1 or more",
         ),
         (
             "  archive_after: 180d\n  protect: [prod]\n",

@@ -55,7 +55,7 @@ def test_a_valid_policy_passes(registry: Path) -> None:
             "delete_archived_after: [1d]",
             "[1d] is not a retention period: write days or weeks, such as 180d or 26w",
         ),
-        ("keep_last: 0", "Input should be greater than or equal to 1"),
+        ("keep_last: 0", "0 is below 1: the newest version is always kept, so write 1 or more"),
         ("keep_last: true", "Input should be a valid integer"),
     ],
 )
