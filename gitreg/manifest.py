@@ -28,6 +28,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from gitreg import durations
 from gitreg.errors import ManifestError, Problem
 from gitreg.filesystem import name_problem
 from gitreg.layout import MAX_SIZE, NAME
@@ -119,6 +120,31 @@ _TIMESTAMP_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}(-?[0-9]{2}-?[0-9]{2
 Timestamp = Annotated[StrictStr, AfterValidator(_iso_timestamp), WithJsonSchema(_TIMESTAMP_SCHEMA)]
 
 
+def _retention_period(value: Any) -> Any:
+    problem = durations.retention_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _at_least_one(value: Any) -> Any:
+    if type(value) is int and value < 1:
+        raise ValueError(f"{value} is below 1: the newest version is always kept, so write 1 or more")
+    return value
+
+
+#: How many of a model's newest active versions retention always keeps.
+KeepLast = Annotated[
+    StrictInt, BeforeValidator(_at_least_one), WithJsonSchema({"type": "integer", "minimum": 1})
+]
+#: A retention period: days or weeks with the unit, such as 180d or 26w (see gitreg.durations).
+RetentionPeriod = Annotated[
+    StrictStr,
+    BeforeValidator(_retention_period),
+    WithJsonSchema({"type": "string", "pattern": durations.RETENTION_PATTERN}),
+]
+
+
 class _Strict(BaseModel):
     """Unknown fields are errors; each field's docstring is its description in the JSON Schema, and its
     title is the key as written in YAML."""
@@ -169,6 +195,21 @@ class Rules(_Strict):
     """The largest file, in bytes, the registry repository may hold (model files go to the blob store)."""
 
 
+class Retention(_Strict):
+    """When versions are retired (archived) and when their blobs may be deleted; a model's retention
+    overrides the registry's field by field. Periods are days or weeks, such as 180d or 26w."""
+
+    keep_last: KeepLast | None = None
+    """Always keep the newest N active versions of each model (1 when unset)."""
+    archive_after: RetentionPeriod | None = None
+    """Retire active versions created longer ago than this; unset: none is retired."""
+    protect: list[Name] | None = None
+    """Stages whose versions are kept while the stage held them within archive_after (unset: every stage);
+    a version a stage holds now is always kept."""
+    delete_archived_after: RetentionPeriod | None = None
+    """Blobs only versions archived longer ago than this refer to become collectable by gc; unset: never."""
+
+
 class RegistryConfig(_Strict):
     """registry.yaml: the blob store, the stages and their rules."""
 
@@ -182,6 +223,8 @@ class RegistryConfig(_Strict):
     """The stages, each with the stages it requires and its policy."""
     rules: Rules = Rules()
     """Repository hygiene settings for the validator."""
+    retention: Retention | None = None
+    """When versions are retired and their blobs collected (gitreg retire, gitreg gc)."""
 
     def stage(self, name: str) -> StageSpec | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -204,6 +247,8 @@ class ModelInfo(_Strict):
     """Free-form labels."""
     policy: dict[Name, Policy] = {}
     """Per-stage rules that add to registry.yaml's: stage -> policy."""
+    retention: Retention | None = None
+    """This model's retention: each field it sets overrides registry.yaml's."""
 
 
 class Artifact(_Strict):

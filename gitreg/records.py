@@ -57,6 +57,12 @@ MODEL_VERSION: Shape = {
     "status": ("active", None),
 }
 POLICY: Shape = {"fields": ([], None), "metrics": ({}, None)}
+RETENTION: Shape = {
+    "keep_last": (None, None),
+    "archive_after": (None, None),
+    "protect": (None, None),
+    "delete_archived_after": (None, None),
+}
 STAGE_SPEC: Shape = {"name": (REQUIRED, None), "requires": ([], None), "policy": ({}, POLICY)}
 REGISTRY: Shape = {
     "apiVersion": (REQUIRED, None),
@@ -64,6 +70,7 @@ REGISTRY: Shape = {
     "storage": (REQUIRED, {"url": (REQUIRED, None), "options": ({}, None)}),
     "stages": ([], ("each", STAGE_SPEC)),
     "rules": ({}, {"max_file_size": (1024 * 1024, None)}),
+    "retention": (None, RETENTION),
 }
 MODEL_INFO: Shape = {
     "apiVersion": (REQUIRED, None),
@@ -73,6 +80,7 @@ MODEL_INFO: Shape = {
     "owners": ([], None),
     "tags": ({}, None),
     "policy": ({}, ("each", POLICY)),
+    "retention": (None, RETENTION),
 }
 
 

@@ -42,6 +42,8 @@ COMMANDS = {
     "copy": "storage",
     "export": "oci",
     "import": "importer",
+    "retire": "retention",
+    "usage": "retention",
 }
 
 

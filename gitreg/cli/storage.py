@@ -79,17 +79,25 @@ def _check_line(check: BlobCheck) -> str:
     "--grace", default="7d", show_default=True, metavar="DURATION", help="Keep blobs younger than this."
 )
 @click.option("--yes", is_flag=True, help="Delete (without it, only print what would be deleted).")
+@click.option("--dry-run", is_flag=True, help="Only print what would be deleted (the default).")
 @click.option("--shared-store", is_flag=True, help="Allow collecting the per-user default store.")
 @json_option
 @click.pass_obj
-def gc_command(directory: str, grace: str, yes: bool, shared_store: bool, as_json: bool) -> int:
+def gc_command(
+    directory: str, grace: str, yes: bool, dry_run: bool, shared_store: bool, as_json: bool
+) -> int:
     """Delete blobs that no version manifest on any branch or tag references (dry run unless --yes).
 
     Branches, remote-tracking branches and tags count (fetch first), and so does every file of a referenced
     folder. Blobs younger than --grace are kept: a registration stores its blobs before it commits. Uploads
     that never finished (S3 multipart uploads of a killed register, temporary files of the local store)
     older than --grace are removed too; on S3 a bucket lifecycle rule (AbortIncompleteMultipartUpload)
-    does the same server-side. gc assumes the store belongs to this registry alone."""
+    does the same server-side. gc assumes the store belongs to this registry alone.
+
+    With a retention policy's delete_archived_after, versions archived on main longer ago than that refer
+    to nothing: their blobs go unless another version refers to them (see "Retention and storage usage")."""
+    if yes and dry_run:
+        raise UsageError("give --yes or --dry-run, not both")
     seconds = collection.parse_duration(grace)
     reg = Registry.open(directory)
     todo = collection.plan(reg, seconds, allow_shared=shared_store)
@@ -107,6 +115,15 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool, as_jso
             collection.sweep(reg.store, todo, None, reg)
         output.print_json(_gc_report(todo, yes))
         return 0
+    for expired, freed in todo.freed:
+        click.echo(
+            f"{verb} the bytes of {expired.ref}, "
+            f"archived {output.timestamp(expired.archived_at.isoformat())} "
+            f"({output.age(now - expired.archived_at.timestamp())} ago, past delete_archived_after): "
+            f"{output.size(freed)}"
+        )
+    for ref in todo.expiry.undetermined:
+        click.echo(f"kept the bytes of {ref}: main's history does not say when it was archived", err=True)
     if yes:
         collection.sweep(reg.store, todo, lambda item: click.echo(line(item)), reg)
     else:
@@ -119,6 +136,12 @@ def gc_command(directory: str, grace: str, yes: bool, shared_store: bool, as_jso
         + (uploads if todo.uploads else "")
         + f", {output.size(todo.bytes)}; kept {todo.kept} referenced"
         + (f" and {len(todo.young)} younger than {grace}" if todo.young else "")
+        + (
+            f"; {output.size(todo.freed_bytes)} of it from "
+            f"{output.plural(len(todo.freed), 'version')} archived past delete_archived_after"
+            if todo.freed
+            else ""
+        )
         + ("" if yes or not (todo.blobs or todo.uploads) else " (run with --yes to delete)")
     )
     return 0
@@ -132,6 +155,12 @@ def _gc_report(todo: collection.Plan, deleted: bool) -> dict[str, object]:
         "bytes": todo.bytes,
         "kept": todo.kept,
         "young": len(todo.young),
+        "expired": [
+            {"ref": e.ref, "archived_at": e.archived_at.isoformat(), "bytes": freed}
+            for e, freed in todo.freed
+        ],
+        "expired_bytes": todo.freed_bytes,
+        "undetermined": todo.expiry.undetermined,
     }
 
 

@@ -239,7 +239,11 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
     info = ModelInfo.model_validate(
         {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model, "owners": reg.owners}
     )
-    files = {model_path(reg.model): yamlio.dump(info.model_dump(mode="json", by_alias=True)).encode()}
+    files = {
+        model_path(reg.model): yamlio.dump(
+            info.model_dump(mode="json", by_alias=True, exclude_none=True)
+        ).encode()
+    }
     current = base.snapshot.read("CODEOWNERS")
     if current is not None and reg.owners:
         text = current.decode()

@@ -52,6 +52,12 @@ RULES: tuple[Rule, ...] = (
         "registry",
         "registry.yaml exists, declares each stage once, requires only declared stages; policies name them",
     ),
+    Rule(
+        "retention",
+        "file",
+        "file",
+        "a retention policy (registry.yaml's or a model's) protects only stages registry.yaml declares",
+    ),
     Rule("missing-model-file", "cross-file", "model-folder", "every model folder has its model.yaml"),
     Rule("stage-entry", "cross-file", "stage-entry", "a stage entry names an existing model and version"),
     Rule("stage-archived", "cross-file", "stage-entry", "a stage entry names an active version"),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from gitreg.durations import retention_problem
 from gitreg.filesystem import name_problem
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
 from gitreg.records import THRESHOLD, ConfigRecord, ModelRecord, VersionRecord
@@ -81,6 +82,18 @@ _ANY_STR = _optional(_str)
 _POLICY = _fields(
     {}, {"fields": _list(_str), "metrics": _dict(lambda t: _str(t) and bool(THRESHOLD.fullmatch(t)))}
 )
+_PERIOD = _optional(lambda v: _str(v) and retention_problem(v) is None)
+_RETENTION = _optional(
+    _fields(
+        {},
+        {
+            "keep_last": _optional(_positive),
+            "archive_after": _PERIOD,
+            "protect": _optional(_list(_name)),
+            "delete_archived_after": _PERIOD,
+        },
+    )
+)
 _HEAD = {"apiVersion": _is("gitreg/v1")}
 ACCEPTS: dict[str, Check] = {
     "Registry": _fields(
@@ -92,11 +105,18 @@ ACCEPTS: dict[str, Check] = {
         {
             "stages": _list(_fields({"name": _name}, {"requires": _list(_name), "policy": _POLICY})),
             "rules": _fields({}, {"max_file_size": _positive}),
+            "retention": _RETENTION,
         },
     ),
     "Model": _fields(
         {**_HEAD, "kind": _is("Model"), "name": _name},
-        {"description": _str, "owners": _list(_str), "tags": _dict(_str), "policy": _dict(_POLICY, _name)},
+        {
+            "description": _str,
+            "owners": _list(_str),
+            "tags": _dict(_str),
+            "policy": _dict(_POLICY, _name),
+            "retention": _RETENTION,
+        },
     ),
     "ModelVersion": _fields(
         {

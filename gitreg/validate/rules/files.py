@@ -12,6 +12,7 @@ from gitreg.credentials import CREDENTIAL_PATTERNS, is_secret_name, url_secrets
 from gitreg.filesystem import name_problem, shown
 from gitreg.layout import MODEL_FILE, STAGE_FOLDER_FILE, VERSION_FILE, VERSION_FILE_NAME
 from gitreg.validate.findings import Finding
+from gitreg.validate.rules.retention import check_retention
 from gitreg.validate.view import View
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
@@ -93,6 +94,7 @@ def _registry_file(view: View) -> Iterator[Finding]:
             elif required == stage.name:
                 line, col = view.position("registry.yaml", ("stages", index, "requires", req_index))
                 yield Finding("registry.yaml", line, col, "config", f"stage {stage.name!r} requires itself")
+    yield from check_retention(view, "registry.yaml", config)
     secrets = url_secrets(config.storage.url)
     if secrets:
         line, col = view.position("registry.yaml", ("storage", "url"))
@@ -132,6 +134,7 @@ def _model_file(view: View, path: str, folder: str) -> Iterator[Finding]:
             if config.stage(stage) is None:
                 line, col = view.position(path, ("policy", stage))
                 yield Finding(path, line, col, "config", f"policy for undeclared stage {stage!r}")
+    yield from check_retention(view, path, info)
     if not info.owners:
         line, col = view.position(path, ("name",))
         yield Finding(

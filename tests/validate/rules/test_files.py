@@ -104,7 +104,7 @@ def test_schema_unknown_fields_wrong_types_and_missing_fields() -> None:
     stranger = MODEL + "maintainer: alice\n"
     assert lint({V1: misspelt, "models/fraud/model.yaml": stranger}) == [
         "models/fraud/model.yaml:6:1: schema: unknown field 'maintainer' "
-        "(allowed: apiVersion, description, kind, name, owners, policy, tags)",
+        "(allowed: apiVersion, description, kind, name, owners, policy, retention, tags)",
         "models/fraud/versions/1.yaml:10:1: schema: unknown field 'metric' (did you mean 'metrics'?)",
     ]
     assert lint({V1: wrong_type}) == [
