@@ -575,14 +575,16 @@ def test_problems_are_sorted_by_line_and_column() -> None:
     with pytest.raises(ManifestError) as info:
         manifest.parse(RegistryConfig, doc)
     assert [str(p) for p in info.value.problems] == [
-        "registry.yaml:3:1: unknown field 'extra' (allowed: apiVersion, kind, retention, rules, stages, storage)",
+        "registry.yaml:3:1: unknown field 'extra'"
+        " (allowed: apiVersion, kind, retention, rules, stages, storage)",
         "registry.yaml:4:11: storage.url: Input should be a valid string",
         "registry.yaml:6:5: missing required field 'stages.0.name'",
         "registry.yaml:6:5: unknown field 'nme' (did you mean 'name'?)",
         f"registry.yaml:7:5: stages.1.name: 'Bad' is not a valid name: {NAME_HINT}",
     ]
     assert str(info.value) == (
-        "registry.yaml:3:1: unknown field 'extra' (allowed: apiVersion, kind, retention, rules, stages, storage)"
+        "registry.yaml:3:1: unknown field 'extra'"
+        " (allowed: apiVersion, kind, retention, rules, stages, storage)"
         " (and 4 more problems)"
     )
     assert info.value.exit_code == 3
