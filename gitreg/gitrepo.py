@@ -98,6 +98,11 @@ class GitRepo:
         """Stop the git processes kept running for reads (a repository about to be deleted)."""
         self._repo.close()
 
+    def cache_folder(self) -> Path:
+        """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
+        one, which a repository's worktrees share)."""
+        return Path(self._repo.common_dir) / "gitreg" / "cache"
+
     @property
     def workdir(self) -> Path | None:
         wt = self._repo.working_tree_dir

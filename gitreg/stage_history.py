@@ -19,6 +19,8 @@ from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
 from gitreg.manifest import StageFile, is_name
+from gitreg.stage_patches import StagePatches
+from gitreg.walk_cache import Delta, Transition, WalkCache
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,16 @@ class StageTracker:
     first: a file in plain lines follows git's diff of it, so a step costs what it changed, not the size of
     the file; any other file (or diff) is read whole and parsed by ``StageReader``."""
 
-    def __init__(self, repo: GitRepo) -> None:
+    def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
         self.reader = StageReader(repo)
         self.files: dict[str, StageFileState] = {}
+        self.patches = StagePatches(repo, cache)
+        self.cache = cache
+
+    def read_ahead(self, walk: Iterable[LogCommit]) -> Iterator[LogCommit]:
+        """A raw walk (no ``--patch``) with the stage changes of each commit prepared to ``advance``
+        over: found in the cache, or diffed from blobs read a window at a time (``StagePatches``)."""
+        return self.patches.read_ahead(walk)
 
     def state(self, stage: str) -> StageFileState:
         return self.files.get(stage) or StageFileState({}, 0)
@@ -135,13 +144,18 @@ class StageTracker:
     def advance(self, commit: LogCommit) -> list[StageStep]:
         """The stage steps of ``commit`` (by path), the files' states moved past it."""
         found = []
-        for path, (_old, new, status) in commit.changes.items():
+        for path, (old, new, status) in commit.changes.items():
             match = STAGE_FILE.match(path)
             if match:
-                found.append((path, match.group(1), new, status, commit.patches.get(path)))
+                found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for _path, stage, new, status, patch in sorted(found):
+        for _path, stage, old, new, status, patch in sorted(found):
             before = self.state(stage)
+            known = self.patches.known.get((old, new)) if status in ("A", "M") else None
+            if known is not None and _consistent(before.entries, known.delta):
+                self.files[stage] = StageFileState(_with(before.entries, known.delta), known.plain_size)
+                steps.append(StageStep(commit, stage, before.entries, self.files[stage].entries, known.delta))
+                continue
             applied = None
             if status != "D" and patch is not None and before.plain_size is not None:
                 applied = _apply(before, patch)
@@ -156,6 +170,8 @@ class StageTracker:
                 if before.entries.get(name) != after.entries.get(name)
             )
             steps.append(StageStep(commit, stage, before.entries, after.entries, delta))
+            if self.cache is not None and status in ("A", "M"):
+                self.cache.add_transition(old, new, Transition(delta, after.plain_size))
         return steps
 
     def _read(self, new: str, status: str) -> StageFileState:
@@ -167,6 +183,21 @@ class StageTracker:
         if plain is not None:
             return StageFileState(plain, _bound(data.decode().split("\n")))
         return StageFileState(self.reader.entries(new), None)
+
+
+def _consistent(entries: Mapping[str, int], delta: Delta) -> bool:
+    """Whether a cached change starts from ``entries`` (a cache is never trusted beyond what it can show)."""
+    return all(entries.get(name) == old and old != new for name, old, new in delta)
+
+
+def _with(entries: Mapping[str, int], delta: Delta) -> dict[str, int]:
+    after = dict(entries)
+    for name, _old, new in delta:
+        if new is None:
+            del after[name]
+        else:
+            after[name] = new
+    return after
 
 
 def _diff_lines(patch: list[str]) -> tuple[list[str], list[str]] | None:
