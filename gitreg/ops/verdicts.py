@@ -101,7 +101,7 @@ class Judge:
             for path, (_old, new, status) in landing.changes.items():
                 if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
                     ahead[path] = None if status == "D" else new
-            if not judged(landing):
+            if not judged(landing) or not self._changes_entries(landing):
                 continue
             known = landing.commit in self._verdicts
             needs: list[tuple[str, type[BaseModel]]] = [] if known else [(REGISTRY_FILE, RegistryConfig)]
@@ -120,6 +120,15 @@ class Judge:
                     continue
                 wanted[blob] = None
         self._fetched = self.repo.read_blobs(list(wanted)) if wanted else {}
+
+    def _changes_entries(self, landing: LogCommit) -> bool:
+        """Whether ``landing`` (prepared by the stage tracker) may change a stage entry (and so be judged)."""
+        for path, (old, new, _status) in landing.changes.items():
+            if STAGE_FILE.match(path):
+                known = self.stages.patches.known.get((old, new))
+                if known is None or known.delta:
+                    return True
+        return False
 
     def _added(self, landing: LogCommit) -> Iterator[tuple[str, int]]:
         """(model, version) of each stage entry ``landing`` (prepared by the stage tracker) adds."""
