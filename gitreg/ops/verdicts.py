@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -28,10 +28,18 @@ from gitreg.snapshot import CommitSnapshot
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.validate import Base, validate
 from gitreg.validate.rules.stages import check_policy
+from gitreg.validate.light import light
 from gitreg.validate.view import ParseCache, View
 from gitreg.walk_cache import WalkCache
 
 T = TypeVar("T", bound=BaseModel)
+
+#: The kind (``gitreg.layout.KINDS``) of each model the walk parses, for its record (``validate.light``).
+_KINDS: dict[type[BaseModel], str] = {
+    RegistryConfig: "Registry",
+    ModelInfo: "Model",
+    ModelVersion: "ModelVersion",
+}
 
 #: Parsed blobs kept at once; older ones are parsed again if met again.
 CACHE_SIZE = 4096
@@ -173,14 +181,15 @@ class Judge:
         else:
             try:
                 data = self._fetched.pop(blob, None) or self.repo.read_blob(blob)
-                value: Any = manifest.parse(kind, yamlio.load(data, path))
+                doc = yamlio.load(data, path)
+                # a record where the typed model accepts the file as it is (the validator reads the same)
+                value: Any = light(_KINDS[kind], doc.data) or manifest.parse(kind, doc)
             except (GitregError, ValueError):
                 value = None
             self._parsed[key] = value
             if len(self._parsed) > CACHE_SIZE:
                 self._parsed.popitem(last=False)
-        result = self._parsed[key]
-        return result if isinstance(result, kind) else None
+        return cast("T | None", self._parsed[key])
 
     def verdict(self, landing: LogCommit, steps: list[StageStep]) -> str:
         """The validator's verdict on ``landing`` (advanced over, ``held_after`` not yet called): the
