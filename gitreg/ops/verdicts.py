@@ -27,8 +27,8 @@ from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
 from gitreg.snapshot import CommitSnapshot
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.validate import Base, validate
-from gitreg.validate.rules.stages import check_policy
 from gitreg.validate.light import light
+from gitreg.validate.rules.stages import check_policy
 from gitreg.validate.view import ParseCache, View
 from gitreg.walk_cache import WalkCache
 
