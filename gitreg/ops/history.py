@@ -1,12 +1,13 @@
 """Stage history and audit evidence, from ``main``'s first-parent history alone.
 
-One ``git log --first-parent --raw --patch``, oldest first and streamed, gives every commit that changed a
-stage as it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before
-and after and git's diff of it: a stage file in plain ``model: version`` lines is followed through its diffs
-(``StageTracker``), any other is read and parsed. Cost follows the number of stage changes, not the number
-of commits, of files in the registry or of entries in a stage file. ``audit``'s verdicts come from one
-walk too (``gitreg.ops.verdicts``), with a ``--raw`` log of models/ and registry.yaml streamed beside it
-(git diffs no file but the stage files), and its entries come a batch at a time."""
+One ``git log --first-parent --raw``, oldest first and streamed, gives every commit that changed a stage as
+it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before and
+after: a stage file in plain ``model: version`` lines is followed through the diff of its blobs, read a
+window of commits at a time (``gitreg.stage_patches``), any other is read and parsed (``StageTracker``).
+``audit``'s verdicts come from the same walk (``gitreg.ops.verdicts``; its log names models/ and
+registry.yaml too), and its entries come a batch at a time. What a walk learns (what each stage-file change
+did, each commit's verdict, each version's artifact) is kept by object id in the repository's walk cache
+(``gitreg.walk_cache``), so a second walk reads no blob: cost follows the number of new stage changes."""
 
 from __future__ import annotations
 
