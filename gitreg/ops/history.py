@@ -12,7 +12,7 @@ did, each commit's verdict, each version's artifact) is kept by object id in the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +44,10 @@ class StageChange:
     review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.ops.review
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _CHANGE_FIELDS}  # every field is a plain value
+
+
+_CHANGE_FIELDS = [f.name for f in fields(StageChange)]
 
 
 def stage_history(
@@ -153,7 +156,7 @@ class AuditEntry:
             "digest": self.digest,
             "size": self.size,
             "verdict": self.verdict,
-            "flags": self.flags,
+            "flags": list(self.flags),
         }
 
 
