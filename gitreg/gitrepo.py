@@ -5,10 +5,13 @@ is the git module family; no other module builds a git command line or reads git
 from __future__ import annotations
 
 import io
+import subprocess
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
 from git.objects.fun import tree_entries_from_data
@@ -47,6 +50,7 @@ class GitRepo:
     def __init__(self, repo: git.Repo) -> None:
         self._repo = repo
         self._git = repo.git
+        self._batch: Any = None  # the ``cat-file --batch`` process of ``read_blobs``, once started
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -96,6 +100,7 @@ class GitRepo:
 
     def close(self) -> None:
         """Stop the git processes kept running for reads (a repository about to be deleted)."""
+        self._stop_blob_batch()
         self._repo.close()
 
     def cache_folder(self) -> Path:
@@ -363,33 +368,44 @@ class GitRepo:
         return sorted(name for _sha, _mode, name in tree_entries_from_data(self.read_blob(found[0])))
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
-        """Many blobs in one ``git cat-file --batch`` run: one process and one pipe for all of them,
-        rather than a request and a reply per file."""
-        if not shas:
-            return {}
-        with tempfile.TemporaryFile() as request:
-            request.write("".join(f"{sha}\n" for sha in shas).encode())
-            request.seek(0)
-            try:
-                out: bytes = self._git.execute(
-                    ["git", "cat-file", "--batch"],
-                    istream=request,
-                    stdout_as_string=False,
-                    strip_newline_in_stdout=False,
-                )
-            except git.GitCommandError as exc:
-                raise GitError(f"git cat-file failed: {one_line(exc)}") from None
+        """Many blobs through one ``git cat-file --batch`` process kept for the repository's life:
+        requests written a chunk at a time and their replies read back, rather than a request and a
+        reply per file, or a process per call."""
         blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in shas:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split()
-            pos = end + 1
-            if len(header) == 3:
-                size = int(header[2])
-                blobs[sha] = out[pos : pos + size]
-                pos += size + 1
+        for start in range(0, len(shas), _BATCH_CHUNK):
+            chunk = shas[start : start + _BATCH_CHUNK]
+            process = self._blob_batch()
+            try:
+                # a chunk's requests fit in the pipe while git writes its replies, so this never blocks
+                process.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                process.stdin.flush()
+                for sha in chunk:
+                    header = process.stdout.readline().split()
+                    if len(header) == 3:
+                        size = int(header[2])
+                        blobs[sha] = _read_exactly(process.stdout, size)
+                        process.stdout.read(1)  # the newline after the contents
+                    elif len(header) != 2:
+                        raise OSError("git cat-file stopped")
+            except (OSError, ValueError) as exc:
+                self._stop_blob_batch()
+                raise GitError(f"git cat-file failed: {exc}") from None
         return blobs
+
+    def _blob_batch(self) -> Any:
+        if self._batch is None:
+            argv = ["git", "cat-file", "--batch"]
+            self._batch = self._git.execute(argv, as_process=True, istream=subprocess.PIPE)
+        return self._batch.proc
+
+    def _stop_blob_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is not None and batch.proc is not None:
+            with suppress(OSError):
+                batch.proc.stdin.close()
+            with suppress(OSError, subprocess.TimeoutExpired):
+                batch.proc.kill()
+                batch.proc.wait(timeout=10)
 
     def read_blob(self, sha: str) -> bytes:
         try:
@@ -512,6 +528,21 @@ class GitRepo:
         if not target.exists():
             return blob is None
         return blob is not None and target.read_bytes() == self.read_blob(blob)
+
+
+#: Requests written to ``cat-file --batch`` before their replies are read (41 bytes each: well under a pipe).
+_BATCH_CHUNK = 256
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = stream.read(left)
+        if not part:
+            raise OSError("git cat-file stopped")
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _text(value: str | bytes) -> str:
