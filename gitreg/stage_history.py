@@ -123,9 +123,10 @@ def _bound(lines: Iterable[str]) -> int:
 
 
 class StageTracker:
-    """The stage files along a first-parent walk (``GitRepo.first_parent_walk`` with patches), oldest
-    first: a file in plain lines follows git's diff of it, so a step costs what it changed, not the size of
-    the file; any other file (or diff) is read whole and parsed by ``StageReader``."""
+    """The stage files along a first-parent walk (``GitRepo.first_parent_walk``, through ``read_ahead``),
+    oldest first: a change the walk cache knows is applied as it says, if it starts from what the file
+    holds; a file in plain lines follows the diff of its blobs (``gitreg.stage_patches``); any other file
+    (or diff) is read whole and parsed by ``StageReader``."""
 
     def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
         self.reader = StageReader(repo)
