@@ -101,8 +101,6 @@ class StagePatches:
 
     def prepare(self, window: list[LogCommit]) -> None:
         """Find the window's stage changes in the cache, read the blobs of the others, write their diffs."""
-        if self.cache is not None:
-            self.cache.flush()  # what the last window added
         changes = [
             (landing, path, old, new, status)
             for landing in window

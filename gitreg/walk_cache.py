@@ -7,10 +7,11 @@ an old entry is then never asked for again, so it cannot lie about the new histo
 file also names this gitreg and the YAML and pydantic versions whose results it holds: any other starts
 over.
 
-The file is an SQLite database, read a window of keys at a time (memory does not grow with the history)
-and written in transactions (a reader never sees half a write). It is a cache, never a source: a file that
-is not exactly what this module writes (another schema, a symlink, a corrupt page, a value of the wrong
-shape) is ignored and replaced, and when it cannot be used at all the walk simply computes everything."""
+The file is an SQLite database (write-ahead log), read a window of keys at a time and written a few
+thousand rows per transaction (memory does not grow with the history; a reader never sees half a write).
+It is a cache, never a source: a file that is not exactly what this module writes (another schema, a
+symlink, a corrupt page, a value of the wrong shape) is ignored and replaced, and when it cannot be used at
+all the walk simply computes everything."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ FORMAT = "gitreg-walk-cache 1"
 FILE_NAME = "walk.sqlite"
 #: Keys asked of SQLite in one query.
 _CHUNK = 500
+#: Rows held before they are written (one transaction each time).
+_PENDING_ROWS = 4096
+#: SQLite's files beside the database: anything there but a plain file is removed before it opens.
+_BESIDE = ("-journal", "-wal", "-shm")
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SCHEMA = {
     "meta": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -42,6 +47,8 @@ _SCHEMA = {
 
 # SQL (named, so that no statement reads like a command line to tests/test_git_boundary.py)
 _UNTRUSTED = "PRAGMA trusted_schema = OFF"
+_WAL = "PRAGMA journal_mode = WAL"
+_NORMAL = "PRAGMA synchronous = NORMAL"
 _OBJECTS = "SELECT type, name, sql FROM sqlite_master"
 _SET_FORMAT = "INSERT INTO meta VALUES ('format', ?)"
 _FORMAT = "SELECT value FROM meta WHERE key = 'format'"
@@ -72,6 +79,7 @@ class WalkCache:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
         self._pending: dict[str, list[tuple[object, ...]]] = {}
+        self._count = 0  # rows pending
         self.hits = 0  # entries found (for tests and benchmarks)
 
     @classmethod
@@ -151,10 +159,13 @@ class WalkCache:
     def _add(self, table: str, row: tuple[object, ...]) -> None:
         if all(isinstance(v, str) and _OID.fullmatch(v) for v in row[:1]):
             self._pending.setdefault(table, []).append(row)
+            self._count += 1
+            if self._count >= _PENDING_ROWS:
+                self.flush()
 
     def flush(self) -> None:
         """Write what was added since the last flush, in one transaction (nothing, if it fails)."""
-        pending, self._pending = self._pending, {}
+        pending, self._pending, self._count = self._pending, {}, 0
         if not pending:
             return
         try:
@@ -226,11 +237,19 @@ def _connect(path: Path, environment: str) -> sqlite3.Connection | None:
     try:
         if path.is_symlink() or (path.exists() and not path.is_file()):
             return None
+        for suffix in _BESIDE:  # SQLite would follow a link there
+            beside = path.with_name(FILE_NAME + suffix)
+            if beside.is_symlink() or (beside.exists() and not beside.is_file()):
+                beside.unlink()
         connection = sqlite3.connect(path, timeout=2, isolation_level="DEFERRED")
     except (OSError, sqlite3.Error):
         return None
     try:
         connection.execute(_UNTRUSTED)
+        # a cache needs no durability: a commit writes the log without waiting for the disk (and a crash
+        # loses at most the last writes, never the file)
+        connection.execute(_WAL)
+        connection.execute(_NORMAL)
         objects = connection.execute(_OBJECTS).fetchall()
         if not objects:
             with connection:
@@ -260,7 +279,7 @@ def _replace_with_empty(path: Path) -> bool:
         with suppress(OSError):
             spare.unlink()
         return False
-    for leftover in (path.with_name(f"{FILE_NAME}-journal"), path.with_name(f"{FILE_NAME}-wal")):
+    for leftover in (path.with_name(FILE_NAME + suffix) for suffix in _BESIDE):
         with suppress(OSError):
             leftover.unlink()
     return True
