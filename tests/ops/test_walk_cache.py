@@ -136,6 +136,13 @@ def test_a_symlinked_cache_is_not_followed(crafted: Path, tmp_path: Path) -> Non
     _check(crafted)
     assert outside.read_text() == "not a cache\n"
     assert not _cache_file(repo).is_symlink()  # the link itself was replaced (a rename over it)
+    # links where SQLite keeps its log and journal: removed, not written through
+    for suffix in ("-wal", "-journal", "-shm"):
+        link = folder / f"{FILE_NAME}{suffix}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(outside)
+    _check(crafted)
+    assert outside.read_text() == "not a cache\n"
     # a symlinked folder on the way: nothing is written through it
     _cache_file(repo).unlink()
     folder.rmdir()
