@@ -143,6 +143,8 @@ def test_a_symlinked_cache_is_not_followed(crafted: Path, tmp_path: Path) -> Non
         link.symlink_to(outside)
     _check(crafted)
     assert outside.read_text() == "not a cache\n"
+    assert not any((folder / f"{FILE_NAME}{suffix}").is_symlink() for suffix in ("-wal", "-journal", "-shm"))
+    assert _verdict_count(repo) > 0  # and the cache works
     # a symlinked folder on the way: nothing is written through it
     _cache_file(repo).unlink()
     folder.rmdir()
