@@ -152,7 +152,7 @@ class StageTracker:
         steps = []
         for _path, stage, old, new, status, patch in sorted(found):
             state = self.files.setdefault(stage, StageFileState({}, 0))
-            known = self.patches.known.get((old, new)) if status in ("A", "M") else None
+            known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
             if known is not None and _consistent(state.entries, known.delta):
                 delta = known.delta
                 _change(state.entries, delta)

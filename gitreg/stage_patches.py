@@ -23,7 +23,8 @@ from gitreg.walk_cache import Transition, WalkCache
 
 #: Commits whose stage blobs are read in one ``cat-file`` run (their texts are held until diffed).
 WINDOW = 64
-#: Cached transitions held for the commits read ahead (the audit reads further ahead than one window).
+#: Cached transitions held for the commits read ahead (the audit reads further ahead than one window);
+#: ``StageTracker.advance`` takes each out as it applies it.
 KNOWN_HELD = 16384
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import stage_path
 from gitreg.ops.history import AuditEntry, audit, stage_history
+from gitreg.ops.verdicts import Judge
 from gitreg.walk_cache import FILE_NAME, WalkCache, environment
 from ops.test_audit_verdicts import MODELS, _reference, _write, crafted  # noqa: F401 - crafted: a fixture
+from ops.test_audit_walk import PATHS
 from testing import git
 from testing.synthetic import commit_all, stage_manifest
 
@@ -153,3 +157,22 @@ def test_a_symlinked_cache_is_not_followed(crafted: Path, tmp_path: Path) -> Non
     folder.symlink_to(elsewhere)
     _check(crafted)
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("ahead", [1, 3, 300])
+def test_warm_verdicts_are_the_same_whatever_the_commits_read_ahead(crafted: Path, ahead: int) -> None:  # noqa: F811
+    repo = GitRepo.open(crafted)
+    _check(crafted)  # fills the cache
+    cache = WalkCache.open(repo.cache_folder(), environment())
+    assert cache is not None
+    judge = Judge(repo, ahead=ahead, cache=cache)
+    found = []
+    for landing in judge.read_ahead(repo.first_parent_walk("main", PATHS), lambda _landing: True):
+        steps = judge.advance(landing)
+        changed = sum(len(step.changed()) for step in steps)
+        if changed:
+            found += [(landing.commit, judge.verdict(landing, steps))] * changed
+        judge.held_after(steps)
+    cache.close()
+    assert found == _reference(repo)
+    assert judge.full_runs == 0 and cache.hits > 0
