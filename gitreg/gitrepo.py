@@ -262,38 +262,17 @@ class GitRepo:
     def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
         changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
-        return iter(list(self._log_stream(ref, list(paths), False))[::-1])
+        return iter(list(self._log_stream(ref, list(paths)))[::-1])
 
-    def first_parent_walk(
-        self, ref: str, paths: Iterable[str], patch: bool | Iterable[str] = False
-    ) -> Iterator[LogCommit]:
+    def first_parent_walk(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
-        whole), from the root commit's additions on. With ``patch``, each commit carries the zero-context
-        diffs of its changes (``LogCommit.patches``: git's own diff, no textconv or external driver): of
-        every path if True, else only of the paths ``patch`` lists, from a second log streamed alongside (git
-        neither diffs nor writes out the files no caller reads line by line)."""
-        paths = list(paths)
-        patch_paths = paths if patch is True else list(patch or [])
-        if not patch_paths or patch_paths == paths:
-            yield from self._log_stream(ref, paths, bool(patch_paths))
-            return
-        patched = self._log_stream(ref, patch_paths, True)
-        try:
-            pending = next(patched, None)
-            for logged in self._log_stream(ref, paths, False):
-                if pending is not None and pending.commit == logged.commit:
-                    logged.patches, pending = pending.patches, next(patched, None)
-                yield logged
-            for _rest in patched:  # a path outside ``paths``: ignored, git's exit status still checked
-                pass
-        finally:
-            patched.close()
+        whole), from the root commit's additions on. git writes no diff: ``gitreg.stage_patches`` diffs
+        the files its callers read line by line, from their blobs."""
+        yield from self._log_stream(ref, list(paths))
 
-    def _log_stream(self, ref: str, paths: list[str], patch: bool) -> Generator[LogCommit, None, None]:
+    def _log_stream(self, ref: str, paths: list[str]) -> Generator[LogCommit, None, None]:
         argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
-        if patch:
-            argv += ["--patch", "--unified=0"]
         argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
         try:
             process = self._git.execute(argv, as_process=True)
