@@ -160,8 +160,9 @@ class AuditEntry:
         }
 
 
-#: Entries held back at once while the merged branches' authors are asked of git (one call per batch).
-AUDIT_BATCH = 512
+#: Entries held back at once while the merged branches' authors are asked of git (one call per batch: a
+#: process each, so not too few; a few MiB of entries at most, so not too many).
+AUDIT_BATCH = 2048
 
 
 def audit(
