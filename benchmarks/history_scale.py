@@ -11,7 +11,9 @@ is); production only takes what staging holds. The history is checked (first-par
 validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
 history MODEL` (also with `--stage production`), `audit` of every change and of the last tenth, and `gitreg
 audit --format json` (in process, and as a process with its peak RSS), against `git log --first-parent
---raw -- stages/` and `... -p`."""
+--raw -- stages/` and `... -p`. The untimed first round fills the walk cache in the registry's git folder
+(`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and their
+profile) walk without it, as the first run after a new commit does for that commit."""
 
 from __future__ import annotations
 
@@ -179,6 +181,10 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
         Case(baselines[0], partial(run, *log, "--raw", "main", "--", "stages/")),
         Case(baselines[1], partial(run, *log, "-p", "main", "--", "stages/")),
         Case(f"stage_history(main, {model})", partial(stage_history, repo, "main", model)),
+        Case(
+            f"stage_history(main, {model}), no cache",
+            partial(stage_history, repo, "main", model, cache=False),
+        ),
         Case(f"gitreg history {model} (in process)", partial(cli_run, *c, "history", model)),
         Case("stage_history(..., production)", partial(stage_history, repo, "main", model, "production")),
         Case(
@@ -190,6 +196,7 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
             partial(audit, repo, "main", since),
         ),
         Case(f"audit(main): all {len(promotions)} changes", partial(audit, repo, "main")),
+        Case(f"audit(main): all {len(promotions)}, no cache", partial(audit, repo, "main", cache=False)),
         Case("gitreg audit --format json (in process)", partial(cli_run, *c, "audit", "--format", "json")),
         Case(
             "gitreg audit --format json (a process: start-up, peak RSS)",
@@ -199,6 +206,9 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
     report(measure(cases, args.repeat), baselines)
     if args.profile:
         print_profile(f"audit(main) of {len(promotions)} changes", partial(audit, repo, "main"))
+        print_profile(
+            f"audit(main) of {len(promotions)} changes, no cache", partial(audit, repo, "main", cache=False)
+        )
 
 
 def main() -> int:

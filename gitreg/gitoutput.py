@@ -36,8 +36,9 @@ class LogCommit:
     subject: str
     body: str
     changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
-    #: With ``--patch``: the lines of each changed file's diff section, by path; empty without it, or when
-    #: git did not write one section per raw record (a type change is two), so that none can be misread.
+    #: The lines of each changed file's diff section, by path: git's, with ``--patch`` (empty when git did
+    #: not write one section per raw record: a type change is two, so that none can be misread), or those
+    #: ``gitreg.stage_patches`` writes for the stage files of a raw log.
     patches: dict[str, list[str]] = field(default_factory=dict)
 
     @property

@@ -5,10 +5,13 @@ is the git module family; no other module builds a git command line or reads git
 from __future__ import annotations
 
 import io
+import subprocess
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
 from git.objects.fun import tree_entries_from_data
@@ -47,6 +50,7 @@ class GitRepo:
     def __init__(self, repo: git.Repo) -> None:
         self._repo = repo
         self._git = repo.git
+        self._batch: Any = None  # the ``cat-file --batch`` process of ``read_blobs``, once started
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -96,7 +100,13 @@ class GitRepo:
 
     def close(self) -> None:
         """Stop the git processes kept running for reads (a repository about to be deleted)."""
+        self._stop_blob_batch()
         self._repo.close()
+
+    def cache_folder(self) -> Path:
+        """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
+        one, which a repository's worktrees share)."""
+        return Path(self._repo.common_dir) / "gitreg" / "cache"
 
     @property
     def workdir(self) -> Path | None:
@@ -252,38 +262,17 @@ class GitRepo:
     def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
         changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
-        return iter(list(self._log_stream(ref, list(paths), False))[::-1])
+        return iter(list(self._log_stream(ref, list(paths)))[::-1])
 
-    def first_parent_walk(
-        self, ref: str, paths: Iterable[str], patch: bool | Iterable[str] = False
-    ) -> Iterator[LogCommit]:
+    def first_parent_walk(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
-        whole), from the root commit's additions on. With ``patch``, each commit carries the zero-context
-        diffs of its changes (``LogCommit.patches``: git's own diff, no textconv or external driver): of
-        every path if True, else only of the paths ``patch`` lists, from a second log streamed alongside (git
-        neither diffs nor writes out the files no caller reads line by line)."""
-        paths = list(paths)
-        patch_paths = paths if patch is True else list(patch or [])
-        if not patch_paths or patch_paths == paths:
-            yield from self._log_stream(ref, paths, bool(patch_paths))
-            return
-        patched = self._log_stream(ref, patch_paths, True)
-        try:
-            pending = next(patched, None)
-            for logged in self._log_stream(ref, paths, False):
-                if pending is not None and pending.commit == logged.commit:
-                    logged.patches, pending = pending.patches, next(patched, None)
-                yield logged
-            for _rest in patched:  # a path outside ``paths``: ignored, git's exit status still checked
-                pass
-        finally:
-            patched.close()
+        whole), from the root commit's additions on. git writes no diff: ``gitreg.stage_patches`` diffs
+        the files its callers read line by line, from their blobs."""
+        yield from self._log_stream(ref, list(paths))
 
-    def _log_stream(self, ref: str, paths: list[str], patch: bool) -> Generator[LogCommit, None, None]:
+    def _log_stream(self, ref: str, paths: list[str]) -> Generator[LogCommit, None, None]:
         argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
-        if patch:
-            argv += ["--patch", "--unified=0"]
         argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
         try:
             process = self._git.execute(argv, as_process=True)
@@ -358,33 +347,44 @@ class GitRepo:
         return sorted(name for _sha, _mode, name in tree_entries_from_data(self.read_blob(found[0])))
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
-        """Many blobs in one ``git cat-file --batch`` run: one process and one pipe for all of them,
-        rather than a request and a reply per file."""
-        if not shas:
-            return {}
-        with tempfile.TemporaryFile() as request:
-            request.write("".join(f"{sha}\n" for sha in shas).encode())
-            request.seek(0)
-            try:
-                out: bytes = self._git.execute(
-                    ["git", "cat-file", "--batch"],
-                    istream=request,
-                    stdout_as_string=False,
-                    strip_newline_in_stdout=False,
-                )
-            except git.GitCommandError as exc:
-                raise GitError(f"git cat-file failed: {one_line(exc)}") from None
+        """Many blobs through one ``git cat-file --batch`` process kept for the repository's life:
+        requests written a chunk at a time and their replies read back, rather than a request and a
+        reply per file, or a process per call."""
         blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in shas:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split()
-            pos = end + 1
-            if len(header) == 3:
-                size = int(header[2])
-                blobs[sha] = out[pos : pos + size]
-                pos += size + 1
+        for start in range(0, len(shas), _BATCH_CHUNK):
+            chunk = shas[start : start + _BATCH_CHUNK]
+            process = self._blob_batch()
+            try:
+                # a chunk's requests fit in the pipe while git writes its replies, so this never blocks
+                process.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                process.stdin.flush()
+                for sha in chunk:
+                    header = process.stdout.readline().split()
+                    if len(header) == 3:
+                        size = int(header[2])
+                        blobs[sha] = _read_exactly(process.stdout, size)
+                        process.stdout.read(1)  # the newline after the contents
+                    elif len(header) != 2:
+                        raise OSError("git cat-file stopped")
+            except (OSError, ValueError) as exc:
+                self._stop_blob_batch()
+                raise GitError(f"git cat-file failed: {exc}") from None
         return blobs
+
+    def _blob_batch(self) -> Any:
+        if self._batch is None:
+            argv = ["git", "cat-file", "--batch"]
+            self._batch = self._git.execute(argv, as_process=True, istream=subprocess.PIPE)
+        return self._batch.proc
+
+    def _stop_blob_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is not None and batch.proc is not None:
+            with suppress(OSError):
+                batch.proc.stdin.close()
+            with suppress(OSError, subprocess.TimeoutExpired):
+                batch.proc.kill()
+                batch.proc.wait(timeout=10)
 
     def read_blob(self, sha: str) -> bytes:
         try:
@@ -507,6 +507,21 @@ class GitRepo:
         if not target.exists():
             return blob is None
         return blob is not None and target.read_bytes() == self.read_blob(blob)
+
+
+#: Requests written to ``cat-file --batch`` before their replies are read (41 bytes each: well under a pipe).
+_BATCH_CHUNK = 256
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = stream.read(left)
+        if not part:
+            raise OSError("git cat-file stopped")
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _text(value: str | bytes) -> str:

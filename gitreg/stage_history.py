@@ -19,6 +19,8 @@ from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
 from gitreg.manifest import StageFile, is_name
+from gitreg.stage_patches import StagePatches
+from gitreg.walk_cache import Delta, Transition, WalkCache
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,21 @@ def _bound(lines: Iterable[str]) -> int:
 
 
 class StageTracker:
-    """The stage files along a first-parent walk (``GitRepo.first_parent_walk`` with patches), oldest
-    first: a file in plain lines follows git's diff of it, so a step costs what it changed, not the size of
-    the file; any other file (or diff) is read whole and parsed by ``StageReader``."""
+    """The stage files along a first-parent walk (``GitRepo.first_parent_walk``, through ``read_ahead``),
+    oldest first: a change the walk cache knows is applied as it says, if it starts from what the file
+    holds; a file in plain lines follows the diff of its blobs (``gitreg.stage_patches``); any other file
+    (or diff) is read whole and parsed by ``StageReader``."""
 
-    def __init__(self, repo: GitRepo) -> None:
+    def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
         self.reader = StageReader(repo)
         self.files: dict[str, StageFileState] = {}
+        self.patches = StagePatches(repo, cache)
+        self.cache = cache
+
+    def read_ahead(self, walk: Iterable[LogCommit]) -> Iterator[LogCommit]:
+        """A raw walk (no ``--patch``) with the stage changes of each commit prepared to ``advance``
+        over: found in the cache, or diffed from blobs read a window at a time (``StagePatches``)."""
+        return self.patches.read_ahead(walk)
 
     def state(self, stage: str) -> StageFileState:
         return self.files.get(stage) or StageFileState({}, 0)
@@ -135,27 +145,30 @@ class StageTracker:
     def advance(self, commit: LogCommit) -> list[StageStep]:
         """The stage steps of ``commit`` (by path), the files' states moved past it."""
         found = []
-        for path, (_old, new, status) in commit.changes.items():
+        for path, (old, new, status) in commit.changes.items():
             match = STAGE_FILE.match(path)
             if match:
-                found.append((path, match.group(1), new, status, commit.patches.get(path)))
+                found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for _path, stage, new, status, patch in sorted(found):
-            before = self.state(stage)
-            applied = None
-            if status != "D" and patch is not None and before.plain_size is not None:
-                applied = _apply(before, patch)
-            after = applied or self._read(new, status)
-            self.files[stage] = after
-            names = _names(patch) if applied is not None and patch is not None else None
-            if names is None:
-                names = set(before.entries) | set(after.entries)
-            delta = tuple(
-                (name, before.entries.get(name), after.entries.get(name))
-                for name in sorted(names)
-                if before.entries.get(name) != after.entries.get(name)
-            )
-            steps.append(StageStep(commit, stage, before.entries, after.entries, delta))
+        for _path, stage, old, new, status, patch in sorted(found):
+            state = self.files.setdefault(stage, StageFileState({}, 0))
+            known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
+            if known is not None and _consistent(state.entries, known.delta):
+                delta = known.delta
+                _change(state.entries, delta)
+                state.plain_size = known.plain_size
+            else:
+                applied = None
+                if status != "D" and patch is not None and state.plain_size is not None:
+                    applied = _apply(state, patch)
+                if applied is None:
+                    after = self._read(new, status)
+                    applied = _difference(state.entries, after.entries)
+                    self.files[stage] = state = after
+                delta = applied
+                if self.cache is not None and status in ("A", "M"):
+                    self.cache.add_transition(old, new, Transition(delta, state.plain_size))
+            steps.append(StageStep(commit, stage, _Before(state.entries, delta), state.entries, delta))
         return steps
 
     def _read(self, new: str, status: str) -> StageFileState:
@@ -166,7 +179,51 @@ class StageTracker:
         plain = simple_entries(data)
         if plain is not None:
             return StageFileState(plain, _bound(data.decode().split("\n")))
-        return StageFileState(self.reader.entries(new), None)
+        return StageFileState(dict(self.reader.entries(new)), None)  # a copy: the walk changes it in place
+
+
+def _consistent(entries: Mapping[str, int], delta: Delta) -> bool:
+    """Whether a cached change starts from ``entries`` (a cache is never trusted beyond what it can show)."""
+    return all(entries.get(name) == old and old != new for name, old, new in delta)
+
+
+def _change(entries: dict[str, int], delta: Delta) -> None:
+    for name, _old, new in delta:
+        if new is None:
+            del entries[name]
+        else:
+            entries[name] = new
+
+
+def _difference(before: Mapping[str, int], after: Mapping[str, int]) -> Delta:
+    names = sorted(set(before) | set(after))
+    return tuple((n, before.get(n), after.get(n)) for n in names if before.get(n) != after.get(n))
+
+
+class _Before(Mapping[str, int]):
+    """What a stage held before a step: what it holds now with the step's changes undone. A view, so that a
+    step costs what it changed: read it before the walk moves the stage on (``StageTracker.advance``)."""
+
+    __slots__ = ("_now", "_old")
+
+    def __init__(self, now: Mapping[str, int], delta: Delta) -> None:
+        self._now = now
+        self._old = {name: old for name, old, _new in delta}
+
+    def __getitem__(self, name: str) -> int:
+        if name in self._old:
+            old = self._old[name]
+            if old is None:
+                raise KeyError(name)
+            return old
+        return self._now[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (name for name in self._now if name not in self._old)
+        yield from (name for name, old in self._old.items() if old is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _name in self)
 
 
 def _diff_lines(patch: list[str]) -> tuple[list[str], list[str]] | None:
@@ -189,32 +246,34 @@ def _diff_lines(patch: list[str]) -> tuple[list[str], list[str]] | None:
     return removed, added
 
 
-def _apply(before: StageFileState, patch: list[str]) -> StageFileState | None:
-    """The state after a diff of a file in plain lines, if the diff keeps it so; None to read it whole."""
+def _apply(state: StageFileState, patch: list[str]) -> Delta | None:
+    """Apply a diff of a file in plain lines to ``state``, in place, if the diff keeps it so: the entries
+    it changed. None (``state`` untouched) to read the file whole."""
     lines = _diff_lines(patch)
-    if lines is None or before.plain_size is None:
+    if lines is None or state.plain_size is None:
         return None
     removed, added = lines
-    entries = dict(before.entries)
+    entries = state.entries
+    gone: dict[str, int] = {}
     for line in removed:
         entry = simple_entry(line)
-        if entry is None or entries.get(entry[0]) != entry[1]:
+        if entry is None or entry[0] in gone or entries.get(entry[0]) != entry[1]:
             return None
-        del entries[entry[0]]
+        gone[entry[0]] = entry[1]
+    came: dict[str, int] = {}
     for line in added:
         entry = simple_entry(line)
-        if entry is None or entry[0] in entries:
+        if entry is None or entry[0] in came or (entry[0] in entries and entry[0] not in gone):
             return None  # a duplicate key: the loader refuses the file
-        entries[entry[0]] = entry[1]
-    return StageFileState(entries, before.plain_size - _bound(removed) + _bound(added))
-
-
-def _names(patch: list[str]) -> set[str] | None:
-    """The models whose lines a diff (that ``_apply`` took) removed or added."""
-    lines = _diff_lines(patch)
-    if lines is None:
-        return None
-    return {line.partition(":")[0] for part in lines for line in part}
+        came[entry[0]] = entry[1]
+    delta = tuple(
+        (name, gone.get(name), came.get(name))
+        for name in sorted(gone.keys() | came.keys())
+        if gone.get(name) != came.get(name)
+    )
+    _change(entries, delta)
+    state.plain_size = state.plain_size - _bound(removed) + _bound(added)
+    return delta
 
 
 def stage_log(repo: GitRepo, ref: str, stage: str | None = None) -> Iterator[LogCommit]:

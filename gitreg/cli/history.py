@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -154,13 +153,25 @@ def _json(
     each entry written to ``rows`` as it comes."""
     count = 0
     for entry in entries:
-        text = json.dumps(redact_data(entry.as_dict()), indent=2)
-        rows.write(("" if count == 0 else ",\n") + textwrap.indent(text, "    "))
+        rows.write(("" if count == 0 else ",\n") + _json_row(redact_data(entry.as_dict())))
         count += 1
     report = json.dumps(redact_data({**head, "evidence": source(), "changes": []}), indent=2)
     if not count:
         return [report + "\n"]
     return [report.removesuffix("[]\n}") + "[\n", rows, "\n  ]\n}\n"]
+
+
+def _json_row(row: dict[str, Any]) -> str:
+    """``textwrap.indent(json.dumps(row, indent=2), "    ")`` of a flat row (values: JSON scalars, and lists
+    of them), written by the C encoder a value at a time (``indent`` makes json encode in Python)."""
+    lines = []
+    for key, value in row.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"        {json.dumps(item)}" for item in value)
+            lines.append(f"      {json.dumps(key)}: [\n{items}\n      ]")
+        else:
+            lines.append(f"      {json.dumps(key)}: {json.dumps(value)}")
+    return "    {\n" + ",\n".join(lines) + "\n    }" if lines else "    {}"
 
 
 _COLUMNS = [

@@ -1,17 +1,18 @@
 """Stage history and audit evidence, from ``main``'s first-parent history alone.
 
-One ``git log --first-parent --raw --patch``, oldest first and streamed, gives every commit that changed a
-stage as it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before
-and after and git's diff of it: a stage file in plain ``model: version`` lines is followed through its diffs
-(``StageTracker``), any other is read and parsed. Cost follows the number of stage changes, not the number
-of commits, of files in the registry or of entries in a stage file. ``audit``'s verdicts come from one
-walk too (``gitreg.ops.verdicts``), with a ``--raw`` log of models/ and registry.yaml streamed beside it
-(git diffs no file but the stage files), and its entries come a batch at a time."""
+One ``git log --first-parent --raw``, oldest first and streamed, gives every commit that changed a stage as
+it landed on main (a merge, a squash, or a direct push), with the blob ids of each stage file before and
+after: a stage file in plain ``model: version`` lines is followed through the diff of its blobs, read a
+window of commits at a time (``gitreg.stage_patches``), any other is read and parsed (``StageTracker``).
+``audit``'s verdicts come from the same walk (``gitreg.ops.verdicts``; its log names models/ and
+registry.yaml too), and its entries come a batch at a time. What a walk learns (what each stage-file change
+did, each commit's verdict, each version's artifact) is kept by object id in the repository's walk cache
+(``gitreg.walk_cache``), so a second walk reads no blob: cost follows the number of new stage changes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR,
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.ops.verdicts import Judge
 from gitreg.stage_history import StageStep, StageTracker
+from gitreg.walk_cache import WalkCache, environment
 
 #: A commit on main's first-parent line, as it landed.
 Landing = LogCommit
@@ -42,7 +44,10 @@ class StageChange:
     review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.ops.review
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _CHANGE_FIELDS}  # every field is a plain value
+
+
+_CHANGE_FIELDS = [f.name for f in fields(StageChange)]
 
 
 def stage_history(
@@ -51,21 +56,33 @@ def stage_history(
     model: str | None = None,
     stage: str | None = None,
     evidence: Evidence | None = None,
+    cache: bool = True,
 ) -> list[StageChange]:
     """Every change of a stage entry along ``ref``'s first-parent history, oldest first; review as
-    ``evidence`` shows it (default: the fetched pull-request refs, if any)."""
+    ``evidence`` shows it (default: the fetched pull-request refs, if any). ``cache``: use (and fill) the
+    walk cache in the git folder (``gitreg.walk_cache``)."""
     evidence = _check_history(repo, ref, evidence)
-    stages = StageTracker(repo)
+    walk_cache = open_cache(repo) if cache else None
+    stages = StageTracker(repo, walk_cache)
     paths = [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
     changes: list[StageChange] = []
     merged: dict[str, str] = {}
-    for landing in repo.first_parent_walk(ref, paths, patch=True):
-        found = _stage_changes(repo, landing, stages.advance(landing), model, evidence)
-        if found and landing.is_merge:
-            merged[landing.commit] = landing.parents[1]
-        changes += found
+    try:
+        for landing in stages.read_ahead(repo.first_parent_walk(ref, paths)):
+            found = _stage_changes(repo, landing, stages.advance(landing), model, evidence)
+            if found and landing.is_merge:
+                merged[landing.commit] = landing.parents[1]
+            changes += found
+    finally:
+        if walk_cache is not None:
+            walk_cache.close()
     _proposers(repo, changes, merged)
     return changes
+
+
+def open_cache(repo: GitRepo) -> WalkCache | None:
+    """The repository's walk cache, or None when it cannot be used (the walk then computes everything)."""
+    return WalkCache.open(repo.cache_folder(), environment())
 
 
 def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Evidence:
@@ -139,12 +156,13 @@ class AuditEntry:
             "digest": self.digest,
             "size": self.size,
             "verdict": self.verdict,
-            "flags": self.flags,
+            "flags": list(self.flags),
         }
 
 
-#: Entries held back at once while the merged branches' authors are asked of git (one call per batch).
-AUDIT_BATCH = 512
+#: Entries held back at once while the merged branches' authors are asked of git (one call per batch: a
+#: process each, so not too few; a few MiB of entries at most, so not too many).
+AUDIT_BATCH = 2048
 
 
 def audit(
@@ -153,11 +171,12 @@ def audit(
     since: datetime | None = None,
     until: datetime | None = None,
     evidence: Evidence | None = None,
+    cache: bool = True,
 ) -> list[AuditEntry]:
     """Evidence for every stage change on ``ref`` in [since, until]: who, when, through which pull request,
     which artifact went live, whether the validator passed that change, and whether it bypassed review
     (as ``evidence`` shows it: default, the fetched pull-request refs, if any). See ``audit_entries``."""
-    return list(audit_entries(repo, ref, since, until, evidence))
+    return list(audit_entries(repo, ref, since, until, evidence, cache=cache))
 
 
 def audit_entries(
@@ -167,10 +186,13 @@ def audit_entries(
     until: datetime | None = None,
     evidence: Evidence | None = None,
     batch: int = AUDIT_BATCH,
+    cache: bool = True,
 ) -> Iterator[AuditEntry]:
     """``audit``'s entries as the walk finds them, ``batch`` at a time (memory does not grow with the
-    history); a ref that is not there or a shallow clone is refused at the call, before any entry."""
-    return _audit_walk(repo, ref, since, until, _check_history(repo, ref, evidence), batch)
+    history); a ref that is not there or a shallow clone is refused at the call, before any entry.
+    ``cache``: use (and fill) the walk cache in the git folder (``gitreg.walk_cache``)."""
+    evidence = _check_history(repo, ref, evidence)
+    return _audit_walk(repo, ref, since, until, evidence, batch, open_cache(repo) if cache else None)
 
 
 def _audit_walk(
@@ -180,12 +202,28 @@ def _audit_walk(
     until: datetime | None,
     evidence: Evidence,
     batch: int,
+    cache: WalkCache | None,
 ) -> Iterator[AuditEntry]:
-    judge = Judge(repo)
+    try:
+        yield from _judged(repo, ref, since, until, evidence, batch, Judge(repo, cache=cache))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _judged(
+    repo: GitRepo,
+    ref: str,
+    since: datetime | None,
+    until: datetime | None,
+    evidence: Evidence,
+    batch: int,
+    judge: Judge,
+) -> Iterator[AuditEntry]:
     entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
-    walk = repo.first_parent_walk(ref, paths, patch=[f"{STAGES_DIR}/"])
+    walk = repo.first_parent_walk(ref, paths)
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
         in_window = _in_window(landing, since, until)
@@ -212,9 +250,9 @@ def _in_window(landing: Landing, since: datetime | None, until: datetime | None)
 def _evidence(judge: Judge, change: StageChange, verdict: str) -> AuditEntry:
     digest = size = None
     if change.to_version is not None:
-        version = judge.version(change.model, change.to_version)
-        if version is not None:
-            digest, size = version.artifact.digest, version.artifact.size
+        artifact = judge.artifact(change.model, change.to_version)
+        if artifact is not None:
+            digest, size = artifact
     flags = ["direct-push"] if change.direct_push else []
     if change.review == UNCONFIRMED:
         flags.append("unconfirmed")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -27,10 +27,19 @@ from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
 from gitreg.snapshot import CommitSnapshot
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.validate import Base, validate
+from gitreg.validate.light import light
 from gitreg.validate.rules.stages import check_policy
 from gitreg.validate.view import ParseCache, View
+from gitreg.walk_cache import WalkCache
 
 T = TypeVar("T", bound=BaseModel)
+
+#: The kind (``gitreg.layout.KINDS``) of each model the walk parses, for its record (``validate.light``).
+_KINDS: dict[type[BaseModel], str] = {
+    RegistryConfig: "Registry",
+    ModelInfo: "Model",
+    ModelVersion: "ModelVersion",
+}
 
 #: Parsed blobs kept at once; older ones are parsed again if met again.
 CACHE_SIZE = 4096
@@ -43,15 +52,18 @@ READ_AHEAD = 256
 class Judge:
     """Verdicts along one first-parent walk: ``advance`` each commit in order (oldest first), then ask."""
 
-    def __init__(self, repo: GitRepo, ahead: int = READ_AHEAD) -> None:
+    def __init__(self, repo: GitRepo, ahead: int = READ_AHEAD, cache: WalkCache | None = None) -> None:
         self.repo = repo
         self.ahead = ahead  # commits read ahead (``read_ahead``)
-        self.stages = StageTracker(repo)
+        self.cache = cache
+        self.stages = StageTracker(repo, cache)
         self.held = Held()  # what the stages held before the commit being judged
         self.files: dict[str, str] = {}  # path -> blob, under models/ and registry.yaml
         self._parsed: OrderedDict[tuple[str, type[BaseModel]], Any] = OrderedDict()
         self._shared: ParseCache = {}
         self._fetched: dict[str, bytes] = {}  # blobs read ahead for the commits about to be judged
+        self._verdicts: dict[str, str] = {}  # cached verdicts of the commits about to be judged
+        self._artifacts: dict[str, tuple[str, int] | None] = {}  # cached, by version file blob
         self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
@@ -71,12 +83,14 @@ class Judge:
     def read_ahead(
         self, walk: Iterable[LogCommit], judged: Callable[[LogCommit], bool]
     ) -> Iterator[LogCommit]:
-        """``walk`` as it comes, ``ahead`` commits at a time: first the files that judging those of
-        them that are ``judged`` will read (registry.yaml, and each model and version their stage diffs
-        add), all in one ``cat-file`` run instead of a request per file. Only a guess from the diffs: a
-        file not fetched is read when asked, so it changes what is read when, never a verdict."""
+        """``walk`` (raw: no ``--patch``) as it comes, ``ahead`` commits at a time: first their stage
+        changes (``StageTracker.read_ahead``), then the cached verdicts of those of them that are
+        ``judged``, and the files that judging the others will read (registry.yaml, and each model and
+        version their stage changes add), all in one ``cat-file`` run instead of a request per file. Only
+        a guess from the diffs: a file not fetched is read when asked, so it changes what is read when,
+        never a verdict."""
         window: list[LogCommit] = []
-        for landing in walk:
+        for landing in self.stages.read_ahead(walk):
             window.append(landing)
             if len(window) == self.ahead:
                 self._fetch(window, judged)
@@ -88,29 +102,73 @@ class Judge:
     def _fetch(self, window: list[LogCommit], judged: Callable[[LogCommit], bool]) -> None:
         """Read the blobs of ``window`` (commits after the last advanced over) that it will parse."""
         ahead: dict[str, str | None] = {}  # the files as each commit of the window leaves them
-        wanted: dict[str, None] = {}
+        judging = [landing.commit for landing in window if judged(landing)]
+        self._verdicts = self.cache.verdicts(judging) if self.cache is not None and judging else {}
+        plans: list[tuple[bool, list[tuple[str, type[BaseModel]]]]] = []
         for landing in window:
             for path, (_old, new, status) in landing.changes.items():
                 if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
                     ahead[path] = None if status == "D" else new
-            if not judged(landing):
+            if not judged(landing) or not self._changes_entries(landing):
                 continue
-            needs: list[tuple[str, type[BaseModel]]] = [(REGISTRY_FILE, RegistryConfig)]
-            for path, patch in landing.patches.items():
-                if STAGE_FILE.match(path):
-                    for line in patch:
-                        entry = simple_entry(line[1:]) if line.startswith("+") else None
-                        if entry is not None:
-                            needs += [(model_path(entry[0]), ModelInfo), (version_path(*entry), ModelVersion)]
-            for path, kind in needs:
-                blob = ahead[path] if path in ahead else self.files.get(path)
-                if blob is not None and (blob, kind) not in self._parsed:
-                    wanted[blob] = None
+            known = landing.commit in self._verdicts
+            needs: list[tuple[str, type[BaseModel]]] = [] if known else [(REGISTRY_FILE, RegistryConfig)]
+            for model, number in self._added(landing):
+                needs += [] if known else [(model_path(model), ModelInfo)]
+                needs.append((version_path(model, number), ModelVersion))
+            plans.append(
+                (known, [(ahead.get(path, self.files.get(path)) or "", kind) for path, kind in needs])
+            )
+        versions = [blob for _k, needs in plans for blob, kind in needs if blob and kind is ModelVersion]
+        self._artifacts = self.cache.artifacts(versions) if self.cache is not None and versions else {}
+        wanted: dict[str, None] = {}
+        for known, needs in plans:
+            for blob, kind in needs:
+                if not blob or (blob, kind) in self._parsed or (known and blob in self._artifacts):
+                    continue
+                wanted[blob] = None
         self._fetched = self.repo.read_blobs(list(wanted)) if wanted else {}
+
+    def _changes_entries(self, landing: LogCommit) -> bool:
+        """Whether ``landing`` (prepared by the stage tracker) may change a stage entry (and so be judged)."""
+        for path, (old, new, _status) in landing.changes.items():
+            if STAGE_FILE.match(path):
+                known = self.stages.patches.known.get((old, new))
+                if known is None or known.delta:
+                    return True
+        return False
+
+    def _added(self, landing: LogCommit) -> Iterator[tuple[str, int]]:
+        """(model, version) of each stage entry ``landing`` (prepared by the stage tracker) adds."""
+        for path, (old, new, _status) in landing.changes.items():
+            if not STAGE_FILE.match(path):
+                continue
+            known = self.stages.patches.known.get((old, new))
+            if known is not None:
+                yield from ((model, number) for model, _was, number in known.delta if number is not None)
+            for line in landing.patches.get(path, []):
+                entry = simple_entry(line[1:]) if line.startswith("+") else None
+                if entry is not None:
+                    yield entry
 
     def version(self, model: str, number: int) -> ModelVersion | None:
         """The version as the last commit advanced over has it (None if absent or invalid)."""
         return self.parsed(version_path(model, number), ModelVersion)
+
+    def artifact(self, model: str, number: int) -> tuple[str, int] | None:
+        """(digest, size) of the version as the last commit advanced over has it (None if absent or
+        invalid): from the cache, by the version file's blob, else parsed (and cached)."""
+        blob = self.files.get(version_path(model, number))
+        if blob is None:
+            return None
+        if blob in self._artifacts:
+            return self._artifacts[blob]
+        version = self.version(model, number)
+        found = (version.artifact.digest, version.artifact.size) if version is not None else None
+        self._artifacts[blob] = found
+        if self.cache is not None:
+            self.cache.add_artifact(blob, found)
+        return found
 
     def parsed(self, path: str, kind: type[T]) -> T | None:
         """The file at ``path`` as the walk stands, parsed as ``kind`` (None if absent or invalid)."""
@@ -123,20 +181,26 @@ class Judge:
         else:
             try:
                 data = self._fetched.pop(blob, None) or self.repo.read_blob(blob)
-                value: Any = manifest.parse(kind, yamlio.load(data, path))
+                doc = yamlio.load(data, path)
+                # a record where the typed model accepts the file as it is (the validator reads the same)
+                value: Any = light(_KINDS[kind], doc.data) or manifest.parse(kind, doc)
             except (GitregError, ValueError):
                 value = None
             self._parsed[key] = value
             if len(self._parsed) > CACHE_SIZE:
                 self._parsed.popitem(last=False)
-        result = self._parsed[key]
-        return result if isinstance(result, kind) else None
+        return cast("T | None", self._parsed[key])
 
     def verdict(self, landing: LogCommit, steps: list[StageStep]) -> str:
-        """The validator's verdict on ``landing`` (advanced over, ``held_after`` not yet called)."""
-        if self._passes(landing, steps):
-            return "pass"
-        return self.full_verdict(landing)
+        """The validator's verdict on ``landing`` (advanced over, ``held_after`` not yet called): the
+        cache's, read ahead with the window, else judged (and cached)."""
+        cached = self._verdicts.get(landing.commit)
+        if cached is not None:
+            return cached
+        verdict = "pass" if self._passes(landing, steps) else self.full_verdict(landing)
+        if self.cache is not None:
+            self.cache.add_verdict(landing.commit, verdict)
+        return verdict
 
     def full_verdict(self, landing: LogCommit) -> str:
         """``validate`` of the commit against its first parent, with the files' parses shared."""

@@ -146,7 +146,8 @@ def test_passing_promotions_are_judged_from_the_walk(crafted: Path) -> None:
     repo = GitRepo.open(crafted)
     judge = Judge(repo)
     verdicts = []
-    for landing in repo.first_parent_walk("main", [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE], True):
+    walk = repo.first_parent_walk("main", [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE])
+    for landing in judge.read_ahead(walk, lambda _landing: True):
         steps = judge.advance(landing)
         if any(step.changed() for step in steps):
             verdicts.append(judge.verdict(landing, steps))

@@ -1,0 +1,143 @@
+"""The changes of stage files along a first-parent walk, read ahead a window of commits at a time.
+
+``git log --raw`` gives each commit's old and new blob ids; for each change of a stage file this module
+either finds what it did in the walk cache (``gitreg.walk_cache``: no blob is read), or reads the new blob
+(and the old one, unless the walk last read it) with every other blob of the window in one ``cat-file``
+run, and writes the change as a zero-context diff section in ``LogCommit.patches``, the form
+``StageTracker`` follows (``git log --patch`` made git read and diff both blobs of every change, at a cost
+that grows with the stage file).
+
+The diff is the one hunk between the longest common prefix and suffix of whole lines: a correct diff of any
+two texts, and exactly the changed lines when a promotion changes one entry. It only ever stands for
+"these lines went, these came": ``StageTracker`` checks every line of it and reads the file whole when one
+is not a plain ``model: version`` line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from gitreg.gitoutput import ZERO_SHA, LogCommit
+from gitreg.gitrepo import GitRepo
+from gitreg.layout import STAGE_FILE
+from gitreg.walk_cache import Transition, WalkCache
+
+#: Commits whose stage blobs are read in one ``cat-file`` run (their texts are held until diffed).
+WINDOW = 64
+#: Cached transitions held for the commits read ahead (the audit reads further ahead than one window);
+#: ``StageTracker.advance`` takes each out as it applies it.
+KNOWN_HELD = 16384
+
+
+def text_patch(old: bytes, new: bytes) -> list[str] | None:
+    """A zero-context diff section (``@@``, then ``-`` and ``+`` lines) taking ``old`` to ``new``: the lines
+    between their longest common prefix and suffix of whole lines. None if those lines are not UTF-8."""
+    start = _common_prefix(old, new)
+    start = old.rfind(b"\n", 0, start) + 1  # back to the start of the line the texts first differ in
+    limit = min(len(old), len(new)) - start
+    tail = _common_suffix(old, new, limit)
+    # forward to just after a newline inside the common tail, so that it is whole lines in both texts
+    cut = old.find(b"\n", len(old) - tail)
+    end_old = len(old) if cut == -1 or tail == 0 else cut + 1
+    end_new = len(new) - (len(old) - end_old)
+    try:
+        removed = _lines(old[start:end_old].decode("utf-8"))
+        added = _lines(new[start:end_new].decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    return ["@@", *(f"-{line}" for line in removed), *(f"+{line}" for line in added)]
+
+
+def _lines(text: str) -> list[str]:
+    if not text:
+        return []
+    return (text[:-1] if text.endswith("\n") else text).split("\n")
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """The length of the longest common prefix: by halving, each comparison over bytes not yet compared."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+class StagePatches:
+    """Reads ahead the stage-file changes of a walk (see the module's docstring). ``known`` holds the
+    cached transitions of the windows being walked, by (old blob, new blob)."""
+
+    def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
+        self.repo = repo
+        self.cache = cache
+        self.texts: dict[str, tuple[str, bytes]] = {}  # path -> (blob, text) as last read
+        self.known: dict[tuple[str, str], Transition] = {}
+        self.blobs_read = 0  # stage blobs read (for tests and benchmarks)
+
+    def read_ahead(self, walk: Iterable[LogCommit], size: int = WINDOW) -> Iterator[LogCommit]:
+        """``walk`` as it comes, each window of ``size`` commits prepared (``prepare``) before it."""
+        window: list[LogCommit] = []
+        for landing in walk:
+            window.append(landing)
+            if len(window) == size:
+                self.prepare(window)
+                yield from window
+                window = []
+        self.prepare(window)
+        yield from window
+
+    def prepare(self, window: list[LogCommit]) -> None:
+        """Find the window's stage changes in the cache, read the blobs of the others, write their diffs."""
+        changes = [
+            (landing, path, old, new, status)
+            for landing in window
+            for path, (old, new, status) in sorted(landing.changes.items())
+            if STAGE_FILE.match(path)
+        ]
+        pairs = [(old, new) for _l, _p, old, new, status in changes if status in ("A", "M")]
+        if len(self.known) > KNOWN_HELD:
+            self.known = {}  # a caller reading further ahead than this falls back to reading blobs
+        if self.cache is not None and pairs:
+            self.known.update(self.cache.transitions(pairs))
+        last = {path: blob for path, (blob, _text) in self.texts.items()}
+        wanted: dict[str, None] = {}
+        for _landing, path, old, new, status in changes:
+            if status not in ("A", "M"):
+                last.pop(path, None)
+            elif (old, new) not in self.known:
+                if old != ZERO_SHA and last.get(path) != old:
+                    wanted[old] = None
+                wanted[new] = None
+                last[path] = new
+        read = self.repo.read_blobs(list(wanted)) if wanted else {}
+        self.blobs_read += len(read)
+        for landing, path, old, new, status in changes:
+            if status not in ("A", "M"):
+                self.texts.pop(path, None)
+                continue
+            if (old, new) in self.known:
+                continue
+            held = self.texts.get(path)
+            before = b"" if old == ZERO_SHA else held[1] if held and held[0] == old else read.get(old)
+            after = read.get(new)
+            if after is None:
+                self.texts.pop(path, None)
+                continue
+            self.texts[path] = (new, after)
+            patch = text_patch(before, after) if before is not None else None
+            if patch is not None:
+                landing.patches[path] = patch

@@ -1,0 +1,297 @@
+"""What ``history`` and ``audit`` learnt on earlier walks of main, kept under ``.git/gitreg/cache/``.
+
+Every entry is keyed by git object ids, so it is a fact about content: what a stage file's entries became
+between two blobs, the validator's verdict on a commit (a commit id pins its tree and its whole first-parent
+history, which is all a verdict reads), the artifact a version file names. Rewriting history makes new ids;
+an old entry is then never asked for again, so it cannot lie about the new history. The key of the whole
+file also names this gitreg and the YAML and pydantic versions whose results it holds: any other starts
+over.
+
+The file is an SQLite database (write-ahead log), read a window of keys at a time and written a few
+thousand rows per transaction (memory does not grow with the history; a reader never sees half a write).
+It is a cache, never a source: a file that is not exactly what this module writes (another schema, a
+symlink, a corrupt page, a value of the wrong shape) is ignored and replaced, and when it cannot be used at
+all the walk simply computes everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import stat
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from gitreg.layout import DIGEST, MAX_SIZE, NAME
+
+#: The file's format: bumped whenever what an entry means changes.
+FORMAT = "gitreg-walk-cache 1"
+FILE_NAME = "walk.sqlite"
+#: Keys asked of SQLite in one query.
+_CHUNK = 500
+#: Rows held before they are written (one transaction each time).
+_PENDING_ROWS = 4096
+#: SQLite's files beside the database: anything there but a plain file is removed before it opens.
+_BESIDE = ("-journal", "-wal", "-shm")
+_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_SCHEMA = {
+    "meta": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "transitions": "CREATE TABLE transitions (old TEXT NOT NULL, new TEXT NOT NULL, delta TEXT NOT NULL, "
+    "size INTEGER, PRIMARY KEY (old, new))",
+    "verdicts": "CREATE TABLE verdicts (commit_id TEXT PRIMARY KEY, verdict TEXT NOT NULL)",
+    "artifacts": "CREATE TABLE artifacts (blob TEXT PRIMARY KEY, digest TEXT, size INTEGER)",
+}
+
+# SQL (named, so that no statement reads like a command line to tests/test_git_boundary.py)
+_UNTRUSTED = "PRAGMA trusted_schema = OFF"
+_WAL = "PRAGMA journal_mode = WAL"
+_NORMAL = "PRAGMA synchronous = NORMAL"
+_OBJECTS = "SELECT type, name, sql FROM sqlite_master"
+_SET_FORMAT = "INSERT INTO meta VALUES ('format', ?)"
+_FORMAT = "SELECT value FROM meta WHERE key = 'format'"
+
+_SELECT_TRANSITIONS = "SELECT old, new, delta, size FROM transitions WHERE "
+_SELECT_VERDICTS = "SELECT commit_id, verdict FROM verdicts WHERE commit_id IN "
+_SELECT_ARTIFACTS = "SELECT blob, digest, size FROM artifacts WHERE blob IN "
+_INSERT = {
+    "transitions": "INSERT OR REPLACE INTO transitions VALUES (?, ?, ?, ?)",
+    "verdicts": "INSERT OR REPLACE INTO verdicts VALUES (?, ?)",
+    "artifacts": "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)",
+}
+
+Delta = tuple[tuple[str, int | None, int | None], ...]
+
+
+class Transition(NamedTuple):
+    """A stage file's change from one blob to another: the entries that differ (sorted by model), and the
+    upper bound of the new file's size when it is in plain lines (else None)."""
+
+    delta: Delta
+    plain_size: int | None
+
+
+class WalkCache:
+    """The cache of one repository (``open`` it; ``None`` where there is none to use)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
+        self._count = 0  # rows pending
+        self.hits = 0  # entries found (for tests and benchmarks)
+
+    @classmethod
+    def open(cls, folder: Path, environment: str) -> WalkCache | None:
+        """The cache in ``folder`` (created if need be) for results made under ``environment``; None if it
+        cannot be used (a read-only repository, a symlink on the way, SQLite refusing it twice)."""
+        try:
+            _real_folders(folder)
+        except OSError:
+            return None
+        path = folder / FILE_NAME
+        for _attempt in range(2):
+            connection = _connect(path, environment)
+            if connection is not None:
+                return cls(connection)
+            if not _replace_with_empty(path):
+                return None
+        return None
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def transitions(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Transition]:
+        found = {}
+        wanted = sorted(set(pairs))
+        for chunk in _chunks(wanted):
+            where = " OR ".join(["(old = ? AND new = ?)"] * len(chunk))
+            rows = self._select(_SELECT_TRANSITIONS + where, [oid for pair in chunk for oid in pair])
+            for old, new, delta, size in rows:
+                value = _transition(delta, size)
+                if value is not None and isinstance(old, str) and isinstance(new, str):
+                    found[(old, new)] = value
+        self.hits += len(found)
+        return found
+
+    def verdicts(self, commits: Iterable[str]) -> dict[str, str]:
+        found = {}
+        for chunk in _chunks(sorted(set(commits))):
+            for commit, verdict in self._select(_SELECT_VERDICTS + _marks(len(chunk)), chunk):
+                if isinstance(commit, str) and isinstance(verdict, str) and _verdict(verdict):
+                    found[commit] = verdict
+        self.hits += len(found)
+        return found
+
+    def artifacts(self, blobs: Iterable[str]) -> dict[str, tuple[str, int] | None]:
+        """{version file blob: (digest, size) it names, or None when it is not a valid version}."""
+        found: dict[str, tuple[str, int] | None] = {}
+        for chunk in _chunks(sorted(set(blobs))):
+            for blob, digest, size in self._select(_SELECT_ARTIFACTS + _marks(len(chunk)), chunk):
+                if not isinstance(blob, str):
+                    continue
+                if digest is None and size is None:
+                    found[blob] = None
+                elif (
+                    isinstance(digest, str) and DIGEST.fullmatch(digest) and type(size) is int and _size(size)
+                ):
+                    found[blob] = (digest, size)
+        self.hits += len(found)
+        return found
+
+    def _select(self, sql: str, args: Sequence[str]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return []  # a page that went bad since it opened: as if nothing were known
+
+    # --- writing --------------------------------------------------------------------------------------
+
+    def add_transition(self, old: str, new: str, value: Transition) -> None:
+        self._add("transitions", (old, new, json.dumps(value.delta), value.plain_size))
+
+    def add_verdict(self, commit: str, verdict: str) -> None:
+        self._add("verdicts", (commit, verdict))
+
+    def add_artifact(self, blob: str, artifact: tuple[str, int] | None) -> None:
+        self._add("artifacts", (blob, *(artifact or (None, None))))
+
+    def _add(self, table: str, row: tuple[object, ...]) -> None:
+        if all(isinstance(v, str) and _OID.fullmatch(v) for v in row[:1]):
+            self._pending.setdefault(table, []).append(row)
+            self._count += 1
+            if self._count >= _PENDING_ROWS:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what was added since the last flush, in one transaction (nothing, if it fails)."""
+        pending, self._pending, self._count = self._pending, {}, 0
+        if not pending:
+            return
+        try:
+            with self._db:
+                for table, rows in pending.items():
+                    self._db.executemany(_INSERT[table], rows)
+        except sqlite3.Error:
+            pass  # locked by another gitreg, a full disk, a read-only file: the next walk computes it again
+
+    def close(self) -> None:
+        self.flush()
+        with suppress(sqlite3.Error):
+            self._db.close()
+
+
+def _chunks(keys: list[str] | list[tuple[str, str]]) -> Iterable[list[str]]:
+    step = _CHUNK // 2 if keys and isinstance(keys[0], tuple) else _CHUNK
+    for start in range(0, len(keys), step):
+        yield keys[start : start + step]  # type: ignore[misc]
+
+
+def _marks(count: int) -> str:
+    return f"({','.join('?' * count)})"
+
+
+def _size(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_SIZE
+
+
+def _verdict(value: object) -> bool:
+    return isinstance(value, str) and (value == "pass" or value.startswith("fail: "))
+
+
+def _transition(delta: object, size: object) -> Transition | None:
+    """The transition a row holds, or None if the row is not one this module writes."""
+    if not (size is None or (type(size) is int and size >= 0)) or not isinstance(delta, str):
+        return None
+    try:
+        items = json.loads(delta)
+    except ValueError:
+        return None
+    changes = []
+    if not isinstance(items, list):
+        return None
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)):
+            return None
+        name, old, new = item
+        if not NAME.fullmatch(name) or not all(v is None or (type(v) is int and v > 0) for v in (old, new)):
+            return None
+        changes.append((name, old, new))
+    if changes != sorted(changes, key=lambda c: c[0]) or len({c[0] for c in changes}) != len(changes):
+        return None
+    return Transition(tuple(changes), size if isinstance(size, int) else None)
+
+
+def _real_folders(folder: Path) -> None:
+    """Make ``folder`` (and its parents below the git folder), refusing any that is not a real folder."""
+    for part in (folder.parent, folder):
+        with suppress(FileExistsError):
+            part.mkdir(mode=0o755)
+        if not stat.S_ISDIR(part.lstat().st_mode):
+            raise NotADirectoryError(str(part))
+
+
+def _connect(path: Path, environment: str) -> sqlite3.Connection | None:
+    """A connection to the cache at ``path`` if it is one this module wrote for ``environment`` (a new
+    empty file becomes one); None otherwise."""
+    try:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            return None
+        for suffix in _BESIDE:  # SQLite would follow a link there
+            beside = path.with_name(FILE_NAME + suffix)
+            if beside.is_symlink() or (beside.exists() and not beside.is_file()):
+                beside.unlink()
+        connection = sqlite3.connect(path, timeout=2, isolation_level="DEFERRED")
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        connection.execute(_UNTRUSTED)
+        # a cache needs no durability: a commit writes the log without waiting for the disk (and a crash
+        # loses at most the last writes, never the file)
+        connection.execute(_WAL)
+        connection.execute(_NORMAL)
+        objects = connection.execute(_OBJECTS).fetchall()
+        if not objects:
+            with connection:
+                for sql in _SCHEMA.values():
+                    connection.execute(sql)
+                connection.execute(_SET_FORMAT, (environment,))
+            return connection
+        tables = {name: sql for kind, name, sql in objects if kind == "table"}
+        others = [name for kind, name, _sql in objects if kind != "index" or not name.startswith("sqlite_")]
+        meta = connection.execute(_FORMAT).fetchall()
+        if tables == _SCHEMA and set(others) == set(_SCHEMA) and meta == [(environment,)]:
+            return connection
+    except sqlite3.Error:
+        pass
+    connection.close()
+    return None
+
+
+def _replace_with_empty(path: Path) -> bool:
+    """Put an empty file where a cache that cannot be used stands (atomically: a rename over it)."""
+    spare = path.with_name(f"{FILE_NAME}.{os.getpid()}.new")
+    try:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        os.close(fd)
+        spare.replace(path)
+    except OSError:
+        with suppress(OSError):
+            spare.unlink()
+        return False
+    for leftover in (path.with_name(FILE_NAME + suffix) for suffix in _BESIDE):
+        with suppress(OSError):
+            leftover.unlink()
+    return True
+
+
+def environment() -> str:
+    """What the cached results depend on beyond the objects they are keyed by: this module's format,
+    gitreg's version (its rules), and the loaders whose messages a verdict quotes."""
+    import yaml  # noqa: PLC0415 - only for its version
+    from pydantic.version import VERSION  # noqa: PLC0415 - the verdicts' messages are pydantic's
+
+    from gitreg import __version__  # noqa: PLC0415 - gitreg/__init__ imports lazily, but not this early
+
+    libyaml = getattr(yaml, "__with_libyaml__", False)
+    return f"{FORMAT}; gitreg {__version__}; PyYAML {yaml.__version__} libyaml {libyaml}; pydantic {VERSION}"
