@@ -69,13 +69,23 @@ def test_a_commit_through_the_installed_hook(versions: Path) -> None:
     (versions / "stages" / "staging.yaml").write_text("fraud: 9\n")
     git(versions, "add", "-A")
     refused = subprocess.run(
-        ["git", "commit", "-q", "-m", "bad"], cwd=versions, capture_output=True, text=True, timeout=120
+        ["git", "commit", "-q", "-m", "bad"],
+        cwd=versions,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert refused.returncode == 1
     assert "fraud" in refused.stdout + refused.stderr
     (versions / "stages" / "staging.yaml").write_text("fraud: 2\n")
     git(versions, "add", "-A")
     done = subprocess.run(
-        ["git", "commit", "-q", "-m", "good"], cwd=versions, capture_output=True, text=True, timeout=120
+        ["git", "commit", "-q", "-m", "good"],
+        cwd=versions,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
