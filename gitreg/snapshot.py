@@ -6,6 +6,7 @@ only the files asked for, so cost follows what is read, not how many commits or 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -77,7 +78,7 @@ class WorkTreeSnapshot:
 
     def listdir(self, path: str) -> list[str]:
         try:
-            return sorted(p.name for p in (self.root / path).iterdir())
+            return sorted(os.listdir(self.root / path))  # noqa: PTH208 - iterdir() makes a Path per name
         except (FileNotFoundError, NotADirectoryError):
             return []
 
