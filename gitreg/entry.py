@@ -92,6 +92,11 @@ def _plain(word: str) -> bool:
     return bool(word) and not word.startswith("-")
 
 
+def _name_like(word: str) -> bool:
+    """Not a URI or a path (``models:/fraud@champion``, ``./x``): what no model name holds is click's."""
+    return ":" not in word and "/" not in word
+
+
 def _encodable(word: str) -> bool:
     """Bytes that were no UTF-8 (surrogate escapes) make click's error messages fail: click's to handle."""
     try:
@@ -157,7 +162,7 @@ def _version() -> int:
 
 def _show_plan(directory: str, args: list[str]) -> Command | None:
     flags, refs = {"--json": False}, list[str]()
-    if not _options(args, {}, flags, refs) or len(refs) != 1:
+    if not _options(args, {}, flags, refs) or len(refs) != 1 or not _name_like(refs[0]):
         return None
     return partial(_show, directory, refs[0], flags["--json"])
 
@@ -187,7 +192,7 @@ def _show(directory: str, ref: str, as_json: bool) -> int:
 def _list_plan(directory: str, args: list[str]) -> Command | None:
     values: dict[str, str | None] = {"--stage": None}
     flags, models = {"--json": False}, list[str]()
-    if not _options(args, values, flags, models) or len(models) > 1:
+    if not _options(args, values, flags, models) or len(models) > 1 or not all(map(_name_like, models)):
         return None
     return partial(_list, directory, models[0] if models else None, values["--stage"], flags["--json"])
 
