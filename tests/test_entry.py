@@ -229,3 +229,22 @@ def test_the_quick_path_knows_every_option_of_the_commands_it_answers() -> None:
         *("hook_timeout", "rollback_on_hook_failure", "verify_signatures", "allowed_signers"),
         *("allow_non_fast_forward", "listen", "webhook_secret", "stale_after", "log_format"),
     }
+
+
+def test_a_closed_pipe_ends_both_paths_alike(populated: Path, tmp_path: Path) -> None:
+    """`gitreg list | head -0`: the reader is gone before the first line; exit 1 and nothing on stderr, as
+    click ends it."""
+    out = tmp_path / "modules.json"
+    results = []
+    for code in (_ENTRY.replace("OUT", repr(str(out))), _CLICK):
+        done = subprocess.Popen(
+            [sys.executable, "-c", code, "-C", str(populated), "list"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert done.stdout is not None
+        done.stdout.close()  # no reader: the first write fails with EPIPE
+        _, err = done.communicate(timeout=120)
+        results.append((done.returncode, err))
+    assert results[0] == results[1] == (1, b"")
+    assert "click" not in json.loads(out.read_text())
