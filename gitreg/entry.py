@@ -345,8 +345,6 @@ def print_json(data: Any) -> None:
 def run(command: Command) -> int | None:
     """``command()``'s exit code, every failure turned into one ``error:`` line as gitreg.cli's group does
     (click's own handling of an interrupt and of a closed pipe included)."""
-    from gitreg.errors import GitregError  # noqa: PLC0415
-
     try:
         try:
             return command()
@@ -359,9 +357,12 @@ def run(command: Command) -> int | None:
             sys.stdout = _Pacified(sys.stdout)
             sys.stderr = _Pacified(sys.stderr)
             return 1
-    except GitregError as exc:
-        return _fail(str(exc), exc.exit_code)
-    except Exception as exc:  # a bug: still one line, with a way to see more
+    except Exception as exc:
+        from gitreg.errors import GitregError  # noqa: PLC0415 - `--version` needs no dataclasses
+
+        if isinstance(exc, GitregError):
+            return _fail(str(exc), exc.exit_code)
+        # a bug: still one line, with a way to see more
         if os.environ.get("GITREG_DEBUG"):
             import traceback  # noqa: PLC0415
 
