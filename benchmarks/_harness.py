@@ -6,6 +6,7 @@ RSS of a child process. Benchmarks print figures; they assert nothing."""
 from __future__ import annotations
 
 import argparse
+import compileall
 import cProfile
 import hashlib
 import io
@@ -74,6 +75,10 @@ def session(args: argparse.Namespace, title: str) -> Iterator[Path]:
         os.environ[f"XDG_{name}_HOME"] = str(home / name.lower())
     for name in _LEAKY_ENV:
         os.environ.pop(name, None)
+    # gitreg as an installation runs it, with its modules' bytecode compiled (pip compiles a wheel's modules
+    # when it installs them). Without this, PYTHONDONTWRITEBYTECODE (set in some shells) makes every gitreg
+    # process compile gitreg from source, a cost the baselines' PyYAML and click never pay.
+    compileall.compile_dir(REPO_ROOT / "gitreg", quiet=1)
     head = _capture(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"])
     git_version = _capture(["git", "--version"]).stdout.strip()
     print(

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -129,14 +130,7 @@ class LiteRepo:
         if "\n" in name:
             return None
         mode = "--batch" if contents else "--batch-check"
-        batch = self._batches.get(mode)
-        if batch is None:
-            batch = self._batches[mode] = subprocess.Popen(
-                self._git("cat-file", mode),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
+        batch = self._batches.get(mode) or self._start(mode)
         stdin, stdout = batch.stdin, batch.stdout
         if stdin is None or stdout is None:  # pragma: no cover - both are pipes
             raise GitError("git cat-file has no pipes")
@@ -159,6 +153,15 @@ class LiteRepo:
             raise GitError(f"git cat-file failed reading {name}: the object was cut short")
         return header[0].decode(), header[1].decode(), size, data
 
+    def _start(self, mode: str) -> subprocess.Popen[bytes]:
+        batch = self._batches[mode] = subprocess.Popen(
+            self._git("cat-file", mode),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        return batch
+
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
         found = self._request(f"{commit}:{path}", contents=False)
@@ -170,7 +173,50 @@ class LiteRepo:
         return found[3] if found is not None and found[1] == "blob" else None
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
-        """Many blobs, each one request to the same ``cat-file`` process."""
+        """Many blobs from the same ``cat-file --batch`` process, the requests written by a thread while
+        the replies are read: git answers one after the other without waiting for a round trip each."""
+        if not shas:
+            return {}
+        if len(shas) == 1 or any(not sha.isalnum() for sha in shas):
+            return self._blobs_one_by_one(shas)
+        batch = self._batches.get("--batch") or self._start("--batch")
+        stdin, stdout = batch.stdin, batch.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both are pipes
+            raise GitError("git cat-file has no pipes")
+        payload = "".join(f"{sha}\n" for sha in shas).encode()
+
+        def write() -> None:
+            with contextlib.suppress(OSError, ValueError):  # git ended: the reader says why
+                stdin.write(payload)
+                stdin.flush()
+
+        writer = threading.Thread(target=write, name="gitreg-cat-file", daemon=True)
+        writer.start()
+        blobs = {}
+        try:
+            for sha in shas:
+                line = stdout.readline()
+                if line.endswith((b" missing\n", b" ambiguous\n")):
+                    continue
+                header = line.split()
+                if len(header) != 3:
+                    raise OSError("no reply")
+                size = int(header[2])
+                data = stdout.read(size + 1)[:size]
+                if len(data) != size:
+                    raise OSError("the object was cut short")
+                if header[1] == b"blob":
+                    blobs[sha] = data
+        except (OSError, ValueError) as exc:
+            batch.kill()  # the writer's pending write fails at once, and nothing waits on a full pipe
+            writer.join(timeout=60)
+            with contextlib.suppress(OSError, ValueError):
+                self.close()
+            raise GitError(f"git cat-file failed reading {len(shas)} blobs: {exc}") from None
+        writer.join(timeout=60)
+        return blobs
+
+    def _blobs_one_by_one(self, shas: list[str]) -> dict[str, bytes]:
         blobs = {}
         for sha in shas:
             found = self._request(sha)
@@ -191,9 +237,12 @@ class LiteRepo:
             pos = nul + 21
         return sorted(names)
 
-    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
-        """{path: (blob sha, size in bytes)} of every file at ``commit``: one ``git ls-tree -r -l``."""
-        return parse_ls_tree(self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True)
+    def ls_tree_sizes(self, commit: str, others: dict[str, str] | None = None) -> dict[str, tuple[str, int]]:
+        """{path: (blob sha, size in bytes)} of every file at ``commit``: one ``git ls-tree -r -l``.
+        Entries that are not blobs go into ``others`` ({path: type}), if given."""
+        return parse_ls_tree(
+            self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True, others=others
+        )
 
 
 def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None:

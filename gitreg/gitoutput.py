@@ -87,8 +87,11 @@ def _with_sections(logged: LogCommit, sections: list[list[str]]) -> LogCommit:
     return logged
 
 
-def parse_ls_tree(out: str, sizes: bool = False) -> dict[str, tuple[str, int]]:
-    """{path: (blob sha, size or -1)} of ``git ls-tree -r -z`` (with ``-l`` when ``sizes``)."""
+def parse_ls_tree(
+    out: str, sizes: bool = False, others: dict[str, str] | None = None
+) -> dict[str, tuple[str, int]]:
+    """{path: (blob sha, size or -1)} of ``git ls-tree -r -z`` (with ``-l`` when ``sizes``); the entries
+    that are not blobs (a submodule's commit) go into ``others`` as {path: type}, if given."""
     files = {}
     for record in out.split("\0"):
         if not record:
@@ -97,6 +100,8 @@ def parse_ls_tree(out: str, sizes: bool = False) -> dict[str, tuple[str, int]]:
         fields = meta.split()
         if fields[1] == "blob":
             files[path] = (fields[2], int(fields[3]) if sizes else -1)
+        elif others is not None:
+            others[path] = fields[1]
     return files
 
 

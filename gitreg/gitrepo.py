@@ -230,9 +230,12 @@ class GitRepo:
         out = self._run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
         return {path: sha for path, (sha, _size) in parse_ls_tree(out).items()}
 
-    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]:
-        """{path: (blob sha, size in bytes)} of every file at ``commit``."""
-        return parse_ls_tree(self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True)
+    def ls_tree_sizes(self, commit: str, others: dict[str, str] | None = None) -> dict[str, tuple[str, int]]:
+        """{path: (blob sha, size in bytes)} of every file at ``commit``.
+        Entries that are not blobs go into ``others`` ({path: type}), if given."""
+        return parse_ls_tree(
+            self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True, others=others
+        )
 
     def worktree_files(self) -> list[str]:
         """Tracked files and untracked files git does not ignore, relative to the top of the working tree."""

@@ -3,8 +3,6 @@ such as ``fraud@3``, ``fraud@production`` or ``fraud@latest``."""
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -196,6 +194,8 @@ class Registry:
             configured, options = records.storage_spec(doc)
             url = os.environ.get("GITREG_STORAGE_URL") or configured
             if raw := os.environ.get("GITREG_STORAGE_OPTIONS"):
+                import json  # noqa: PLC0415 - only options from the environment need it (reads do not)
+
                 try:
                     extra = json.loads(raw)
                 except ValueError:
@@ -436,6 +436,8 @@ def _span(numbers: list[int]) -> str:
 
 
 def _suggest(name: str, known: list[str]) -> str | None:
+    import difflib  # noqa: PLC0415 - only a name not found needs it
+
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean {close[0]!r}?"

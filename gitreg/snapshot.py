@@ -6,6 +6,7 @@ only the files asked for, so cost follows what is read, not how many commits or 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -22,7 +23,9 @@ class Objects(Protocol):
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]: ...
 
-    def ls_tree_sizes(self, commit: str) -> dict[str, tuple[str, int]]: ...
+    def ls_tree_sizes(
+        self, commit: str, others: dict[str, str] | None = None
+    ) -> dict[str, tuple[str, int]]: ...
 
     def tree_names(self, commit: str, path: str) -> list[str]: ...
 
@@ -75,7 +78,7 @@ class WorkTreeSnapshot:
 
     def listdir(self, path: str) -> list[str]:
         try:
-            return sorted(p.name for p in (self.root / path).iterdir())
+            return sorted(os.listdir(self.root / path))  # noqa: PTH208 - iterdir() makes a Path per name
         except (FileNotFoundError, NotADirectoryError):
             return []
 
@@ -126,6 +129,8 @@ class CommitSnapshot:
         self.commit = commit
         self.label = commit[:12]
         self._all: dict[str, tuple[str, int]] | None = None
+        self._others: dict[str, str] = {}  # what the listing holds besides blobs: submodules' commits
+        self._below: dict[str, list[str]] | None = None  # each folder's names, from the listing
         self._fetched: dict[str, bytes] = {}
 
     def read(self, path: str) -> bytes | None:
@@ -143,11 +148,24 @@ class CommitSnapshot:
 
     def _listing(self) -> dict[str, tuple[str, int]]:
         if self._all is None:
-            self._all = self.repo.ls_tree_sizes(self.commit)
+            self._all = self.repo.ls_tree_sizes(self.commit, self._others)
         return self._all
 
     def listdir(self, path: str) -> list[str]:
-        return self.repo.tree_names(self.commit, path.strip("/"))
+        """Once the whole listing is known (a full validation), from it; else one ``cat-file`` request
+        (reading one model needs no listing of 10,000 files)."""
+        folder = path.strip("/")
+        parts = folder.split("/")
+        if self._all is None or (folder and any(p in ("", ".", "..") for p in parts)):
+            return self.repo.tree_names(self.commit, folder)  # git resolves what is not a plain path
+        if self._below is None:
+            below: dict[str, set[str]] = {}
+            for file in [*self._all, *self._others]:
+                names = file.split("/")
+                for depth in range(len(names)):
+                    below.setdefault("/".join(names[:depth]), set()).add(names[depth])
+            self._below = {name: sorted(children) for name, children in below.items()}
+        return list(self._below.get(folder, ()))
 
     def files(self) -> list[str]:
         return sorted(self._listing())

@@ -1,6 +1,7 @@
 """The read path's start-up: `gitreg show`, `list`, `diff` and `pull`, run as processes, load neither
 pydantic, GitPython nor any optional extra (remote stores, progress bars, templates, metrics), and only `pull`
-loads the blob store. A test of what is imported, not of time: the modules each process ended with."""
+loads the blob store; `show` and `list` do not load click either (gitreg.entry answers them). A test of what
+is imported, not of time: the modules each process ended with."""
 
 from __future__ import annotations
 
@@ -31,10 +32,11 @@ FORBIDDEN = {
     "prometheus_client",
 }
 
-#: Runs the command line in this process, then writes the names of the modules it loaded.
+#: Runs the command line (the console script's entry point) in this process, then writes the names of the
+#: modules it loaded.
 _PROBE = """
 import json, sys
-from gitreg.cli import main
+from gitreg.entry import main
 sys.argv = ["gitreg", *sys.argv[2:]]
 try:
     main()
@@ -91,6 +93,9 @@ def test_reads_import_no_pydantic_gitpython_storage_or_extras(
     assert not any(m == "gitreg.storage" or m.startswith("gitreg.storage.") for m in modules)
     assert "gitreg.manifest" not in modules
     assert "gitreg.gitrepo" not in modules
+    if args[0] in ("show", "list"):
+        assert "click" not in modules
+        assert "gitreg.cli" not in modules
 
 
 def test_pull_imports_the_store_but_no_pydantic_gitpython_or_extras(populated: Path, tmp_path: Path) -> None:
@@ -102,7 +107,8 @@ def test_pull_imports_the_store_but_no_pydantic_gitpython_or_extras(populated: P
 
 
 def test_the_probe_sees_an_import(populated: Path, tmp_path: Path) -> None:
-    """The check can fail: `schema` loads the pydantic models, and the probe says so."""
+    """The check can fail: `schema` loads the pydantic models (and click), and the probe says so."""
     modules = loaded(tmp_path, "schema", "Stage")
     assert "pydantic" in modules
     assert "gitreg.manifest" in modules
+    assert "click" in modules

@@ -5,7 +5,6 @@ command prints through these, so `gitreg list` and `gitreg gc` agree on what 1.5
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import Any
 import click
 
 from gitreg.credentials import redact, redact_data
+from gitreg.formatting import finite, size, table_lines
 
 
 def print_json(data: Any) -> None:
@@ -23,33 +23,11 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(finite(redact_data(data)), indent=2, sort_keys=False, allow_nan=False))
 
 
-def finite(data: Any) -> Any:
-    """``data`` with every non-finite float (NaN, infinities) replaced by None, at any depth."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {k: finite(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [finite(v) for v in data]
-    return data
-
-
 def table(rows: list[list[str]]) -> None:
     """Print ``rows`` (the first is the header) as columns two spaces apart, each as wide as its widest
     cell; no trailing blanks."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def size(n: int) -> str:
-    """``512 B``, ``1.5 KiB``, ``3.0 MiB``, ``2.0 GiB``, ``1.0 TiB`` (binary units, one decimal)."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
+    for line in table_lines(rows):
+        click.echo(line)
 
 
 def age(seconds: float) -> str:

@@ -3,9 +3,6 @@ Functions return strings; the CLI prints them."""
 
 from __future__ import annotations
 
-import json
-from xml.etree import ElementTree as ET
-
 from gitreg.validate import Report
 from gitreg.validate.findings import Finding
 
@@ -34,6 +31,8 @@ def _text_line(f: Finding) -> str:
 
 
 def as_json(report: Report) -> str:
+    import json  # noqa: PLC0415 - the hook prints text: only --format json loads it
+
     doc = {
         "ok": not report.errors,
         "errors": len(report.errors),
@@ -84,6 +83,8 @@ def _cell(text: str) -> str:
 def junit(report: Report) -> str:
     """JUnit XML: one test case per finding (warnings pass, with their text in system-out), or one passing
     case when there is nothing to report."""
+    from xml.etree import ElementTree as ET  # noqa: PLC0415 - only --format junit loads it
+
     suite = ET.Element(
         "testsuite",
         name="gitreg validate",

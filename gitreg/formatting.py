@@ -1,0 +1,39 @@
+"""How values read as text, with no click: the one size, JSON without NaN, the lines of a table.
+``gitreg.cli.output`` prints through these, and so does ``gitreg.entry``'s click-free path, so both say
+1.5 GiB alike."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every non-finite float (NaN, infinities) replaced by None, at any depth."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(v) for v in data]
+    return data
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """``rows`` (the first is the header) as columns two spaces apart, each as wide as its widest cell; no
+    trailing blanks."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def size(n: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``3.0 MiB``, ``2.0 GiB``, ``1.0 TiB`` (binary units, one decimal)."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+__all__ = ["finite", "size", "table_lines"]
