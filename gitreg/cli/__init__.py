@@ -40,6 +40,7 @@ COMMANDS = {
     "verify": "storage",
     "gc": "storage",
     "copy": "storage",
+    "catalog": "catalog",
 }
 
 
