@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitreg.credentials import redact
-from gitreg.errors import GitregError, ManifestError, Problem
+from gitreg.errors import GitregError, InvalidRegistryError, Problem
 from gitreg.layout import model_path, version_path
 from gitreg.ops.history import AuditEntry, audit_entries
 from gitreg.ops.review import evidence
@@ -108,13 +108,13 @@ class Catalog:
 
 
 def gather(registry: Registry, ref: str, list_trees: bool = True) -> Catalog:
-    """The catalog of ``registry`` (opened at ``ref``); ManifestError with the validator's first error if the
-    snapshot does not pass it."""
+    """The catalog of ``registry`` (opened at ``ref``); InvalidRegistryError with the validator's first error if
+    the snapshot does not pass it."""
     view = View(registry.snapshot)
     report = validate(view)
     if report.errors:
         problems = [Problem(f.path, f.line, f.col, f"{f.rule}: {f.message}") for f in report.errors]
-        raise ManifestError(problems)
+        raise InvalidRegistryError(problems)
     stages = [s.name for s in view.config.stages] if view.config is not None else []
     stage_maps = {s: view.stage(s) for s in stages}
     trees = _Trees(registry) if list_trees else None

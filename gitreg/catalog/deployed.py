@@ -4,6 +4,7 @@ shows what ``gitreg controller status`` would."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +52,21 @@ def read_targets(given: Iterable[Path]) -> list[Target]:
     """The controllers' reports, in the order given; UsageError for a file that is not one."""
     targets = []
     for path in status_files(given):
+        not_one = UsageError(
+            f"--status {path} is not a gitreg controller status file",
+            "give the DIR/.gitreg/status.json a controller writes, or a folder of them",
+        )
         try:
             if path.stat().st_size > MAX_BYTES:
-                raise UsageError(f"--status {path} is too large to be a controller's status file")
-            status = Status.model_validate_json(path.read_bytes())
+                raise not_one
+            data = json.loads(path.read_bytes())
+            # every field of the file has a default: only its kind says that it is one
+            if not isinstance(data, dict) or data.get("kind") != "ControllerStatus":
+                raise not_one
+            status = Status.model_validate(data)
         except OSError as exc:
             raise UsageError(f"--status {path} cannot be read: {exc.strerror}") from None
-        except ValueError:  # pydantic's ValidationError is a ValueError
-            raise UsageError(
-                f"--status {path} is not a gitreg controller status file",
-                "give the DIR/.gitreg/status.json a controller writes, or a folder of them",
-            ) from None
-        if status.kind != "ControllerStatus":
-            raise UsageError(f"--status {path} is not a gitreg controller status file (kind {status.kind!r})")
+        except ValueError:  # not JSON, or not the controller's fields (pydantic's errors are ValueErrors)
+            raise not_one from None
         targets.append(Target(str(path), status))
     return targets
