@@ -186,7 +186,7 @@ def _write_site(root: Path, catalog: Catalog, targets: list[Target], base_url: s
     page(env.get_template("audit.html.j2"), "audit/", **_audit_context(catalog))
     static = root / "static"
     static.mkdir(exist_ok=True)
-    for name in ("catalog.css", "catalog.js"):
+    for name in ("catalog.css", "catalog.js", "favicon.svg"):
         shutil.copyfile(HERE / "static" / name, static / name)
     index = _index(catalog)
     text = json.dumps(index, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
