@@ -10,7 +10,9 @@ from pathlib import Path
 from testing import git, run
 
 #: Shown on every page that names the model: must come out as text, never as markup.
-HOSTILE_DESCRIPTION = """<script>window.__pwned = 1</script> "double" 'single' & ünïcødé ✓ <img src=x onerror=alert(1)>"""
+HOSTILE_DESCRIPTION = (
+    """<script>window.__pwned = 1</script> "double" 'single' & ünïcødé ✓ <img src=x onerror=alert(1)>"""
+)
 HOSTILE_MODEL = "xss-probe"
 
 
@@ -42,7 +44,9 @@ def _artifact(root: Path, name: str, seed: str, folder: bool = False) -> Path:
     return path
 
 
-def _register(reg: Path, root: Path, model: str, version: int, metrics: dict[str, float], **extra: str) -> None:
+def _register(
+    reg: Path, root: Path, model: str, version: int, metrics: dict[str, float], **extra: str
+) -> None:
     folder = extra.pop("folder", "") == "yes"
     name = extra.pop("name", "model.onnx")
     args: list[str | Path] = ["register", model, _artifact(root, name, f"{model}-{version}", folder)]
@@ -51,8 +55,8 @@ def _register(reg: Path, root: Path, model: str, version: int, metrics: dict[str
     args += ["--code-repo", "https://git.example.com/ml/train", "--code-commit", f"{version:07x}abcdef"]
     if version > 1:
         args += ["--parent", str(version - 1)]
-    for key, value in extra.items():
-        args += [f"--{key.replace('_', '-')}", value]
+    for option, text in extra.items():
+        args += [f"--{option.replace('_', '-')}", text]
     _ok(*args, cwd=reg)
 
 
@@ -63,7 +67,9 @@ def _promote(reg: Path, ref: str, stage: str, number: int | None) -> None:
     if number is None:
         git(reg, "merge", "--quiet", "--ff-only", branch)
     else:
-        git(reg, "merge", "--quiet", "--no-ff", branch, "-m", f"Merge pull request #{number} from ml/{branch}")
+        git(
+            reg, "merge", "--quiet", "--no-ff", branch, "-m", f"Merge pull request #{number} from ml/{branch}"
+        )
     git(reg, "branch", "--quiet", "-D", branch)
 
 
@@ -74,25 +80,47 @@ def build_demo(root: Path, hostile: bool = True) -> Demo:
     fraud = [(0.912, 0.781), (0.918, 0.790), (0.925, 0.802), (0.921, 0.799), (0.934, 0.815), (0.941, 0.822)]
     for i, (auc, f1) in enumerate(fraud, 1):
         _register(
-            reg, root, "fraud-detector", i, {"auc": auc, "f1": f1, "latency_ms": 12 - i * 0.7},
-            description=f"Retrained on {2026}-{i + 5:02d} card transactions", framework="sklearn==1.5.2",
-            data=f"s3://datasets/fraud/2026-{i + 5:02d}", run_id=f"run-{8800 + i}",
+            reg,
+            root,
+            "fraud-detector",
+            i,
+            {"auc": auc, "f1": f1, "latency_ms": 12 - i * 0.7},
+            description=f"Retrained on {2026}-{i + 5:02d} card transactions",
+            framework="sklearn==1.5.2",
+            data=f"s3://datasets/fraud/2026-{i + 5:02d}",
+            run_id=f"run-{8800 + i}",
         )
     for i, auc in enumerate([0.801, 0.823, 0.847, 0.839], 1):
         _register(
-            reg, root, "churn", i, {"auc": auc, "recall": 0.6 + i / 50},
-            description=f"Churn model, feature set {i}", framework="xgboost==2.1.0", folder="yes", name="churn",
+            reg,
+            root,
+            "churn",
+            i,
+            {"auc": auc, "recall": 0.6 + i / 50},
+            description=f"Churn model, feature set {i}",
+            framework="xgboost==2.1.0",
+            folder="yes",
+            name="churn",
         )
     for i, ndcg in enumerate([0.412, 0.436, 0.455], 1):
         _register(
-            reg, root, "recommender", i, {"ndcg@10": ndcg}, description="Two-tower retrieval",
-            framework="pytorch==2.5.1", format="safetensors", name="model.safetensors",
+            reg,
+            root,
+            "recommender",
+            i,
+            {"ndcg@10": ndcg},
+            description="Two-tower retrieval",
+            framework="pytorch==2.5.1",
+            format="safetensors",
+            name="model.safetensors",
         )
     models = {"fraud-detector": 6, "churn": 4, "recommender": 3}
     if hostile:
         _register(reg, root, HOSTILE_MODEL, 1, {"auc": 0.5}, description=HOSTILE_DESCRIPTION)
         models[HOSTILE_MODEL] = 1
-    _edit_model(reg, "fraud-detector", "Card-not-present fraud scoring", ["@risk-ml", "@alice"], {"team": "risk"})
+    _edit_model(
+        reg, "fraud-detector", "Card-not-present fraud scoring", ["@risk-ml", "@alice"], {"team": "risk"}
+    )
     _edit_model(reg, "churn", "Monthly churn propensity per subscriber", ["@growth-ds"], {"team": "growth"})
     _edit_model(reg, "recommender", "Home-feed candidate retrieval", ["@reco"], {"team": "discovery"})
     if hostile:
@@ -124,6 +152,15 @@ def _edit_model(reg: Path, model: str, description: str, owners: list[str], tags
 
 def deploy(demo: Demo, target: Path) -> Path:
     """Run a real controller once for production into ``target``; its status.json."""
-    _ok("controller", "--repo", demo.registry.as_uri(), "--stage", "production", "--target", target, "--once",
-        cwd=demo.registry)
+    _ok(
+        "controller",
+        "--repo",
+        demo.registry.as_uri(),
+        "--stage",
+        "production",
+        "--target",
+        target,
+        "--once",
+        cwd=demo.registry,
+    )
     return target / ".gitreg" / "status.json"

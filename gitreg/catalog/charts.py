@@ -1,6 +1,6 @@
-"""A metric across a model's versions, drawn at build time as inline SVG: it renders without JavaScript, scales
-to the page's width, prints, and loads nothing. One point per version (``circle.point``), a line through
-them, and the versions that hold a stage ringed and labelled with the stage."""
+"""A metric across a model's versions, drawn at build time as inline SVG: it renders without JavaScript,
+scales to the page's width, prints, and loads nothing. One point per version (``circle.point``), a line
+through them, and the versions that hold a stage ringed and labelled with the stage."""
 
 from __future__ import annotations
 

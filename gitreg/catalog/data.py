@@ -108,8 +108,8 @@ class Catalog:
 
 
 def gather(registry: Registry, ref: str, list_trees: bool = True) -> Catalog:
-    """The catalog of ``registry`` (opened at ``ref``); InvalidRegistryError with the validator's first error if
-    the snapshot does not pass it."""
+    """The catalog of ``registry`` (opened at ``ref``); InvalidRegistryError with the validator's first
+    error if the snapshot does not pass it."""
     view = View(registry.snapshot)
     report = validate(view)
     if report.errors:

@@ -1,6 +1,6 @@
-""""Deployed now": what controllers report in their ``status.json`` files (``DIR/.gitreg/status.json`` of each
-target), given as files or folders of them. Read with the controller's own model of the file, so the catalog
-shows what ``gitreg controller status`` would."""
+"""What is deployed now: what controllers report in their ``status.json`` files (``DIR/.gitreg/status.json``
+of each target), given as files or folders of them. Read with the controller's own model of the file, so
+the catalog shows what ``gitreg controller status`` would."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ HOST = "127.0.0.1"
 class _Quiet(SimpleHTTPRequestHandler):
     """Files of the site only; no request log on the terminal."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -25,13 +25,14 @@ class _Server(ThreadingHTTPServer):
 
 
 def open_server(root: Path, port: int) -> ThreadingHTTPServer:
-    """A server of ``root`` on 127.0.0.1:``port`` (0: any free port), bound and ready for ``serve_forever``."""
+    """A server of ``root`` on 127.0.0.1:``port`` (0: any free port), bound, ready to ``serve_forever``."""
     handler = functools.partial(_Quiet, directory=str(root))
     try:
         return _Server((HOST, port), handler)
     except OSError as exc:
         raise GitregError(
-            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", "choose another --port (0: any free one)"
+            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
+            "choose another --port (0: any free one)",
         ) from None
 
 

@@ -1,6 +1,6 @@
-"""``gitreg catalog build``: the pages of a ``Catalog`` rendered with Jinja2 (autoescaping on) into a temporary
-folder beside the output, which is then renamed into place: a failed build leaves no half-written site, and
-the site it replaces stays whole until the new one is complete.
+"""``gitreg catalog build``: the pages of a ``Catalog`` rendered with Jinja2 (autoescaping on) into a
+temporary folder beside the output, which is then renamed into place: a failed build leaves no half-written
+site, and the site it replaces stays whole until the new one is complete.
 
 Every link is relative (``../../index.html``), so the site works from ``file://``, at a server's root and
 under a sub-path (GitHub or GitLab Pages); ``--base-url`` only adds each page's canonical URL."""
@@ -23,7 +23,7 @@ import jinja2
 
 from gitreg import __version__
 from gitreg.catalog.charts import chart
-from gitreg.catalog.data import KEY_METRICS, Catalog, ModelInfo, gather
+from gitreg.catalog.data import KEY_METRICS, Catalog, ModelInfo, VersionInfo, gather
 from gitreg.catalog.deployed import Target, read_targets
 from gitreg.credentials import redact, url_secrets
 from gitreg.errors import ConflictError, GitregError, UsageError
@@ -98,7 +98,7 @@ def _check_output(out: Path) -> None:
 
 
 def _publish(temp: Path, out: Path) -> None:
-    """Put the finished site ``temp`` at ``out``: a rename, the old site moved aside first and removed after."""
+    """Put the finished site ``temp`` at ``out`` by a rename (an old site moved aside, removed after)."""
     _check_output(out)
     if not out.exists():
         temp.rename(out)
@@ -182,7 +182,13 @@ def _write_site(root: Path, catalog: Catalog, targets: list[Target], base_url: s
         page(model_page, f"models/{model.name}/", model=model, **_model_context(model))
         numbers = [v.number for v in model.versions]
         for version in model.versions:
-            page(version_page, f"models/{model.name}/{version.number}/", model=model, v=version, numbers=numbers)
+            page(
+                version_page,
+                f"models/{model.name}/{version.number}/",
+                model=model,
+                v=version,
+                numbers=numbers,
+            )
     page(env.get_template("audit.html.j2"), "audit/", **_audit_context(catalog))
     static = root / "static"
     static.mkdir(exist_ok=True)
@@ -236,7 +242,7 @@ def _model_context(model: ModelInfo) -> dict[str, Any]:
         held.setdefault(number, []).append(stage)
     names = model.metric_names()
     charts = [(name, chart(name, model.series(name), held, model.name)) for name in names]
-    chain = []
+    chain: list[VersionInfo] = []
     by_number = {v.number: v for v in model.versions}
     current = model.latest
     while current is not None and current.number not in {c.number for c in chain}:

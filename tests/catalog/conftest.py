@@ -30,7 +30,9 @@ def site(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate(monkeypatch, tmp_path_factory.mktemp("catalog-site-home"))
         assert demo.status is not None
-        return build(demo.registry, tmp_path_factory.mktemp("catalog-site") / "site", status=[demo.status]).path
+        return build(
+            demo.registry, tmp_path_factory.mktemp("catalog-site") / "site", status=[demo.status]
+        ).path
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ def visible_models(tab: Page) -> list[str]:
     return names
 
 
-def test_home_lists_every_model_and_the_search_narrows_it(page: tuple[Page, Watch], site: Path, demo: Demo) -> None:
+def test_home_lists_every_model_and_the_search_narrows_it(
+    page: tuple[Page, Watch], site: Path, demo: Demo
+) -> None:
     tab, _ = page
     tab.goto((site / "index.html").as_uri())
     assert sorted(visible_models(tab)) == sorted(demo.models)
@@ -134,14 +136,19 @@ def test_hostile_texts_are_shown_as_text(page: tuple[Page, Watch], site: Path) -
 def test_pages_fit_a_phone_width_screen(page: tuple[Page, Watch], site: Path) -> None:
     tab, _ = page
     tab.set_viewport_size({"width": 375, "height": 740})
-    for url in ("index.html", "models/fraud-detector/index.html", "models/churn/2/index.html", "audit/index.html"):
+    for url in (
+        "index.html",
+        "models/fraud-detector/index.html",
+        "models/churn/2/index.html",
+        "audit/index.html",
+    ):
         tab.goto((site / url).as_uri())
         width: Any = tab.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, url  # wide tables scroll inside their own box, not the page
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 

@@ -43,7 +43,9 @@ def test_links_are_relative_and_nothing_comes_from_the_network(site: Path) -> No
 
 def test_base_url_adds_canonical_urls_only(demo_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "public"
-    result = run("catalog", "build", "-o", out, "--base-url", "https://ml.example.com/registry", cwd=demo_copy)
+    result = run(
+        "catalog", "build", "-o", out, "--base-url", "https://ml.example.com/registry", cwd=demo_copy
+    )
     assert result.exit_code == 0, result.stderr
     html = (out / "models" / "churn" / "index.html").read_text()
     assert '<link rel="canonical" href="https://ml.example.com/registry/models/churn/">' in html
@@ -53,9 +55,15 @@ def test_base_url_adds_canonical_urls_only(demo_copy: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("ftp://example.com/", "--base-url 'ftp://example.com/' is not an http(s) URL (e.g. https://org.github.io/registry/)"),
+        (
+            "ftp://example.com/",
+            "--base-url 'ftp://example.com/' is not an http(s) URL (e.g. https://org.github.io/registry/)",
+        ),
         ("registry/", "--base-url 'registry/' is not an http(s) URL (e.g. https://org.github.io/registry/)"),
-        ("https://u:secret@example.com/", "--base-url must not carry credentials: every page would publish them"),
+        (
+            "https://u:secret@example.com/",
+            "--base-url must not carry credentials: every page would publish them",
+        ),
     ],
 )
 def test_a_bad_base_url_is_a_usage_error(demo_copy: Path, tmp_path: Path, url: str, message: str) -> None:
@@ -68,7 +76,10 @@ def test_hostile_texts_are_escaped_everywhere(site: Path) -> None:
     for page in [site / "index.html", site / "models" / HOSTILE_MODEL / "index.html"]:
         html = page.read_text()
         assert "<script>window.__pwned" not in html and "<img src=x" not in html
-        assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt; &#34;double&#34; &#39;single&#39; &amp; ünïcødé ✓" in html
+        assert (
+            "&lt;script&gt;window.__pwned = 1&lt;/script&gt; &#34;double&#34; &#39;single&#39; &amp; "
+            "ünïcødé ✓" in html
+        )
         assert "note=&lt;b&gt;bold?&lt;/b&gt;" in html
     script = (site / "search-index.js").read_text()
     assert "</script" not in script and "<" not in script
@@ -108,7 +119,9 @@ def test_version_page_shows_manifest_diff_and_folder_files(site: Path) -> None:
         assert f"<code>{name}</code>" in tree
 
 
-def test_folder_files_when_the_store_is_unreachable(demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_folder_files_when_the_store_is_unreachable(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITREG_STORAGE_URL", (tmp_path / "nowhere").as_uri())
     result = run("catalog", "build", "-o", tmp_path / "site", cwd=demo_copy)
     assert result.exit_code == 0, result.stderr
@@ -154,7 +167,9 @@ def test_an_empty_registry_builds_a_sensible_site(registry: Path, tmp_path: Path
     assert "No stage has changed on main yet" in (tmp_path / "site" / "audit" / "index.html").read_text()
 
 
-def test_a_malformed_manifest_fails_the_build_and_leaves_the_site_as_it_was(demo_copy: Path, tmp_path: Path) -> None:
+def test_a_malformed_manifest_fails_the_build_and_leaves_the_site_as_it_was(
+    demo_copy: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     assert run("catalog", "build", "-o", out, cwd=demo_copy).exit_code == 0
     before = tree_state(out)
@@ -195,7 +210,9 @@ def test_the_build_shows_the_ref_not_the_working_tree(demo_copy: Path, tmp_path:
 
 
 @pytest.mark.parametrize("kind", ["file", "foreign folder"])
-def test_an_output_that_is_not_a_catalog_is_never_replaced(demo_copy: Path, tmp_path: Path, kind: str) -> None:
+def test_an_output_that_is_not_a_catalog_is_never_replaced(
+    demo_copy: Path, tmp_path: Path, kind: str
+) -> None:
     out = tmp_path / "out"
     if kind == "file":
         out.write_text("mine")
