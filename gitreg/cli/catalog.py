@@ -52,7 +52,8 @@ def build_command(directory: str, out: Path, ref: str, status: tuple[Path, ...],
     """Build the catalog of the registry at REF into DIR."""
     from gitreg.catalog.site import build  # noqa: PLC0415 - Jinja2 and the catalog only for this command
 
-    result = build(directory, out, ref, status, base_url)
+    here = Path(directory)  # -C DIR: paths are read as if gitreg was started in DIR, as git -C does
+    result = build(directory, here / out, ref, [here / s for s in status], base_url)
     click.echo(
         f"built {output.plural(result.pages, 'page')} ({output.plural(result.models, 'model')}, "
         f"{output.plural(result.versions, 'version')}, {output.size(result.bytes)}) in {result.path}"
@@ -76,7 +77,7 @@ def serve_command(directory: str, port: int, ref: str, status: tuple[Path, ...])
         raise KeyboardInterrupt
 
     with tempfile.TemporaryDirectory(prefix="gitreg-catalog-") as temp:
-        result = build(directory, Path(temp) / "site", ref, status)
+        result = build(directory, Path(temp) / "site", ref, [Path(directory) / s for s in status])
         server = serve.open_server(result.path, port)
         previous = signal.signal(signal.SIGTERM, stop)
         try:
