@@ -16,6 +16,8 @@ import pytest
 
 from testing import assert_error, run
 
+SERVING = r"serving the catalog of main at (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n"
+
 
 def test_serve_builds_serves_and_cleans_up(
     demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -34,9 +36,7 @@ def test_serve_builds_serves_and_cleans_up(
             waiting.register(server.stdout, selectors.EVENT_READ)
             assert waiting.select(timeout=120), "gitreg catalog serve printed nothing in 120 s"
         line = server.stdout.readline()
-        match = re.fullmatch(
-            r"serving the catalog of main at (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line
-        )
+        match = re.fullmatch(SERVING, line)
         assert match, (line, server.stderr.read() if server.poll() is not None else "")  # type: ignore[union-attr]
         with urllib.request.urlopen(match.group(1), timeout=10) as response:  # noqa: S310 - a local URL
             assert "fraud-detector" in response.read().decode()
@@ -64,5 +64,6 @@ def test_serve_on_a_port_in_use_is_a_clear_error(demo_copy: Path) -> None:
     assert_error(
         result,
         3,
-        f"cannot listen on 127.0.0.1:{port}: Address already in use (choose another --port (0: any free one))",
+        f"cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(choose another --port (0: any free one))",
     )
