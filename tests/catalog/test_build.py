@@ -233,3 +233,13 @@ def test_a_rebuild_replaces_the_previous_site_whole(demo_copy: Path, tmp_path: P
     assert run("catalog", "build", "-o", out, cwd=demo_copy).exit_code == 0
     assert not (out / "stale.html").exists() and (out / "index.html").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["registry", "site"]
+
+
+def test_a_shallow_clone_is_refused_as_audit_refuses_it(demo: Demo, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", demo.registry.as_uri(), str(clone))
+    result = run("catalog", "build", "-o", tmp_path / "site", cwd=clone)
+    assert result.exit_code == 3 and "this clone is shallow" in result.stderr
+    assert "git fetch --unshallow" in result.stderr
+    assert not (tmp_path / "site").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clone"]
