@@ -243,3 +243,29 @@ def test_a_shallow_clone_is_refused_as_audit_refuses_it(demo: Demo, tmp_path: Pa
     assert "git fetch --unshallow" in result.stderr
     assert not (tmp_path / "site").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clone"]
+
+
+def test_hostile_commit_messages_and_status_texts_are_escaped_too(demo_copy: Path, tmp_path: Path) -> None:
+    stage = demo_copy / "stages" / "staging.yaml"
+    stage.write_text(stage.read_text().replace("recommender: 3", "recommender: 2"))
+    git(demo_copy, "commit", "--quiet", "-am", "<script>window.__pwned = 2</script> roll back")
+    status = tmp_path / "status.json"
+    status.write_text(
+        json.dumps(
+            {
+                "apiVersion": "gitreg/v1",
+                "kind": "ControllerStatus",
+                "target": "<b>target</b>",
+                "spec": {"repo": "x", "branch": "main", "stage": "production", "prune": False, "keep": 2},
+                "models": {"churn": {"live": 3, "state": "failed", "error": "<img src=x onerror=alert(1)>"}},
+            }
+        )
+    )
+    out = tmp_path / "site"
+    result = run("catalog", "build", "-o", out, "--status", status, cwd=demo_copy)
+    assert result.exit_code == 0, result.stderr
+    audit = (out / "audit" / "index.html").read_text()
+    assert "&lt;script&gt;window.__pwned = 2&lt;/script&gt; roll back" in audit and "<script>" not in audit
+    home = (out / "index.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in home and "<img" not in home
+    assert "<h3>production on &lt;b&gt;target&lt;/b&gt;</h3>" in home
