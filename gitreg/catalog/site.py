@@ -72,8 +72,11 @@ def build(
     targets = read_targets(status)
     registry = Registry.open(directory, ref=ref)
     catalog = gather(registry, ref)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as exc:
+        raise GitregError(f"cannot write the catalog into {out}: {exc.strerror or exc}") from None
     try:
         pages = _write_site(temp, catalog, targets, base)
         size = sum(p.stat().st_size for p in temp.rglob("*") if p.is_file())
@@ -89,6 +92,13 @@ def build(
 
 
 def _check_output(out: Path) -> None:
+    for parent in out.parents:  # the nearest folder that exists must be one
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise ConflictError(
+                    f"cannot write the catalog into {out}: {parent} is not a folder", "choose another -o DIR"
+                )
+            break
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise ConflictError(f"{out} exists and is not a folder", "choose another -o DIR")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():

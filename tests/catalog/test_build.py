@@ -269,3 +269,16 @@ def test_hostile_commit_messages_and_status_texts_are_escaped_too(demo_copy: Pat
     home = (out / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in home and "<img" not in home
     assert "<h3>production on &lt;b&gt;target&lt;/b&gt;</h3>" in home
+
+
+def test_an_output_that_cannot_be_made_is_one_clear_error(demo_copy: Path, tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("mine")
+    before = tree_state(tmp_path / "file.txt")
+    result = run("catalog", "build", "-o", tmp_path / "file.txt" / "site", cwd=demo_copy)
+    assert_error(
+        result,
+        3,
+        f"cannot write the catalog into {tmp_path / 'file.txt' / 'site'}: {tmp_path / 'file.txt'} is not a "
+        "folder (choose another -o DIR)",
+    )
+    assert tree_state(tmp_path / "file.txt") == before
