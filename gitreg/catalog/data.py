@@ -146,19 +146,37 @@ def _model(
                 stages=[s for s, n in held.items() if n == number],
             )
         )
+    normalized: dict[int, _Normalized | None] = {}
+
+    def as_written(number: int) -> Any:  # each version normalized once, though compared up to twice
+        if number not in normalized:
+            version = view.version(name, number)
+            normalized[number] = _Normalized(version.to_yaml_data()) if version is not None else None
+        return normalized[number]
+
     for index, info in enumerate(versions):
         parent = info.data.get("lineage", {}).get("parent")
         base = parent if parent in numbers and parent != info.number else None
         if base is None and index > 0:
             base = versions[index - 1].number
         if base is not None:
-            a, b = view.version(name, base), view.version(name, info.number)
+            a, b = as_written(base), as_written(info.number)
             if a is not None and b is not None:
                 info.base, info.diff = base, version_diff(a, b)
         if trees is not None and info.artifact.get("type") == "tree":
             info.files, info.files_note = trees.listing(str(info.artifact.get("digest")))
     data = dict(doc.data) if doc is not None else {"name": name}
     return ModelInfo(name, data, versions, held)
+
+
+class _Normalized:
+    """A version's ``to_yaml_data()``, computed once: what ``version_diff`` reads of a version."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def to_yaml_data(self) -> dict[str, Any]:
+        return self.data
 
 
 class _Trees:

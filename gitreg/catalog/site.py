@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from gitreg import __version__
 from gitreg.catalog.charts import chart
@@ -190,14 +191,12 @@ def _write_site(root: Path, catalog: Catalog, targets: list[Target], base_url: s
     page(home, "", models=catalog.models, targets=targets, facets=facets, versions_of=_versions_of(catalog))
     for model in catalog.models:
         page(model_page, f"models/{model.name}/", model=model, **_model_context(model))
-        numbers = [v.number for v in model.versions]
-        for version in model.versions:
+        # the links to the other versions, made once per model: each of N pages has N - 1 of them
+        links = [Markup(f'<a href="../{v.number}/index.html">v{v.number}</a>') for v in model.versions]  # noqa: S704 - numbers
+        for i, version in enumerate(model.versions):
+            others = Markup(" ").join(links[:i] + links[i + 1 :])
             page(
-                version_page,
-                f"models/{model.name}/{version.number}/",
-                model=model,
-                v=version,
-                numbers=numbers,
+                version_page, f"models/{model.name}/{version.number}/", model=model, v=version, others=others
             )
     page(env.get_template("audit.html.j2"), "audit/", **_audit_context(catalog))
     static = root / "static"
