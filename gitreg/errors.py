@@ -132,3 +132,13 @@ class QueryError(UsageError):
     def __init__(self, message: str, column: int, hint: str | None = None) -> None:
         super().__init__(f"filter, column {column}: {message}", hint)
         self.column = column
+
+
+class InvalidRegistryError(ManifestError):
+    """The registry at the commit asked for does not pass the validator, so it is not shown (``gitreg catalog
+    build``): its first error, as ``path:line:col: rule: message``. Exit code 1, as for the validator."""
+
+    exit_code = 1
+
+    def __str__(self) -> str:
+        return f"{self.message} (fix the registry, then build again: gitreg validate lists every problem)"

@@ -44,6 +44,7 @@ COMMANDS = {
     "import": "importer",
     "retire": "retention",
     "usage": "retention",
+    "catalog": "catalog",
 }
 
 

@@ -135,6 +135,7 @@ def test_release_check_builds_checks_and_installs_the_wheel(tmp_path: Path) -> N
     assert "gitreg/_data/registry-template/.pre-commit-config.yaml.j2" in names
     assert "gitreg/_data/hooks/pre-commit" in names
     assert "gitreg/py.typed" in names  # PEP 561: type checkers read gitreg's own annotations
+    assert {"gitreg/catalog/templates/home.html.j2", "gitreg/catalog/static/catalog.js"} <= names  # issue 14
     assert f"Name: gitreg-registry\nVersion: {__version__}\n" in metadata
 
     venv = work / "venv"
