@@ -31,6 +31,7 @@ from gitreg.errors import ConflictError, GitregError, UsageError
 from gitreg.layout import DEFAULT_BRANCH
 from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED
 from gitreg.registry import Registry
+from gitreg.usage import UsageReport
 
 HERE = Path(__file__).parent
 #: A file every built site holds: an existing output folder is replaced only if it has it (or is empty).
@@ -73,13 +74,14 @@ def build(
     targets = read_targets(status)
     registry = Registry.open(directory, ref=ref)
     catalog = gather(registry, ref)
+    usage = _usage(registry)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     except OSError as exc:
         raise GitregError(f"cannot write the catalog into {out}: {exc.strerror or exc}") from None
     try:
-        pages = _write_site(temp, catalog, targets, base)
+        pages = _write_site(temp, catalog, targets, base, usage)
         size = sum(p.stat().st_size for p in temp.rglob("*") if p.is_file())
         _publish(temp, out)
     except OSError as exc:
@@ -167,7 +169,16 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _write_site(root: Path, catalog: Catalog, targets: list[Target], base_url: str | None) -> int:
+def _usage(registry: Registry) -> list[UsageReport]:
+    """``gitreg usage`` by model and by owner, from the manifests alone (the store is not asked)."""
+    from gitreg.ops.usage import usage  # noqa: PLC0415 - reads main's history for the expired versions
+
+    return [usage(registry, by=by) for by in ("model", "owner")]
+
+
+def _write_site(
+    root: Path, catalog: Catalog, targets: list[Target], base_url: str | None, usage: list[UsageReport]
+) -> int:
     env = environment()
     common = {
         "ref": catalog.ref,
@@ -188,7 +199,15 @@ def _write_site(root: Path, catalog: Catalog, targets: list[Target], base_url: s
 
     home, model_page, version_page = (env.get_template(f"{n}.html.j2") for n in ("home", "model", "version"))
     facets = _facets(catalog.models)
-    page(home, "", models=catalog.models, targets=targets, facets=facets, versions_of=_versions_of(catalog))
+    page(
+        home,
+        "",
+        models=catalog.models,
+        targets=targets,
+        facets=facets,
+        versions_of=_versions_of(catalog),
+        usage=usage,
+    )
     for model in catalog.models:
         page(model_page, f"models/{model.name}/", model=model, **_model_context(model))
         # the links to the other versions, made once per model: each of N pages has N - 1 of them
