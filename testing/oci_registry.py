@@ -111,6 +111,10 @@ class Proxy:
     refresh_tokens: set[str] = field(default_factory=set)  # OAuth2 refresh tokens the token service takes
     refuse_chunk: int | None = None  # answer 500 to this PATCH (counted from 1) and every later one
     flip: bool = False
+    # answer this many manifest PUTs with MANIFEST_BLOB_UNKNOWN before forwarding them, as a registry does
+    # while a concurrent upload of the same blob is still linking it into the repository
+    blob_unknown: int = 0
+    manifest_puts: int = 0
     host: str = ""
     tokens: set[str] = field(default_factory=set)
     patches: int = 0
@@ -204,6 +208,16 @@ class Proxy:
                     proxy.patches += 1
                     if proxy.refuse_chunk is not None and proxy.patches >= proxy.refuse_chunk:
                         self._reply(500, b'{"errors":[{"code":"UNKNOWN","message":"chunk refused"}]}')
+                        return
+                if self.command == "PUT" and "/manifests/" in path:
+                    proxy.manifest_puts += 1
+                    if proxy.manifest_puts <= proxy.blob_unknown:
+                        self._reply(
+                            400,
+                            b'{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN",'
+                            b'"message":"blob unknown to registry"}]}',
+                            {"Content-Type": "application/json"},
+                        )
                         return
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 headers = {

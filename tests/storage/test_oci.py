@@ -116,6 +116,25 @@ def test_a_refused_chunk_fails_the_upload_in_one_line_and_stores_nothing(
     assert oci_server.layer_links(repo) == {}
 
 
+def test_a_blob_still_being_linked_by_a_concurrent_upload_is_asked_again(
+    oci_server: Registry, proxy: Proxy, tmp_path: Path, repo: str
+) -> None:
+    """distribution answers MANIFEST_BLOB_UNKNOWN for a blob another client's upload of the same bytes is
+    linking at that moment (seen in the shared suite's concurrent-stores test under load): a short wait and
+    a second PUT see it. A blob that stays unknown is still an error, in one line."""
+    src = write_bytes(tmp_path / "model.bin", 1000, 4)
+    proxy.blob_unknown = 2
+    blob = open_store(proxy.url(repo)).put_file(src)
+    assert proxy.manifest_puts == 3
+    assert open_store(oci_server.url(repo)).size(blob.digest) == 1000
+
+    proxy.blob_unknown, proxy.manifest_puts = 100, 0
+    with pytest.raises(StorageError) as info:
+        open_store(proxy.url(repo)).put_file(write_bytes(tmp_path / "other.bin", 1000, 5))
+    assert "MANIFEST_BLOB_UNKNOWN: blob unknown to registry" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
 def test_plain_http_is_refused_for_another_host() -> None:
     with pytest.raises(UsageError) as info:
         open_store("oci://registry.example.com/team/models", {"insecure": True})

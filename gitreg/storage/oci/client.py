@@ -13,6 +13,7 @@ import http.client
 import json
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -25,6 +26,8 @@ LOOPBACK = {"127.0.0.1", "::1", "[::1]", "localhost"}
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 #: The largest manifest gitreg reads (a version with 10,000 files is about 3 MB).
 MAX_MANIFEST = 16 * 1024 * 1024
+#: How many times a manifest PUT answered MANIFEST_BLOB_UNKNOWN is made (0.05 s, 0.1 s, ... apart).
+BLOB_UNKNOWN_ATTEMPTS = 5
 LOGIN_HINT = "log in with `docker login HOST`, or set GITREG_OCI_USERNAME and GITREG_OCI_PASSWORD"
 
 
@@ -287,14 +290,27 @@ class Client:
         self.request("DELETE", self.v2(f"blobs/{digest}"), ok=(200, 202, 404))
 
     def put_manifest(self, reference: str, data: bytes, media_type: str = MANIFEST) -> str:
-        resp = self.request(
-            "PUT",
-            self.v2(f"manifests/{reference}"),
-            headers={"Content-Type": media_type},
-            body=data,
-            ok=(201,),
-        )
-        return resp.headers.get("docker-content-digest", "")
+        """PUT the manifest. A registry can answer MANIFEST_BLOB_UNKNOWN for a blob it holds while another
+        client's upload of the same bytes is linking it into the repository (distribution's filesystem
+        driver rewrites the link in place), so that answer is asked again a few times before it stands."""
+        for attempt in range(BLOB_UNKNOWN_ATTEMPTS):
+            try:
+                resp = self.request(
+                    "PUT",
+                    self.v2(f"manifests/{reference}"),
+                    headers={"Content-Type": media_type},
+                    body=data,
+                    ok=(201,),
+                )
+            except HTTPError as exc:
+                if exc.status != 400 or "MANIFEST_BLOB_UNKNOWN" not in str(exc):
+                    raise
+                if attempt == BLOB_UNKNOWN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+                continue
+            return resp.headers.get("docker-content-digest", "")
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get_manifest(self, reference: str) -> Response:
         """The manifest (status 200) or a 404 response."""
