@@ -64,7 +64,7 @@ def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> Bas
     if base is not None:
         commit = repo.rev_parse(base)
         if commit is None:
-            raise NotFoundError(f"--base {base!r} does not name a commit")
+            raise NotFoundError(f"base={base!r} does not name a commit", argument="base")
         branch = base.split("/", 1)[1] if base.startswith(f"{remote}/") else base
         return BaseRef(commit, branch, base)
     if repo.remote_url(remote) is not None:
@@ -73,7 +73,9 @@ def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> Bas
             return BaseRef(commit, DEFAULT_BRANCH, f"{remote}/{DEFAULT_BRANCH}")
     commit = repo.rev_parse(f"refs/heads/{DEFAULT_BRANCH}")
     if commit is None:
-        raise NotFoundError(f"there is no {DEFAULT_BRANCH} branch to start from", "pass --base REF")
+        raise NotFoundError(
+            f"there is no {DEFAULT_BRANCH} branch to start from", "pass base=REF", argument="base"
+        )
     return BaseRef(commit, DEFAULT_BRANCH, DEFAULT_BRANCH)
 
 
@@ -103,7 +105,8 @@ def propose(
     if repo.branch_exists(change.branch):
         raise ConflictError(
             f"branch {change.branch} already exists",
-            f"delete it (git branch -D {change.branch}) or name another with --branch",
+            f"delete it (git branch -D {change.branch}) or name another with branch=",
+            argument="branch",
         )
     refuse_dirty(repo, list(change.files))
     commit = repo.commit_files(change.files, change.message, change.branch, base.commit)
@@ -122,7 +125,8 @@ def propose(
         if kind is None:
             raise UsageError(
                 f"cannot tell which forge hosts {url}",
-                f"pass --forge github or --forge gitlab; the branch {change.branch} is pushed",
+                f"pass forge='github' or forge='gitlab'; the branch {change.branch} is pushed",
+                argument="forge",
             )
         client = forge.client(kind, url)
         if client.token:

@@ -130,7 +130,9 @@ def build_version(
     numbers = base_registry.version_numbers(reg.model) if base_registry.has_model(reg.model) else []
     number = _next_version(reg.model, reg.version, numbers)
     if reg.parent is not None and reg.parent not in numbers:
-        raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
+        raise NotFoundError(
+            f"parent={reg.parent}: {reg.model} has no version {reg.parent}", argument="parent"
+        )
 
     model_files = _model_files(base_registry, reg)
     if refuse is not None:
@@ -227,14 +229,17 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
     if base.has_model(reg.model):
         if reg.owners:
             raise UsageError(
-                f"--owner sets the owners of a new model, and {reg.model} exists",
+                f"owners= sets the owners of a new model, and {reg.model} exists",
                 f"edit {model_path(reg.model)} (and CODEOWNERS) to change its owners",
+                argument="owners",
             )
         return {}
     for owner in reg.owners:
         if not owner.startswith("@") and "@" not in owner:
             raise UsageError(
-                f"--owner {owner!r} is not a CODEOWNERS handle", "write @user, @org/team or an email"
+                f"owners={owner!r} is not a CODEOWNERS handle",
+                "write @user, @org/team or an email",
+                argument="owners",
             )
     info = ModelInfo.model_validate(
         {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model, "owners": reg.owners}
@@ -272,7 +277,9 @@ def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
     if branch is None:
         current = repo.current_branch()
         if current is None:
-            raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
+            raise GitregError(
+                "HEAD is detached", "check out a branch, or pass branch=NAME", argument="branch"
+            )
         return current, head
     if not repo.is_valid_branch_name(branch):
         raise UsageError(f"{branch!r} is not a valid branch name")
@@ -284,15 +291,16 @@ def _next_version(model: str, wanted: int | None, numbers: list[int]) -> int:
     if wanted is None:
         return highest + 1
     if wanted < 1:
-        raise UsageError(f"--version {wanted}: versions are positive integers")
+        raise UsageError(f"version={wanted}: versions are positive integers", argument="version")
     if wanted in numbers:
         raise ConflictError(
             f"{model}@{wanted} already exists", f"versions are immutable; the next free one is {highest + 1}"
         )
     if wanted <= highest:
         raise ConflictError(
-            f"--version {wanted} is below {model}'s latest version {highest}",
+            f"version={wanted} is below {model}'s latest version {highest}",
             f"versions only go up; use {highest + 1} or more",
+            argument="version",
         )
     return wanted
 
