@@ -13,26 +13,16 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_REMOTE
 from gitreg.manifest import Lineage, ModelVersion
 from gitreg.ops.promote import Planned, deliver_plan
-from gitreg.ops.propose import BaseRef, resolve_base
+from gitreg.ops.propose import BaseRef, checkout, resolve_base
 from gitreg.ops.register import Registration, register_proposal
 from gitreg.registry import Registry
 from gitreg.registry_write import Proposal
 from gitreg.snapshot import CommitSnapshot
-
-
-def checkout(registry: Registry) -> GitRepo:
-    """The registry's repository, if it is a checkout with a working tree (writes need one)."""
-    if registry.repo is None or registry.workdir is None:
-        raise GitregError(
-            "changing a registry needs a checkout with a working tree, not a remote URL",
-            "clone the registry and open the clone with Registry.open(path)",
-        )
-    return registry.repo
 
 
 def registration(
@@ -213,4 +203,4 @@ def propose_change(
     )
 
 
-__all__ = ["checkout", "propose_change", "register", "registration"]
+__all__ = ["propose_change", "register", "registration"]

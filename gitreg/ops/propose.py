@@ -8,11 +8,15 @@ branch with their working tree and index as they were."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gitreg import forge
-from gitreg.errors import ConflictError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH
+
+if TYPE_CHECKING:
+    from gitreg.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,27 @@ def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> Bas
             f"there is no {DEFAULT_BRANCH} branch to start from", "pass base=REF", argument="base"
         )
     return BaseRef(commit, DEFAULT_BRANCH, DEFAULT_BRANCH)
+
+
+def checkout(registry: Registry, doing: str = "changing a registry") -> GitRepo:
+    """The registry's repository, if it is a checkout with a working tree: every change needs one."""
+    if registry.repo is None or registry.workdir is None:
+        raise GitregError(
+            f"{doing} needs a checkout with a working tree, not a remote URL",
+            "clone the registry and work in the clone",
+        )
+    return registry.repo
+
+
+def check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
+    """Committing on the checked-out branch, refuse to overwrite uncommitted work at the paths written."""
+    if branch != repo.current_branch():
+        return
+    for path in paths:
+        if not repo.worktree_matches(path, parent):
+            raise ConflictError(
+                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
+            )
 
 
 def refuse_dirty(repo: GitRepo, paths: list[str]) -> None:

@@ -20,7 +20,7 @@ from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion
-from gitreg.ops.propose import BaseRef, Change, Proposed, propose, trailers
+from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose, trailers
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
@@ -96,7 +96,7 @@ def register_proposal(
     """``register``, and what it proposed: with a new ``--branch``, the commit goes through the same
     path as promotions (proposal.propose: a new branch, optionally pushed and opened as a pull request);
     otherwise it lands on the current branch (or an existing ``--branch``) and the proposal is None."""
-    repo = _checkout(registry)
+    repo = checkout(registry, "registering")
     _check_request(reg)
     target = delivery_target(repo, reg)
     built = build_version(
@@ -105,7 +105,7 @@ def register_proposal(
         target.parent,
         created_at=created_at,
         created_by=created_by,
-        refuse=lambda paths: _check_worktree(repo, target.branch, target.parent, paths),
+        refuse=lambda paths: check_worktree(repo, target.branch, target.parent, paths),
     )
     return built.version, deliver(repo, built, target, reg)
 
@@ -123,7 +123,7 @@ def build_version(
     its manifest and files. Nothing is committed. ``refuse`` sees the paths the version will write before a
     byte is stored, and raises to stop there (delivery's own checks). ``created_at`` defaults to now,
     ``created_by`` to the registry's git identity."""
-    repo = _checkout(registry)
+    repo = checkout(registry, "registering")
     _check_request(reg)
     base_registry = Registry(CommitSnapshot(repo, base), repo, registry.workdir)
     base_registry.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
@@ -191,15 +191,6 @@ def deliver(repo: GitRepo, built: BuiltVersion, target: Target, reg: Registratio
     return propose(repo, change, base, push=reg.push, open_pr=reg.open_pr, forge_name=reg.forge)
 
 
-def _checkout(registry: Registry) -> GitRepo:
-    if registry.repo is None or registry.workdir is None:
-        raise GitregError(
-            "registering needs a registry checkout with a working tree",
-            "clone the registry and run gitreg there",
-        )
-    return registry.repo
-
-
 def _check_request(reg: Registration) -> None:
     if not NAME.fullmatch(reg.model):
         raise UsageError(
@@ -256,17 +247,6 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
             text += "\n"
         files["CODEOWNERS"] = f"{text}/models/{reg.model}/ {' '.join(reg.owners)}\n".encode()
     return files
-
-
-def _check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
-    """On the checked-out branch, refuse to overwrite uncommitted work at the paths gitreg will write."""
-    if branch != repo.current_branch():
-        return
-    for path in paths:
-        if not repo.worktree_matches(path, parent):
-            raise ConflictError(
-                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
-            )
 
 
 def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:

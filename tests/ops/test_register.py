@@ -580,7 +580,8 @@ def test_remote_registry_cannot_register(registry: Path, tmp_path: Path) -> None
     with pytest.raises(GitregError) as exc:
         register(Registry.open(bare.as_uri()), Registration("fraud", artifact(tmp_path, 1)))
     assert str(exc.value) == (
-        "registering needs a registry checkout with a working tree (clone the registry and run gitreg there)"
+        "registering needs a checkout with a working tree, not a remote URL "
+        "(clone the registry and work in the clone)"
     )
     assert tree_state(bare) == before
 

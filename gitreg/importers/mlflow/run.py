@@ -21,7 +21,7 @@ from gitreg.importers.mlflow.source import Source
 from gitreg.importers.mlflow.transfer import transfer_all
 from gitreg.layout import DEFAULT_BRANCH, model_path, stage_path, version_path
 from gitreg.ops.promote import check
-from gitreg.ops.propose import BaseRef, Change, Proposed, propose
+from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.yamledit import set_entry
@@ -51,11 +51,7 @@ class ImportResult:
 
 
 def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
-    repo = registry.repo
-    if repo is None or registry.workdir is None:
-        raise GitregError(
-            "importing needs a registry checkout with a working tree", "clone the registry first"
-        )
+    repo = checkout(registry, "importing")
     branch, parent, proposing = _target(repo, request)
     base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
     stage_map = parse_stage_map(request.stage_map, base)
@@ -71,7 +67,7 @@ def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
         paths = [*files, *(version_path(v.model, v.source.number) for v in plan.versions)]
         paths += [stage_path(s.stage) for s in plan.stages]
         if not proposing:
-            _refuse_dirty(repo, branch, parent, paths)
+            check_worktree(repo, branch, parent, paths)
         identity = str(repo.identity())
         for version, stored in zip(
             plan.versions, transfer_all(source, registry.store, plan.versions), strict=True
@@ -121,16 +117,6 @@ def _target(repo: GitRepo, request: ImportRequest) -> tuple[str, str, bool]:
             f"merge or delete it (git branch -D {request.branch}), or name another with --branch",
         )
     return request.branch, head, True
-
-
-def _refuse_dirty(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
-    if branch != repo.current_branch():
-        return
-    for path in paths:
-        if not repo.worktree_matches(path, parent):
-            raise ConflictError(
-                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
-            )
 
 
 def _stage_files(
