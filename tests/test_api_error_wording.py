@@ -62,6 +62,10 @@ CASES: dict[str, tuple[Callable[[Registry, Path], object], str]] = {
     "base": (lambda r, a: r.promote("fraud@3", to="staging", base="nope"), "does not name a commit"),
     "no main": (_no_main, "no main branch to start from"),
     "branch exists": (lambda r, a: r.promote("fraud@3", to="staging", branch="main"), "already exists"),
+    "proposed branch exists": (
+        lambda r, a: r.register("fraud", a, propose=True, branch="main"),
+        "branch main already exists",
+    ),
     "forge unknown": (lambda r, a: r.promote("fraud@3", to="staging", open_pr=True), "which forge"),
     "forge named": (
         lambda r, a: r.promote("fraud@3", to="staging", open_pr=True, forge="bitbucket"),

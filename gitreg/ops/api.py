@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from gitreg.errors import ConflictError, NotFoundError, UsageError
+from gitreg.errors import NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_REMOTE
 from gitreg.manifest import Lineage, ModelVersion
 from gitreg.ops.promote import Planned, deliver_plan
-from gitreg.ops.propose import BaseRef, checkout, resolve_base
+from gitreg.ops.propose import BaseRef, checkout, refuse_existing, resolve_base
 from gitreg.ops.register import Registration, register_proposal
 from gitreg.registry import Registry
 from gitreg.registry_write import Proposal
@@ -142,10 +142,7 @@ def register(registry: Registry, reg: Registration, *, propose: bool, push: bool
     repo = checkout(registry)
     if propose:
         reg.branch = reg.branch or _proposal_branch(registry, repo, reg)
-        if repo.is_valid_branch_name(reg.branch) and repo.branch_exists(reg.branch):
-            raise ConflictError(
-                f"branch {reg.branch} already exists", "propose on a new branch: pass another branch="
-            )
+        refuse_existing(repo, reg.branch)
     proposing = reg.branch is not None and not repo.branch_exists(reg.branch)
     reg.push = push and proposing
     if push and not proposing and repo.remote_url(DEFAULT_REMOTE) is None:

@@ -104,6 +104,18 @@ def check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) ->
             )
 
 
+def refuse_existing(repo: GitRepo, branch: str) -> None:
+    """Refuse a name that cannot be a new branch: not a valid branch name, or a branch that exists."""
+    if not repo.is_valid_branch_name(branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
+    if repo.branch_exists(branch):
+        raise ConflictError(
+            f"branch {branch} already exists",
+            f"delete it (git branch -D {branch}) or name another with branch=",
+            argument="branch",
+        )
+
+
 def refuse_dirty(repo: GitRepo, paths: list[str]) -> None:
     """Refuse when the user has uncommitted edits to a file the change rewrites: they would be silently
     superseded by the branch, and are most likely a hand-made version of the same change."""
@@ -125,14 +137,7 @@ def propose(
     remote: str = "origin",
 ) -> Proposed:
     """Commit ``change`` on its new branch from ``base``; push it and open its pull request if asked."""
-    if not repo.is_valid_branch_name(change.branch):
-        raise UsageError(f"{change.branch!r} is not a valid branch name")
-    if repo.branch_exists(change.branch):
-        raise ConflictError(
-            f"branch {change.branch} already exists",
-            f"delete it (git branch -D {change.branch}) or name another with branch=",
-            argument="branch",
-        )
+    refuse_existing(repo, change.branch)
     refuse_dirty(repo, list(change.files))
     commit = repo.commit_files(change.files, change.message, change.branch, base.commit)
     result = Proposed(change.branch, commit, base)

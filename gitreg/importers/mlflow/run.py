@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitreg import yamlio
-from gitreg.errors import ConflictError, GitregError, RefusedError, UsageError
+from gitreg.errors import GitregError, RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.importers.mlflow.manifests import dropped_metrics, model_info, version_manifest
 from gitreg.importers.mlflow.plan import Plan, StageChange, make_plan, parse_stage_map
@@ -21,7 +21,7 @@ from gitreg.importers.mlflow.source import Source
 from gitreg.importers.mlflow.transfer import transfer_all
 from gitreg.layout import DEFAULT_BRANCH, model_path, stage_path, version_path
 from gitreg.ops.promote import check
-from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose
+from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose, refuse_existing
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.yamledit import set_entry
@@ -109,13 +109,7 @@ def _target(repo: GitRepo, request: ImportRequest) -> tuple[str, str, bool]:
         if current is None:
             raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
         return current, head, False
-    if not repo.is_valid_branch_name(request.branch):
-        raise UsageError(f"{request.branch!r} is not a valid branch name")
-    if repo.branch_exists(request.branch):
-        raise ConflictError(
-            f"branch {request.branch} already exists",
-            f"merge or delete it (git branch -D {request.branch}), or name another with --branch",
-        )
+    refuse_existing(repo, request.branch)
     return request.branch, head, True
 
 
