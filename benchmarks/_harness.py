@@ -255,6 +255,39 @@ def run_child(*argv: object, env: Mapping[str, str] | None = None) -> Sample:
     return Sample(float(seconds), int(rss), "\n".join(out))
 
 
+def child_sample(script: str, *args: object, env: Mapping[str, str] | None = None) -> Sample:
+    """``python SCRIPT --child ARGS...`` as a child process, whose last line is ``[what...] seconds``: the
+    child's own time for its operation, its peak RSS, and what it printed before the time."""
+    done = run_child(sys.executable, script, "--child", *args, env=env)
+    *out, seconds = done.stdout.splitlines()[-1].split()
+    return Sample(float(seconds), done.rss_kib, " ".join(out))
+
+
+def cli_in_process(*argv: str) -> None:
+    """``gitreg ARGV...`` in this process (a child's operation, its imports measured); raises if it fails."""
+    from gitreg.cli import cli  # noqa: PLC0415 - the caller's imports are what is measured
+
+    try:
+        cli.main(list(argv), prog_name="gitreg")
+    except SystemExit as exc:
+        if exc.code:
+            raise
+
+
+def staged_registry(path: Path, models: int, versions: int) -> list[str]:
+    """A registry of ``models`` x ``versions``, committed, its blobs beside it; even models are in staging
+    at their latest version and in production at the one before. Returns the model names."""
+    from testing.synthetic import make_registry, model_names, registry_files  # noqa: PLC0415 - on sys.path above
+
+    names = model_names(models)
+    stages = {
+        "staging": dict.fromkeys(names[::2], versions),
+        "production": dict.fromkeys(names[::2], max(1, versions - 1)),
+    }
+    make_registry(path, path.with_name(path.name + "-blobs"), registry_files(names, versions, stages=stages))
+    return names
+
+
 def hash_copy(src: Path, dest: Path | None, fsync: bool) -> str:
     """One pass over ``src`` in 1 MiB chunks, hashed and written to ``dest`` if given (then fsynced if
     ``fsync``): the least a durable content-addressed store must do. Returns the ``sha256:`` digest."""

@@ -31,7 +31,18 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from _harness import MIB, Case, Sample, measure, parser, random_file, report, run_child, session
+from _harness import (
+    MIB,
+    Case,
+    Sample,
+    child_sample,
+    cli_in_process,
+    measure,
+    parser,
+    random_file,
+    report,
+    session,
+)
 
 from gitreg.ops.init import init
 from testing.oci_registry import start_registry
@@ -53,20 +64,12 @@ def child(op: str, *args: str) -> None:
 
         artifact.fetch_file(open_store(args[0]), args[1], Path(args[3]), int(args[2]))
     elif op == "register":
-        from gitreg.cli import cli  # noqa: PLC0415
-
-        try:
-            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
-        except SystemExit as exc:
-            if exc.code:
-                raise
+        cli_in_process("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
 def sample(*args: str | Path | int) -> Sample:
-    done = run_child(sys.executable, __file__, "--child", *(str(a) for a in args))
-    *out, seconds = done.stdout.splitlines()[-1].split()
-    return Sample(float(seconds), done.rss_kib, " ".join(out))
+    return child_sample(__file__, *args)
 
 
 def dir_image(folder: Path, files: list[Path]) -> None:

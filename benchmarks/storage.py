@@ -28,7 +28,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import MIB, Case, Sample, measure, parser, random_file, report, run_child, session
+from _harness import (
+    MIB,
+    Case,
+    Sample,
+    child_sample,
+    cli_in_process,
+    measure,
+    parser,
+    random_file,
+    report,
+    session,
+)
 
 from gitreg.ops.init import init
 from testing import servers
@@ -63,13 +74,7 @@ def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
     elif op == "get":
         artifact.fetch_file(open_store(url, options), args[0], Path(args[2]), int(args[1]))
     elif op == "register":
-        from gitreg.cli import cli  # noqa: PLC0415
-
-        try:
-            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
-        except SystemExit as exc:
-            if exc.code:
-                raise
+        cli_in_process("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
@@ -85,10 +90,7 @@ class Backend:
     def __call__(self, op: str, *args: str | Path | int) -> Sample:
         """One operation in a child process: the child's own time for it, and its peak RSS."""
         env = {**os.environ, **self.env}
-        argv = (sys.executable, __file__, "--child", op, self.url, json.dumps(self.options), *args)
-        done = run_child(*argv, env=env)
-        *out, seconds = done.stdout.splitlines()[-1].split()  # the child's last line: what, seconds
-        return Sample(float(seconds), done.rss_kib, " ".join(out))
+        return child_sample(__file__, op, self.url, json.dumps(self.options), *args, env=env)
 
     def clean(self, *also: Path) -> None:
         """Empty gitreg's store and the plain client's destination; remove ``also``."""
