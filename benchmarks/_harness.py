@@ -263,7 +263,7 @@ def child_sample(script: str, *args: object, env: Mapping[str, str] | None = Non
     return Sample(float(seconds), done.rss_kib, " ".join(out))
 
 
-def cli_in_process(*argv: str) -> None:
+def run_cli(*argv: str) -> None:
     """``gitreg ARGV...`` in this process (a child's operation, its imports measured); raises if it fails."""
     from gitreg.cli import cli  # noqa: PLC0415 - the caller's imports are what is measured
 
@@ -272,20 +272,6 @@ def cli_in_process(*argv: str) -> None:
     except SystemExit as exc:
         if exc.code:
             raise
-
-
-def staged_registry(path: Path, models: int, versions: int) -> list[str]:
-    """A registry of ``models`` x ``versions``, committed, its blobs beside it; even models are in staging
-    at their latest version and in production at the one before. Returns the model names."""
-    from testing.synthetic import make_registry, model_names, registry_files  # noqa: PLC0415 - on sys.path above
-
-    names = model_names(models)
-    stages = {
-        "staging": dict.fromkeys(names[::2], versions),
-        "production": dict.fromkeys(names[::2], max(1, versions - 1)),
-    }
-    make_registry(path, path.with_name(path.name + "-blobs"), registry_files(names, versions, stages=stages))
-    return names
 
 
 def hash_copy(src: Path, dest: Path | None, fsync: bool) -> str:

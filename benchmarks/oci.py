@@ -31,18 +31,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from _harness import (
-    MIB,
-    Case,
-    Sample,
-    child_sample,
-    cli_in_process,
-    measure,
-    parser,
-    random_file,
-    report,
-    session,
-)
+from _harness import MIB, Case, child_sample, measure, parser, random_file, report, run_cli, session
 
 from gitreg.ops.init import init
 from testing.oci_registry import start_registry
@@ -64,12 +53,12 @@ def child(op: str, *args: str) -> None:
 
         artifact.fetch_file(open_store(args[0]), args[1], Path(args[3]), int(args[2]))
     elif op == "register":
-        cli_in_process("-C", args[0], "register", "many", args[1], "--quiet")
+        run_cli("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
-def sample(*args: str | Path | int) -> Sample:
-    return child_sample(__file__, *args)
+#: One operation in a child process (``--child`` below): its own time, peak RSS and what it printed.
+sample = partial(child_sample, __file__)
 
 
 def dir_image(folder: Path, files: list[Path]) -> None:

@@ -25,13 +25,14 @@ from functools import partial
 from pathlib import Path
 
 import yaml
-from _harness import Case, measure, parser, print_profile, ratio, report, session, staged_registry
+from _harness import Case, measure, parser, print_profile, ratio, report, session
 from click.testing import CliRunner
 
 from gitreg.cli import cli
 from gitreg.layout import version_path
 from gitreg.registry import Registry
 from gitreg.search import select
+from testing.synthetic import staged_registry
 
 BROAD = "metrics.auc >= 0.85 and params.max_depth < 10 and framework.name == 'sklearn'"
 

@@ -23,22 +23,12 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from _harness import (
-    Case,
-    gitreg_executable,
-    measure,
-    parser,
-    print_profile,
-    ratio,
-    report,
-    run,
-    session,
-    staged_registry,
-)
+from _harness import Case, gitreg_executable, measure, parser, print_profile, ratio, report, run, session
 from click.testing import CliRunner
 
 from gitreg.cli import cli
 from gitreg.registry import Registry
+from testing.synthetic import staged_registry
 
 
 def in_process(path: Path, *args: str) -> None:

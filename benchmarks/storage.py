@@ -28,18 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import (
-    MIB,
-    Case,
-    Sample,
-    child_sample,
-    cli_in_process,
-    measure,
-    parser,
-    random_file,
-    report,
-    session,
-)
+from _harness import MIB, Case, Sample, child_sample, measure, parser, random_file, report, run_cli, session
 
 from gitreg.ops.init import init
 from testing import servers
@@ -74,7 +63,7 @@ def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
     elif op == "get":
         artifact.fetch_file(open_store(url, options), args[0], Path(args[2]), int(args[1]))
     elif op == "register":
-        cli_in_process("-C", args[0], "register", "many", args[1], "--quiet")
+        run_cli("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
