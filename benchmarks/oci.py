@@ -31,7 +31,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from _harness import MIB, Case, child_sample, measure, parser, random_file, report, run_cli, session
+from _harness import MIB, Case, in_child, measure, parser, random_file, report, run_cli, session, shards
 
 from gitreg.ops.init import init
 from testing.oci_registry import start_registry
@@ -58,7 +58,7 @@ def child(op: str, *args: str) -> None:
 
 
 #: One operation in a child process (``--child`` below): its own time, peak RSS and what it printed.
-sample = partial(child_sample, __file__)
+sample = partial(in_child, __file__)
 
 
 def dir_image(folder: Path, files: list[Path]) -> None:
@@ -108,11 +108,7 @@ def main() -> int:
     with session(args, f"oci: {args.size_mib} MiB transfers, {args.files} files registered") as work:
         os.environ.update(GITREG_OCI_INSECURE="1", DOCKER_CONFIG=str(work / "docker"))
         big = random_file(work / "big.bin", args.size_mib * MIB)
-        many = work / "many"
-        for i in range(args.files):
-            folder = many / f"d{i // 500:03}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
+        many = shards(work / "many", args.files)
         registry = start_registry(work / "registry")
         try:
             bench(registry.host, work, big, many, args)

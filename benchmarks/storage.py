@@ -28,7 +28,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import MIB, Case, Sample, child_sample, measure, parser, random_file, report, run_cli, session
+from _harness import (
+    MIB,
+    Case,
+    Sample,
+    in_child,
+    measure,
+    parser,
+    random_file,
+    report,
+    run_cli,
+    session,
+    shards,
+)
 
 from gitreg.ops.init import init
 from testing import servers
@@ -79,7 +91,7 @@ class Backend:
     def __call__(self, op: str, *args: str | Path | int) -> Sample:
         """One operation in a child process: the child's own time for it, and its peak RSS."""
         env = {**os.environ, **self.env}
-        return child_sample(__file__, op, self.url, json.dumps(self.options), *args, env=env)
+        return in_child(__file__, op, self.url, json.dumps(self.options), *args, env=env)
 
     def clean(self, *also: Path) -> None:
         """Empty gitreg's store and the plain client's destination; remove ``also``."""
@@ -163,11 +175,7 @@ def main() -> int:
     args = p.parse_args()
     with session(args, f"storage: {args.size_mib} MiB transfers, {args.files} files registered") as work:
         big = random_file(work / "big.bin", args.size_mib * MIB)
-        many = work / "many"
-        for i in range(args.files):
-            folder = many / f"d{i // 500:03}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
+        many = shards(work / "many", args.files)
         for name in [n.strip() for n in args.backends.split(",") if n.strip()]:
             (work / name).mkdir()
             backend, server = start(name, work / name)
