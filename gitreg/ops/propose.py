@@ -93,6 +93,24 @@ def checkout(registry: Registry, doing: str = "changing a registry") -> GitRepo:
     return registry.repo
 
 
+def commit_target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
+    """(branch to commit on, its current commit): the current branch, or ``branch`` (a new one starts from
+    HEAD)."""
+    head = repo.head()
+    if head is None:
+        raise GitregError("the registry has no commits yet", "create it with gitreg init")
+    if branch is None:
+        current = repo.current_branch()
+        if current is None:
+            raise GitregError(
+                "HEAD is detached", "check out a branch, or pass branch=NAME", argument="branch"
+            )
+        return current, head
+    if not repo.is_valid_branch_name(branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
+    return branch, repo.rev_parse(f"refs/heads/{branch}") or head
+
+
 def check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
     """Committing on the checked-out branch, refuse to overwrite uncommitted work at the paths written."""
     if branch != repo.current_branch():

@@ -15,12 +15,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from gitreg import manifest, yamlio
-from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, NotFoundError, UsageError
 from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion
-from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose, trailers
+from gitreg.ops.propose import (
+    BaseRef,
+    Change,
+    Proposed,
+    check_worktree,
+    checkout,
+    commit_target,
+    propose,
+    trailers,
+)
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
@@ -160,7 +169,7 @@ def build_version(
 
 def delivery_target(repo: GitRepo, reg: Registration) -> Target:
     """Where ``reg`` goes: the current branch, an existing ``--branch``, or a new one to propose."""
-    branch, parent = _target(repo, reg.branch)
+    branch, parent = commit_target(repo, reg.branch)
     proposing = reg.branch is not None and not repo.branch_exists(branch)
     if (reg.push or reg.open_pr) and not proposing:
         raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the version")
@@ -247,23 +256,6 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
             text += "\n"
         files["CODEOWNERS"] = f"{text}/models/{reg.model}/ {' '.join(reg.owners)}\n".encode()
     return files
-
-
-def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
-    """(branch to commit on, its current commit). A new ``--branch`` starts from HEAD."""
-    head = repo.head()
-    if head is None:
-        raise GitregError("the registry has no commits yet", "create it with gitreg init")
-    if branch is None:
-        current = repo.current_branch()
-        if current is None:
-            raise GitregError(
-                "HEAD is detached", "check out a branch, or pass branch=NAME", argument="branch"
-            )
-        return current, head
-    if not repo.is_valid_branch_name(branch):
-        raise UsageError(f"{branch!r} is not a valid branch name")
-    return branch, repo.rev_parse(f"refs/heads/{branch}") or head
 
 
 def _next_version(model: str, wanted: int | None, numbers: list[int]) -> int:

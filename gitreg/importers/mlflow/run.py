@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitreg import yamlio
-from gitreg.errors import GitregError, RefusedError, UsageError
+from gitreg.errors import RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.importers.mlflow.manifests import dropped_metrics, model_info, version_manifest
 from gitreg.importers.mlflow.plan import Plan, StageChange, make_plan, parse_stage_map
@@ -21,7 +21,16 @@ from gitreg.importers.mlflow.source import Source
 from gitreg.importers.mlflow.transfer import transfer_all
 from gitreg.layout import DEFAULT_BRANCH, model_path, stage_path, version_path
 from gitreg.ops.promote import check
-from gitreg.ops.propose import BaseRef, Change, Proposed, check_worktree, checkout, propose, refuse_existing
+from gitreg.ops.propose import (
+    BaseRef,
+    Change,
+    Proposed,
+    check_worktree,
+    checkout,
+    commit_target,
+    propose,
+    refuse_existing,
+)
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.yamledit import set_entry
@@ -99,18 +108,12 @@ def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
 
 def _target(repo: GitRepo, request: ImportRequest) -> tuple[str, str, bool]:
     """(branch, its commit, whether it is a new branch to propose)."""
-    head = repo.head()
-    if head is None:
-        raise GitregError("the registry has no commits yet", "create it with gitreg init")
-    if request.branch is None:
-        if request.push or request.open_pr:
-            raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the import")
-        current = repo.current_branch()
-        if current is None:
-            raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
-        return current, head, False
-    refuse_existing(repo, request.branch)
-    return request.branch, head, True
+    if request.branch is None and (request.push or request.open_pr):
+        raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the import")
+    if request.branch is not None:
+        refuse_existing(repo, request.branch)
+    branch, parent = commit_target(repo, request.branch)
+    return branch, parent, request.branch is not None
 
 
 def _stage_files(
