@@ -260,6 +260,25 @@ def run_child(*argv: object, env: Mapping[str, str] | None = None) -> Sample:
     return Sample(float(seconds), int(rss), "\n".join(out))
 
 
+def in_child(script: str, *args: object, env: Mapping[str, str] | None = None) -> Sample:
+    """``python SCRIPT --child ARGS...`` as a child process, whose last line is ``[what...] seconds``: the
+    child's own time for its operation, its peak RSS, and what it printed before the time."""
+    done = run_child(sys.executable, script, "--child", *args, env=env)
+    *out, seconds = done.stdout.splitlines()[-1].split()
+    return Sample(float(seconds), done.rss_kib, " ".join(out))
+
+
+def run_cli(*argv: str) -> None:
+    """``gitreg ARGV...`` in this process (a child's operation, its imports measured); raises if it fails."""
+    from gitreg.cli import cli  # noqa: PLC0415 - the caller's imports are what is measured
+
+    try:
+        cli.main(list(argv), prog_name="gitreg")
+    except SystemExit as exc:
+        if exc.code:
+            raise
+
+
 def hash_copy(src: Path, dest: Path | None, fsync: bool) -> str:
     """One pass over ``src`` in 1 MiB chunks, hashed and written to ``dest`` if given (then fsynced if
     ``fsync``): the least a durable content-addressed store must do. Returns the ``sha256:`` digest."""
@@ -273,6 +292,15 @@ def hash_copy(src: Path, dest: Path | None, fsync: bool) -> str:
         if fsync:
             os.fsync(out.fileno())
     return "sha256:" + hasher.hexdigest()
+
+
+def shards(folder: Path, count: int, size: int = 1024) -> Path:
+    """``folder`` holding ``count`` random files of ``size`` bytes, 500 a subfolder: a model in shards."""
+    for i in range(count):
+        part = folder / f"d{i // 500:03}"
+        part.mkdir(parents=True, exist_ok=True)
+        (part / f"f{i:05}.bin").write_bytes(os.urandom(size))
+    return folder
 
 
 def random_file(path: Path, size: int) -> Path:

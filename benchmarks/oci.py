@@ -31,7 +31,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from _harness import MIB, Case, Sample, measure, parser, random_file, report, run_child, session
+from _harness import MIB, Case, in_child, measure, parser, random_file, report, run_cli, session, shards
 
 from gitreg.ops.init import init
 from testing.oci_registry import start_registry
@@ -53,20 +53,12 @@ def child(op: str, *args: str) -> None:
 
         artifact.fetch_file(open_store(args[0]), args[1], Path(args[3]), int(args[2]))
     elif op == "register":
-        from gitreg.cli import cli  # noqa: PLC0415
-
-        try:
-            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
-        except SystemExit as exc:
-            if exc.code:
-                raise
+        run_cli("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
-def sample(*args: str | Path | int) -> Sample:
-    done = run_child(sys.executable, __file__, "--child", *(str(a) for a in args))
-    *out, seconds = done.stdout.splitlines()[-1].split()
-    return Sample(float(seconds), done.rss_kib, " ".join(out))
+#: One operation in a child process (``--child`` below): its own time, peak RSS and what it printed.
+sample = partial(in_child, __file__)
 
 
 def dir_image(folder: Path, files: list[Path]) -> None:
@@ -116,11 +108,7 @@ def main() -> int:
     with session(args, f"oci: {args.size_mib} MiB transfers, {args.files} files registered") as work:
         os.environ.update(GITREG_OCI_INSECURE="1", DOCKER_CONFIG=str(work / "docker"))
         big = random_file(work / "big.bin", args.size_mib * MIB)
-        many = work / "many"
-        for i in range(args.files):
-            folder = many / f"d{i // 500:03}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
+        many = shards(work / "many", args.files)
         registry = start_registry(work / "registry")
         try:
             bench(registry.host, work, big, many, args)

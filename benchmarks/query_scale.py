@@ -32,19 +32,9 @@ from gitreg.cli import cli
 from gitreg.layout import version_path
 from gitreg.registry import Registry
 from gitreg.search import select
-from testing.synthetic import make_registry, model_names, registry_files
+from testing.synthetic import staged_registry
 
 BROAD = "metrics.auc >= 0.85 and params.max_depth < 10 and framework.name == 'sklearn'"
-
-
-def generate(path: Path, models: int, versions: int) -> list[str]:
-    names = model_names(models)
-    stages = {
-        "staging": dict.fromkeys(names[::2], versions),
-        "production": dict.fromkeys(names[::2], max(1, versions - 1)),
-    }
-    make_registry(path, path.with_name(path.name + "-blobs"), registry_files(names, versions, stages=stages))
-    return names
 
 
 def read_manifests(paths: list[Path]) -> None:
@@ -76,7 +66,7 @@ def main() -> int:
     title = f"query scale: {args.models} models x {args.versions} versions = {total}, {args.repeat} round(s)"
     with session(args, title) as work:
         path = work / "registry"
-        names = generate(path, args.models, args.versions)
+        names = staged_registry(path, args.models, args.versions)
         model = names[len(names) // 2]
         selective = f"model == '{model}' and metrics.auc >= 0.85"
         manifests = [path / version_path(n, v) for n in names for v in range(1, args.versions + 1)]

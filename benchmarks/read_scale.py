@@ -28,19 +28,7 @@ from click.testing import CliRunner
 
 from gitreg.cli import cli
 from gitreg.registry import Registry
-from testing.synthetic import make_registry, model_names, registry_files
-
-
-def generate(path: Path, models: int, versions: int) -> list[str]:
-    """A registry of ``models`` x ``versions``, committed; even models are in staging at their latest
-    version and in production at the one before. Returns the model names."""
-    names = model_names(models)
-    stages = {
-        "staging": dict.fromkeys(names[::2], versions),
-        "production": dict.fromkeys(names[::2], max(1, versions - 1)),
-    }
-    make_registry(path, path.with_name(path.name + "-blobs"), registry_files(names, versions, stages=stages))
-    return names
+from testing.synthetic import staged_registry
 
 
 def in_process(path: Path, *args: str) -> None:
@@ -63,7 +51,7 @@ def main() -> int:
     title = f"read scale: {args.models} models x {args.versions} versions, {args.repeat} round(s)"
     with session(args, title) as work:
         path, exe = work / "registry", gitreg_executable()
-        names = generate(path, args.models, args.versions)
+        names = staged_registry(path, args.models, args.versions)
         model = names[len(names) // 2]
         at_version, at_stage = f"{model}@{min(7, args.versions)}", f"{model}@production"
         if Registry.open(path).resolve(at_version).model != model:
@@ -119,7 +107,7 @@ def floor_ratios(args: argparse.Namespace) -> int:
         exe, rows = gitreg_executable(), []
         for size in sizes:
             path = work / f"registry-{size}"
-            names = generate(path, size // 10, 10)
+            names = staged_registry(path, size // 10, 10)
             model = names[len(names) // 2 - len(names) // 2 % 2]  # an even one: it is in both stages
             cases = [Case(FLOOR, partial(_floor, path))]
             for command in (
@@ -143,7 +131,7 @@ def floor_ratios(args: argparse.Namespace) -> int:
             ]
         for count in per_model:
             path = work / f"one-model-{count}"
-            names = generate(path, 2, count)
+            names = staged_registry(path, 2, count)
             cases = [Case(FLOOR, partial(_floor, path))]
             cases.append(Case(f"gitreg show {names[0]}", partial(run, exe, "-C", path, "show", names[0])))
             cases.append(

@@ -28,7 +28,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import MIB, Case, Sample, measure, parser, random_file, report, run_child, session
+from _harness import (
+    MIB,
+    Case,
+    Sample,
+    in_child,
+    measure,
+    parser,
+    random_file,
+    report,
+    run_cli,
+    session,
+    shards,
+)
 
 from gitreg.ops.init import init
 from testing import servers
@@ -63,13 +75,7 @@ def child(op: str, url: str, options: dict[str, Any], *args: str) -> None:
     elif op == "get":
         artifact.fetch_file(open_store(url, options), args[0], Path(args[2]), int(args[1]))
     elif op == "register":
-        from gitreg.cli import cli  # noqa: PLC0415
-
-        try:
-            cli.main(["-C", args[0], "register", "many", args[1], "--quiet"], prog_name="gitreg")
-        except SystemExit as exc:
-            if exc.code:
-                raise
+        run_cli("-C", args[0], "register", "many", args[1], "--quiet")
     print(out, time.perf_counter() - start)
 
 
@@ -85,10 +91,7 @@ class Backend:
     def __call__(self, op: str, *args: str | Path | int) -> Sample:
         """One operation in a child process: the child's own time for it, and its peak RSS."""
         env = {**os.environ, **self.env}
-        argv = (sys.executable, __file__, "--child", op, self.url, json.dumps(self.options), *args)
-        done = run_child(*argv, env=env)
-        *out, seconds = done.stdout.splitlines()[-1].split()  # the child's last line: what, seconds
-        return Sample(float(seconds), done.rss_kib, " ".join(out))
+        return in_child(__file__, op, self.url, json.dumps(self.options), *args, env=env)
 
     def clean(self, *also: Path) -> None:
         """Empty gitreg's store and the plain client's destination; remove ``also``."""
@@ -172,11 +175,7 @@ def main() -> int:
     args = p.parse_args()
     with session(args, f"storage: {args.size_mib} MiB transfers, {args.files} files registered") as work:
         big = random_file(work / "big.bin", args.size_mib * MIB)
-        many = work / "many"
-        for i in range(args.files):
-            folder = many / f"d{i // 500:03}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"f{i:05}.bin").write_bytes(os.urandom(1024))
+        many = shards(work / "many", args.files)
         for name in [n.strip() for n in args.backends.split(",") if n.strip()]:
             (work / name).mkdir()
             backend, server = start(name, work / name)

@@ -8,11 +8,15 @@ A command-line option (``gc --grace``) takes the whole grammar. A retention peri
 (``retention.archive_after``, ``retention.delete_archived_after``) takes only days and weeks, always with
 the unit (``180d``, ``26w``, ``0d``): there, ``6m`` would be six minutes to gitreg and six months to most
 readers, and a month or a year has no fixed length, so both are refused with the days to write instead.
-Every duration is at most a century (36,500 days): a longer one overflows date arithmetic."""
+Every duration is at most a century (36,500 days): a longer one overflows date arithmetic.
+
+A point in time (a manifest's ``created_at``, a commit's date, a ``since`` or a filter's time) is ISO 8601
+text, read by ``parse_time``: the one reading that filters and retention share."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 DURATION = re.compile(r"([0-9]{1,12})([smhdw]?)")
 #: A retention period: days or weeks, the unit required (JSON Schema says the same with this pattern).
@@ -62,9 +66,28 @@ def retention_seconds(text: str) -> int:
     return int(text[:-1]) * UNITS[text[-1]]
 
 
+def parse_time(text: object) -> datetime | None:
+    """ISO 8601 text as an aware datetime (UTC when it names no zone), or None if it is not such text."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def shown(value: object) -> str:
     text = repr(value) if isinstance(value, str) else repr(str(value))
     return text if len(text) < 40 else text[:20] + "...'"
 
 
-__all__ = ["DURATION", "RETENTION", "RETENTION_PATTERN", "retention_problem", "retention_seconds", "seconds"]
+__all__ = [
+    "DURATION",
+    "RETENTION",
+    "RETENTION_PATTERN",
+    "parse_time",
+    "retention_problem",
+    "retention_seconds",
+    "seconds",
+]

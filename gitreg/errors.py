@@ -15,10 +15,13 @@ class GitregError(Exception):
 
     exit_code = 3
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, argument: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: The argument the text names, by its Python keyword (``branch=NAME``, ``unstage=True``): a front
+        #: end that spells its arguments otherwise words it its own way (the command line's ``--branch``).
+        self.argument = argument
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

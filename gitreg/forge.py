@@ -55,7 +55,7 @@ def detect(remote_url: str | None, forced: str | None) -> str | None:
     """Which forge a remote is on: ``--forge`` if given, else from the URL's host."""
     if forced:
         if forced not in FORGES:
-            raise UsageError(f"--forge {forced!r}: choose github or gitlab")
+            raise UsageError(f"forge={forced!r}: choose github or gitlab", argument="forge")
         return forced
     repo = RemoteRepo.parse(remote_url) if remote_url else None
     if repo is None:

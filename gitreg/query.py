@@ -36,9 +36,10 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
+from gitreg.durations import parse_time
 from gitreg.errors import QueryError, UsageError
 
 
@@ -323,7 +324,7 @@ def _getter(token: Token, other: Token) -> Callable[[Versionlike], Any]:
         return field_getter(token.value)
     value = token.value
     if other.kind == "field" and ".".join(other.value) in TIMESTAMP_FIELDS:
-        if not isinstance(value, str) or (moment := timestamp(value)) is None:
+        if not isinstance(value, str) or (moment := parse_time(value)) is None:
             raise QueryError(
                 f"{other.text} compares with an ISO 8601 date or timestamp, not {token.text}",
                 token.column,
@@ -338,7 +339,7 @@ def field_getter(parts: tuple[str, ...]) -> Callable[[Versionlike], Any]:
     field's keys are looked up as they are, dots and all; ``created_at`` is a datetime."""
     path = ".".join(parts)
     if path in TIMESTAMP_FIELDS:
-        return lambda v: timestamp(v.field_value(path))
+        return lambda v: parse_time(v.field_value(path))
     if path in SCALAR_FIELDS:
         return lambda v: v.field_value(path)
     head, keys = parts[0], parts[1:]
@@ -366,17 +367,6 @@ def value_kind(value: Any) -> str | None:
     return None
 
 
-def timestamp(value: Any) -> datetime | None:
-    """``value`` as an aware datetime (UTC when it says no offset), or None if it is not ISO 8601 text."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Query:
     """A compiled filter: ``matches(version)`` for a ``ModelVersion`` or a ``VersionRecord``."""
@@ -394,4 +384,4 @@ class Query:
         return self.predicate(version)
 
 
-__all__ = ["Query", "field_error", "field_getter", "timestamp", "tokenize", "value_kind"]
+__all__ = ["Query", "field_error", "field_getter", "tokenize", "value_kind"]

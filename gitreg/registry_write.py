@@ -1,6 +1,7 @@
 """The write half of the public ``Registry``: ``register``, ``promote``, ``rollback``, ``archive`` and
 ``restore``, methods of ``gitreg.registry.Registry`` defined here. Each is a thin call into the ops layer
-(``gitreg.ops.api``), which takes the command line's own paths: a registration is committed on the current
+(``gitreg.ops.api`` for ``register``, ``gitreg.ops.promote`` for the rest), which takes the command line's
+own paths: a registration is committed on the current
 branch or proposed on a new one, a promotion is always proposed on a new branch. Proposing never checks
 anything out: the caller's working tree, index and HEAD stay as they were.
 
@@ -226,9 +227,32 @@ def _propose(
     open_pr: bool,
     forge: str | None,
 ) -> Proposal:
-    from gitreg.ops import api  # noqa: PLC0415 - see register
+    """Plan a change on the base (``origin/main``, fetched; else ``main``; or ``base``), then propose it on
+    its new branch, pushed and opened as a pull request if asked: ``gitreg promote``'s path."""
+    from gitreg.ops.promote import deliver_plan  # noqa: PLC0415 - see register
+    from gitreg.ops.propose import checkout, resolve_base  # noqa: PLC0415 - see register
 
-    return api.propose_change(self, plan, base=base, message=message, push=push, open_pr=open_pr, forge=forge)
+    repo = checkout(self)
+    base_ref = resolve_base(repo, base)
+    planned = plan(repo, base_ref)
+    proposed = deliver_plan(
+        repo, base_ref, planned, message=message, push=push, open_pr=open_pr, forge_name=forge
+    )
+    pull_request = proposed.pull_request
+    return Proposal(
+        branch=proposed.branch,
+        commit=proposed.commit,
+        base=base_ref.label,
+        subject=planned.change.subject,
+        files=tuple(planned.change.files),
+        model=planned.model,
+        version=planned.version,
+        stage=planned.stage,
+        previous=planned.previous,
+        pushed=proposed.pushed,
+        pull_request_url=pull_request.url if pull_request is not None else None,
+        open_url=proposed.open_url,
+    )
 
 
 def _reread(self: Registry) -> None:

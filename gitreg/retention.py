@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from gitreg import durations
+from gitreg.durations import parse_time
 
 DAY = 86400
 
@@ -124,17 +125,6 @@ def holdings(steps: Iterable[_Step]) -> list[Holding]:
                 open_[(step.stage, model)] = (new, when)
     found += [Holding(stage, model, v, start, None) for (stage, model), (v, start) in open_.items()]
     return found
-
-
-def parse_time(text: object) -> datetime | None:
-    """An ISO 8601 time as an aware datetime (UTC when it names no zone), or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -288,6 +278,5 @@ __all__ = [
     "VersionFacts",
     "effective",
     "holdings",
-    "parse_time",
     "plan",
 ]

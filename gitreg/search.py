@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from gitreg.durations import parse_time
 from gitreg.errors import QueryError, UsageError
-from gitreg.query import Query, Versionlike, field_error, field_getter, timestamp, tokenize, value_kind
+from gitreg.query import Query, Versionlike, field_error, field_getter, tokenize, value_kind
 from gitreg.summary import VersionWithStages
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def select(
                 continue
             if wanted_tags and not _has_tags(version.tags, wanted_tags):
                 continue
-            if after is not None and ((moment := timestamp(version.created_at)) is None or moment < after):
+            if after is not None and ((moment := parse_time(version.created_at)) is None or moment < after):
                 continue
             if query is not None and not query.matches(version):
                 continue
@@ -92,7 +93,7 @@ def parse_since(since: str | datetime, now: datetime | None = None) -> datetime:
         if match := _DURATION.fullmatch(since.strip()):
             delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
             return (now or datetime.now(UTC)) - delta
-        if (moment := timestamp(since.strip())) is not None:
+        if (moment := parse_time(since.strip())) is not None:
             return moment
     raise UsageError(
         f"since {_short(str(since))!r} is neither a duration nor a date",

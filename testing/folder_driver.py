@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,23 +23,13 @@ from urllib.parse import urlparse
 
 from gitreg.storage import Incomplete
 from gitreg.storage.remote import RemoteStore
-from gitreg.storage.remote.driver import PART_SIZE, UPLOAD_CONCURRENCY, StoredObject
+from gitreg.storage.remote.driver import PART_SIZE, UPLOAD_CONCURRENCY, LoopThread, StoredObject
 
 T = TypeVar("T")
 SCHEME = "folder"
 _UPLOADS = ".uploads"
-_loop: asyncio.AbstractEventLoop | None = None
-_lock = threading.Lock()
-
-
-def _io_loop() -> asyncio.AbstractEventLoop:
-    """One event loop for every folder driver of the process, on a daemon thread."""
-    global _loop  # noqa: PLW0603 - created once, on first use
-    with _lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="folder-driver", daemon=True).start()
-        return _loop
+#: One event loop for every folder driver of the process.
+_LOOP = LoopThread("folder-driver")
 
 
 def open_folder_store(url: str, root: Path) -> RemoteStore:
@@ -70,10 +59,7 @@ class FolderDriver:
         self.folder = root / bucket
 
     def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        async def call() -> T:
-            return await fn(*args)
-
-        return asyncio.run_coroutine_threadsafe(call(), _io_loop()).result()
+        return _LOOP.run(fn, *args)
 
     def _path(self, key: str) -> Path:
         if not self.folder.is_dir():

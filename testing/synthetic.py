@@ -131,3 +131,15 @@ def make_registry(
         return git(root, "rev-parse", "HEAD").strip()
     write_files(root, files)
     return commit_all(root, message)
+
+
+def staged_registry(path: Path, models: int, versions: int) -> list[str]:
+    """A registry of ``models`` x ``versions``, committed, its blobs beside it (``<path>-blobs``); even models
+    are in staging at their latest version and in production at the one before. Returns the model names."""
+    names = model_names(models)
+    stages = {
+        "staging": dict.fromkeys(names[::2], versions),
+        "production": dict.fromkeys(names[::2], max(1, versions - 1)),
+    }
+    make_registry(path, path.with_name(path.name + "-blobs"), registry_files(names, versions, stages=stages))
+    return names

@@ -91,7 +91,7 @@ def test_detect(url: str | None, forced: str | None, expected: str | None) -> No
 def test_detect_unknown_forge() -> None:
     with pytest.raises(UsageError) as exc:
         detect("https://github.com/owner/reg.git", "bitbucket")
-    assert str(exc.value) == "--forge 'bitbucket': choose github or gitlab"
+    assert str(exc.value) == "forge='bitbucket': choose github or gitlab"
 
 
 # --- clients from the environment -------------------------------------------------------------------------

@@ -96,7 +96,9 @@ class GitregGroup(click.Group):
         except click.Abort:
             code = _fail("aborted", 130)
         except GitregError as exc:
-            code = _fail(str(exc), exc.exit_code)
+            from gitreg.cli.wording import worded  # noqa: PLC0415 - only an error needs it
+
+            code = _fail(worded(exc), exc.exit_code)
         except KeyboardInterrupt:
             code = _fail("interrupted", 130)
         except Exception as exc:  # a bug: still one line, with a way to see more

@@ -1,38 +1,26 @@
-"""The Python API's write verbs (``Registry.register``, ``promote``, ``rollback``, ``archive``, ``restore``):
-keyword arguments checked and turned into the requests the command line builds (a ``Registration``, a
-``Planned`` change), then delivered by the same paths (``ops.register``, ``ops.promote``, ``ops.propose``).
+"""The Python API's ``Registry.register``: keyword arguments checked and turned into the ``Registration`` the
+command line builds, then delivered by the same path (``ops.register``, ``ops.propose``); the proposing verbs
+(``promote``, ``rollback``, ``archive``, ``restore``) go straight to ``ops.promote`` (``registry_write``).
 Every check runs before a byte is stored or a ref moves, so a refused call leaves the registry as it was."""
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_REMOTE
 from gitreg.manifest import Lineage, ModelVersion
-from gitreg.ops.promote import Planned, deliver_plan
-from gitreg.ops.propose import BaseRef, resolve_base
+from gitreg.ops.propose import checkout, refuse_existing
 from gitreg.ops.register import Registration, register_proposal
 from gitreg.registry import Registry
-from gitreg.registry_write import Proposal
 from gitreg.snapshot import CommitSnapshot
-
-
-def checkout(registry: Registry) -> GitRepo:
-    """The registry's repository, if it is a checkout with a working tree (writes need one)."""
-    if registry.repo is None or registry.workdir is None:
-        raise GitregError(
-            "changing a registry needs a checkout with a working tree, not a remote URL",
-            "clone the registry and open the clone with Registry.open(path)",
-        )
-    return registry.repo
 
 
 def registration(
@@ -152,10 +140,7 @@ def register(registry: Registry, reg: Registration, *, propose: bool, push: bool
     repo = checkout(registry)
     if propose:
         reg.branch = reg.branch or _proposal_branch(registry, repo, reg)
-        if repo.is_valid_branch_name(reg.branch) and repo.branch_exists(reg.branch):
-            raise ConflictError(
-                f"branch {reg.branch} already exists", "propose on a new branch: pass another branch="
-            )
+        refuse_existing(repo, reg.branch)
     proposing = reg.branch is not None and not repo.branch_exists(reg.branch)
     reg.push = push and proposing
     if push and not proposing and repo.remote_url(DEFAULT_REMOTE) is None:
@@ -178,39 +163,4 @@ def _proposal_branch(registry: Registry, repo: GitRepo, reg: Registration) -> st
     return f"gitreg/register/{reg.model}-{number or 1}"
 
 
-def propose_change(
-    registry: Registry,
-    plan: Callable[[GitRepo, BaseRef], Planned],
-    *,
-    base: str | None,
-    message: str | None,
-    push: bool,
-    open_pr: bool,
-    forge: str | None,
-) -> Proposal:
-    """Plan a change on the base (``origin/main``, fetched; else ``main``; or ``base``), then propose it on
-    its new branch, pushed and opened as a pull request if asked: ``gitreg promote``'s path."""
-    repo = checkout(registry)
-    base_ref = resolve_base(repo, base)
-    planned = plan(repo, base_ref)
-    proposed = deliver_plan(
-        repo, base_ref, planned, message=message, push=push, open_pr=open_pr, forge_name=forge
-    )
-    pull_request = proposed.pull_request
-    return Proposal(
-        branch=proposed.branch,
-        commit=proposed.commit,
-        base=base_ref.label,
-        subject=planned.change.subject,
-        files=tuple(planned.change.files),
-        model=planned.model,
-        version=planned.version,
-        stage=planned.stage,
-        previous=planned.previous,
-        pushed=proposed.pushed,
-        pull_request_url=pull_request.url if pull_request is not None else None,
-        open_url=proposed.open_url,
-    )
-
-
-__all__ = ["checkout", "propose_change", "register", "registration"]
+__all__ = ["register", "registration"]

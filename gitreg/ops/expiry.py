@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gitreg import yamlio
+from gitreg.durations import parse_time
 from gitreg.errors import GitregError
 from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo
@@ -22,7 +23,6 @@ from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, model_path, version_path
 from gitreg.ops.retire import policies
 from gitreg.reader import ParseCache, Reader
 from gitreg.registry import Registry
-from gitreg.retention import parse_time
 from gitreg.snapshot import CommitSnapshot
 
 #: Up to this many manifests, git's log is asked for their paths alone; beyond, for all of models/.

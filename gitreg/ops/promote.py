@@ -144,7 +144,8 @@ def plan_status(
         if not unstage:
             raise UsageError(
                 f"{version.ref} is in {', '.join(stages)}",
-                "pass --unstage to remove it from those stages too, or promote another version first",
+                "pass unstage=True to remove it from those stages too, or promote another version first",
+                argument="unstage",
             )
         for stage in stages:
             stage_text = (registry.snapshot.read(stage_path(stage)) or b"").decode()

@@ -8,11 +8,15 @@ branch with their working tree and index as they were."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gitreg import forge
-from gitreg.errors import ConflictError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH
+
+if TYPE_CHECKING:
+    from gitreg.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> Bas
     if base is not None:
         commit = repo.rev_parse(base)
         if commit is None:
-            raise NotFoundError(f"--base {base!r} does not name a commit")
+            raise NotFoundError(f"base={base!r} does not name a commit", argument="base")
         branch = base.split("/", 1)[1] if base.startswith(f"{remote}/") else base
         return BaseRef(commit, branch, base)
     if repo.remote_url(remote) is not None:
@@ -73,8 +77,61 @@ def resolve_base(repo: GitRepo, base: str | None, remote: str = "origin") -> Bas
             return BaseRef(commit, DEFAULT_BRANCH, f"{remote}/{DEFAULT_BRANCH}")
     commit = repo.rev_parse(f"refs/heads/{DEFAULT_BRANCH}")
     if commit is None:
-        raise NotFoundError(f"there is no {DEFAULT_BRANCH} branch to start from", "pass --base REF")
+        raise NotFoundError(
+            f"there is no {DEFAULT_BRANCH} branch to start from", "pass base=REF", argument="base"
+        )
     return BaseRef(commit, DEFAULT_BRANCH, DEFAULT_BRANCH)
+
+
+def checkout(registry: Registry, doing: str = "changing a registry") -> GitRepo:
+    """The registry's repository, if it is a checkout with a working tree: every change needs one."""
+    if registry.repo is None or registry.workdir is None:
+        raise GitregError(
+            f"{doing} needs a checkout with a working tree, not a remote URL",
+            "clone the registry and work in the clone",
+        )
+    return registry.repo
+
+
+def commit_target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
+    """(branch to commit on, its current commit): the current branch, or ``branch`` (a new one starts from
+    HEAD)."""
+    head = repo.head()
+    if head is None:
+        raise GitregError("the registry has no commits yet", "create it with gitreg init")
+    if branch is None:
+        current = repo.current_branch()
+        if current is None:
+            raise GitregError(
+                "HEAD is detached", "check out a branch, or pass branch=NAME", argument="branch"
+            )
+        return current, head
+    if not repo.is_valid_branch_name(branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
+    return branch, repo.rev_parse(f"refs/heads/{branch}") or head
+
+
+def check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
+    """Committing on the checked-out branch, refuse to overwrite uncommitted work at the paths written."""
+    if branch != repo.current_branch():
+        return
+    for path in paths:
+        if not repo.worktree_matches(path, parent):
+            raise ConflictError(
+                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
+            )
+
+
+def refuse_existing(repo: GitRepo, branch: str) -> None:
+    """Refuse a name that cannot be a new branch: not a valid branch name, or a branch that exists."""
+    if not repo.is_valid_branch_name(branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
+    if repo.branch_exists(branch):
+        raise ConflictError(
+            f"branch {branch} already exists",
+            f"delete it (git branch -D {branch}) or name another with branch=",
+            argument="branch",
+        )
 
 
 def refuse_dirty(repo: GitRepo, paths: list[str]) -> None:
@@ -98,13 +155,7 @@ def propose(
     remote: str = "origin",
 ) -> Proposed:
     """Commit ``change`` on its new branch from ``base``; push it and open its pull request if asked."""
-    if not repo.is_valid_branch_name(change.branch):
-        raise UsageError(f"{change.branch!r} is not a valid branch name")
-    if repo.branch_exists(change.branch):
-        raise ConflictError(
-            f"branch {change.branch} already exists",
-            f"delete it (git branch -D {change.branch}) or name another with --branch",
-        )
+    refuse_existing(repo, change.branch)
     refuse_dirty(repo, list(change.files))
     commit = repo.commit_files(change.files, change.message, change.branch, base.commit)
     result = Proposed(change.branch, commit, base)
@@ -122,7 +173,8 @@ def propose(
         if kind is None:
             raise UsageError(
                 f"cannot tell which forge hosts {url}",
-                f"pass --forge github or --forge gitlab; the branch {change.branch} is pushed",
+                f"pass forge='github' or forge='gitlab'; the branch {change.branch} is pushed",
+                argument="forge",
             )
         client = forge.client(kind, url)
         if client.token:

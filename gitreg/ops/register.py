@@ -15,12 +15,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from gitreg import manifest, yamlio
-from gitreg.errors import ConflictError, GitregError, NotFoundError, UsageError
+from gitreg.errors import ConflictError, NotFoundError, UsageError
 from gitreg.filesystem import name_problem
 from gitreg.gitrepo import GitRepo, repo_containing
 from gitreg.layout import DEFAULT_BRANCH, NAME, model_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion
-from gitreg.ops.propose import BaseRef, Change, Proposed, propose, trailers
+from gitreg.ops.propose import (
+    BaseRef,
+    Change,
+    Proposed,
+    check_worktree,
+    checkout,
+    commit_target,
+    propose,
+    trailers,
+)
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.storage import artifact as artifacts
@@ -96,7 +105,7 @@ def register_proposal(
     """``register``, and what it proposed: with a new ``--branch``, the commit goes through the same
     path as promotions (proposal.propose: a new branch, optionally pushed and opened as a pull request);
     otherwise it lands on the current branch (or an existing ``--branch``) and the proposal is None."""
-    repo = _checkout(registry)
+    repo = checkout(registry, "registering")
     _check_request(reg)
     target = delivery_target(repo, reg)
     built = build_version(
@@ -105,7 +114,7 @@ def register_proposal(
         target.parent,
         created_at=created_at,
         created_by=created_by,
-        refuse=lambda paths: _check_worktree(repo, target.branch, target.parent, paths),
+        refuse=lambda paths: check_worktree(repo, target.branch, target.parent, paths),
     )
     return built.version, deliver(repo, built, target, reg)
 
@@ -123,14 +132,16 @@ def build_version(
     its manifest and files. Nothing is committed. ``refuse`` sees the paths the version will write before a
     byte is stored, and raises to stop there (delivery's own checks). ``created_at`` defaults to now,
     ``created_by`` to the registry's git identity."""
-    repo = _checkout(registry)
+    repo = checkout(registry, "registering")
     _check_request(reg)
     base_registry = Registry(CommitSnapshot(repo, base), repo, registry.workdir)
     base_registry.config  # noqa: B018 - refuse early if registry.yaml at the base does not parse
     numbers = base_registry.version_numbers(reg.model) if base_registry.has_model(reg.model) else []
     number = _next_version(reg.model, reg.version, numbers)
     if reg.parent is not None and reg.parent not in numbers:
-        raise NotFoundError(f"--parent {reg.parent}: {reg.model} has no version {reg.parent}")
+        raise NotFoundError(
+            f"parent={reg.parent}: {reg.model} has no version {reg.parent}", argument="parent"
+        )
 
     model_files = _model_files(base_registry, reg)
     if refuse is not None:
@@ -158,7 +169,7 @@ def build_version(
 
 def delivery_target(repo: GitRepo, reg: Registration) -> Target:
     """Where ``reg`` goes: the current branch, an existing ``--branch``, or a new one to propose."""
-    branch, parent = _target(repo, reg.branch)
+    branch, parent = commit_target(repo, reg.branch)
     proposing = reg.branch is not None and not repo.branch_exists(branch)
     if (reg.push or reg.open_pr) and not proposing:
         raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the version")
@@ -187,15 +198,6 @@ def deliver(repo: GitRepo, built: BuiltVersion, target: Target, reg: Registratio
     )
     base = BaseRef(target.parent, repo.current_branch() or DEFAULT_BRANCH, "HEAD")
     return propose(repo, change, base, push=reg.push, open_pr=reg.open_pr, forge_name=reg.forge)
-
-
-def _checkout(registry: Registry) -> GitRepo:
-    if registry.repo is None or registry.workdir is None:
-        raise GitregError(
-            "registering needs a registry checkout with a working tree",
-            "clone the registry and run gitreg there",
-        )
-    return registry.repo
 
 
 def _check_request(reg: Registration) -> None:
@@ -227,14 +229,17 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
     if base.has_model(reg.model):
         if reg.owners:
             raise UsageError(
-                f"--owner sets the owners of a new model, and {reg.model} exists",
+                f"owners= sets the owners of a new model, and {reg.model} exists",
                 f"edit {model_path(reg.model)} (and CODEOWNERS) to change its owners",
+                argument="owners",
             )
         return {}
     for owner in reg.owners:
         if not owner.startswith("@") and "@" not in owner:
             raise UsageError(
-                f"--owner {owner!r} is not a CODEOWNERS handle", "write @user, @org/team or an email"
+                f"owners={owner!r} is not a CODEOWNERS handle",
+                "write @user, @org/team or an email",
+                argument="owners",
             )
     info = ModelInfo.model_validate(
         {"apiVersion": manifest.API_VERSION, "kind": "Model", "name": reg.model, "owners": reg.owners}
@@ -253,46 +258,21 @@ def _model_files(base: Registry, reg: Registration) -> dict[str, bytes]:
     return files
 
 
-def _check_worktree(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
-    """On the checked-out branch, refuse to overwrite uncommitted work at the paths gitreg will write."""
-    if branch != repo.current_branch():
-        return
-    for path in paths:
-        if not repo.worktree_matches(path, parent):
-            raise ConflictError(
-                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
-            )
-
-
-def _target(repo: GitRepo, branch: str | None) -> tuple[str, str]:
-    """(branch to commit on, its current commit). A new ``--branch`` starts from HEAD."""
-    head = repo.head()
-    if head is None:
-        raise GitregError("the registry has no commits yet", "create it with gitreg init")
-    if branch is None:
-        current = repo.current_branch()
-        if current is None:
-            raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
-        return current, head
-    if not repo.is_valid_branch_name(branch):
-        raise UsageError(f"{branch!r} is not a valid branch name")
-    return branch, repo.rev_parse(f"refs/heads/{branch}") or head
-
-
 def _next_version(model: str, wanted: int | None, numbers: list[int]) -> int:
     highest = max(numbers, default=0)
     if wanted is None:
         return highest + 1
     if wanted < 1:
-        raise UsageError(f"--version {wanted}: versions are positive integers")
+        raise UsageError(f"version={wanted}: versions are positive integers", argument="version")
     if wanted in numbers:
         raise ConflictError(
             f"{model}@{wanted} already exists", f"versions are immutable; the next free one is {highest + 1}"
         )
     if wanted <= highest:
         raise ConflictError(
-            f"--version {wanted} is below {model}'s latest version {highest}",
+            f"version={wanted} is below {model}'s latest version {highest}",
             f"versions only go up; use {highest + 1} or more",
+            argument="version",
         )
     return wanted
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gitreg import yamledit
+from gitreg.durations import parse_time
 from gitreg.errors import GitregError, ManifestError, RefusedError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import REGISTRY_FILE, model_path, version_path
 from gitreg.ops.promote import base_registry, check
 from gitreg.ops.propose import BaseRef, Change
 from gitreg.registry import Registry
-from gitreg.retention import Policy, RetirementPlan, VersionFacts, effective, holdings, parse_time, plan
+from gitreg.retention import Policy, RetirementPlan, VersionFacts, effective, holdings, plan
 from gitreg.stage_history import stage_log, stage_steps
 from gitreg.validate.rules.retention import check_retention
 from gitreg.validate.view import Finding, View

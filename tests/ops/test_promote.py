@@ -163,7 +163,7 @@ def test_base_option_names_the_target_branch(team: Team) -> None:
     assert resolve_base(repo, "main").branch == "main"
     with pytest.raises(NotFoundError) as exc:
         resolve_base(repo, "origin/nope")
-    assert str(exc.value) == "--base 'origin/nope' does not name a commit"
+    assert str(exc.value) == "base='origin/nope' does not name a commit"
 
 
 def test_pull_request_body_has_the_metric_deltas_and_the_lineage(team: Team) -> None:
@@ -267,7 +267,7 @@ def test_branch_that_exists_is_refused(team: Team) -> None:
         promote(team.alice, "fraud@2", "staging")
     assert str(exc.value) == (
         "branch gitreg/promote/fraud-2-staging already exists "
-        "(delete it (git branch -D gitreg/promote/fraud-2-staging) or name another with --branch)"
+        "(delete it (git branch -D gitreg/promote/fraud-2-staging) or name another with branch=)"
     )
     assert repo_state(team.alice) == before
 
@@ -363,7 +363,7 @@ def test_open_pr_on_a_remote_of_no_known_forge(team: Team) -> None:
         propose(repo, planned.change, base, open_pr=True)
     assert str(exc.value) == (
         f"cannot tell which forge hosts {team.forge.url} "
-        "(pass --forge github or --forge gitlab; the branch gitreg/promote/fraud-2-staging is pushed)"
+        "(pass forge='github' or forge='gitlab'; the branch gitreg/promote/fraud-2-staging is pushed)"
     )
     assert team.forge.rev("gitreg/promote/fraud-2-staging") is not None
 
@@ -480,7 +480,7 @@ def test_archive_of_a_staged_version_needs_unstage(team: Team) -> None:
     with pytest.raises(UsageError) as exc:
         plan_status(repo, base, "fraud@1", "archived")
     assert str(exc.value) == (
-        "fraud@1 is in staging (pass --unstage to remove it from those stages too, "
+        "fraud@1 is in staging (pass unstage=True to remove it from those stages too, "
         "or promote another version first)"
     )
 

@@ -109,7 +109,7 @@ def test_explicit_version_below_latest(registry: Path, blobs: Path, tmp_path: Pa
     with pytest.raises(ConflictError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 3), version=4))
     assert str(exc.value) == (
-        "--version 4 is below fraud's latest version 5 (versions only go up; use 6 or more)"
+        "version=4 is below fraud's latest version 5 (versions only go up; use 6 or more)"
     )
     state.check()
 
@@ -118,7 +118,7 @@ def test_version_zero(registry: Path, blobs: Path, tmp_path: Path) -> None:
     state = Unchanged(registry, blobs)
     with pytest.raises(UsageError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 3), version=0))
-    assert str(exc.value) == "--version 0: versions are positive integers"
+    assert str(exc.value) == "version=0: versions are positive integers"
     state.check()
 
 
@@ -490,7 +490,7 @@ def test_detached_head_is_refused(registry: Path, blobs: Path, tmp_path: Path) -
     state = Unchanged(registry, blobs)
     with pytest.raises(GitregError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 1)))
-    assert str(exc.value) == "HEAD is detached (check out a branch, or pass --branch NAME)"
+    assert str(exc.value) == "HEAD is detached (check out a branch, or pass branch=NAME)"
     assert exc.value.exit_code == 3
     state.check()
 
@@ -526,7 +526,7 @@ def test_parent_that_does_not_exist(registry: Path, blobs: Path, tmp_path: Path)
     state = Unchanged(registry, blobs)
     with pytest.raises(NotFoundError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 2), parent=5))
-    assert str(exc.value) == "--parent 5: fraud has no version 5"
+    assert str(exc.value) == "parent=5: fraud has no version 5"
     state.check()
 
 
@@ -534,7 +534,7 @@ def test_parent_of_a_new_model(registry: Path, blobs: Path, tmp_path: Path) -> N
     state = Unchanged(registry, blobs)
     with pytest.raises(NotFoundError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 2), parent=1))
-    assert str(exc.value) == "--parent 1: fraud has no version 1"
+    assert str(exc.value) == "parent=1: fraud has no version 1"
     state.check()
 
 
@@ -580,7 +580,8 @@ def test_remote_registry_cannot_register(registry: Path, tmp_path: Path) -> None
     with pytest.raises(GitregError) as exc:
         register(Registry.open(bare.as_uri()), Registration("fraud", artifact(tmp_path, 1)))
     assert str(exc.value) == (
-        "registering needs a registry checkout with a working tree (clone the registry and run gitreg there)"
+        "registering needs a checkout with a working tree, not a remote URL "
+        "(clone the registry and work in the clone)"
     )
     assert tree_state(bare) == before
 
@@ -621,7 +622,7 @@ def test_owners_of_an_existing_model(registry: Path, blobs: Path, tmp_path: Path
     with pytest.raises(UsageError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 2), owners=["@risk-ml"]))
     assert str(exc.value) == (
-        "--owner sets the owners of a new model, and fraud exists "
+        "owners= sets the owners of a new model, and fraud exists "
         "(edit models/fraud/model.yaml (and CODEOWNERS) to change its owners)"
     )
     state.check()
@@ -632,7 +633,7 @@ def test_owner_that_is_not_a_handle(registry: Path, blobs: Path, tmp_path: Path)
     with pytest.raises(UsageError) as exc:
         do_register(registry, Registration("fraud", artifact(tmp_path, 1), owners=["risk-ml"]))
     assert (
-        str(exc.value) == "--owner 'risk-ml' is not a CODEOWNERS handle (write @user, @org/team or an email)"
+        str(exc.value) == "owners='risk-ml' is not a CODEOWNERS handle (write @user, @org/team or an email)"
     )
     state.check()
 

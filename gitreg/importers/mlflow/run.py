@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitreg import yamlio
-from gitreg.errors import ConflictError, GitregError, RefusedError, UsageError
+from gitreg.errors import RefusedError, UsageError
 from gitreg.gitrepo import GitRepo
 from gitreg.importers.mlflow.manifests import dropped_metrics, model_info, version_manifest
 from gitreg.importers.mlflow.plan import Plan, StageChange, make_plan, parse_stage_map
@@ -21,7 +21,16 @@ from gitreg.importers.mlflow.source import Source
 from gitreg.importers.mlflow.transfer import transfer_all
 from gitreg.layout import DEFAULT_BRANCH, model_path, stage_path, version_path
 from gitreg.ops.promote import check
-from gitreg.ops.propose import BaseRef, Change, Proposed, propose
+from gitreg.ops.propose import (
+    BaseRef,
+    Change,
+    Proposed,
+    check_worktree,
+    checkout,
+    commit_target,
+    propose,
+    refuse_existing,
+)
 from gitreg.registry import Registry
 from gitreg.snapshot import CommitSnapshot
 from gitreg.yamledit import set_entry
@@ -51,11 +60,7 @@ class ImportResult:
 
 
 def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
-    repo = registry.repo
-    if repo is None or registry.workdir is None:
-        raise GitregError(
-            "importing needs a registry checkout with a working tree", "clone the registry first"
-        )
+    repo = checkout(registry, "importing")
     branch, parent, proposing = _target(repo, request)
     base = Registry(CommitSnapshot(repo, parent), repo, registry.workdir)
     stage_map = parse_stage_map(request.stage_map, base)
@@ -71,7 +76,7 @@ def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
         paths = [*files, *(version_path(v.model, v.source.number) for v in plan.versions)]
         paths += [stage_path(s.stage) for s in plan.stages]
         if not proposing:
-            _refuse_dirty(repo, branch, parent, paths)
+            check_worktree(repo, branch, parent, paths)
         identity = str(repo.identity())
         for version, stored in zip(
             plan.versions, transfer_all(source, registry.store, plan.versions), strict=True
@@ -103,34 +108,12 @@ def import_mlflow(registry: Registry, request: ImportRequest) -> ImportResult:
 
 def _target(repo: GitRepo, request: ImportRequest) -> tuple[str, str, bool]:
     """(branch, its commit, whether it is a new branch to propose)."""
-    head = repo.head()
-    if head is None:
-        raise GitregError("the registry has no commits yet", "create it with gitreg init")
-    if request.branch is None:
-        if request.push or request.open_pr:
-            raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the import")
-        current = repo.current_branch()
-        if current is None:
-            raise GitregError("HEAD is detached", "check out a branch, or pass --branch NAME")
-        return current, head, False
-    if not repo.is_valid_branch_name(request.branch):
-        raise UsageError(f"{request.branch!r} is not a valid branch name")
-    if repo.branch_exists(request.branch):
-        raise ConflictError(
-            f"branch {request.branch} already exists",
-            f"merge or delete it (git branch -D {request.branch}), or name another with --branch",
-        )
-    return request.branch, head, True
-
-
-def _refuse_dirty(repo: GitRepo, branch: str, parent: str, paths: list[str]) -> None:
-    if branch != repo.current_branch():
-        return
-    for path in paths:
-        if not repo.worktree_matches(path, parent):
-            raise ConflictError(
-                f"{path} has uncommitted changes in the working tree", "commit them or move them away first"
-            )
+    if request.branch is None and (request.push or request.open_pr):
+        raise UsageError("--push and --open-pr go with --branch NEW, the branch that proposes the import")
+    if request.branch is not None:
+        refuse_existing(repo, request.branch)
+    branch, parent = commit_target(repo, request.branch)
+    return branch, parent, request.branch is not None
 
 
 def _stage_files(

@@ -32,26 +32,15 @@ from typing import Any, TypeVar
 from gitreg.errors import StorageError
 from gitreg.storage.oci.client import Client, Response
 from gitreg.storage.protocol import Incomplete
-from gitreg.storage.remote.driver import MIB, StoredObject
+from gitreg.storage.remote.driver import MIB, LoopThread, StoredObject
 
 T = TypeVar("T")
 #: The artifactType of gitreg's manifests that keep blobs referenced: one per registered version, and one
 #: per batch of blobs stored (a register's files, a tree listing, a ``gitreg copy``).
 VERSION_ARTIFACT = "application/vnd.gitreg.blobs.v1+json"
-_loop: asyncio.AbstractEventLoop | None = None
+#: One event loop for every OCI driver of the process; its requests run in threads (``_call``).
+_LOOP = LoopThread("gitreg-oci")
 _lock = threading.Lock()
-
-
-def _io_loop() -> asyncio.AbstractEventLoop:
-    """One event loop for every OCI driver of the process, on a daemon thread; requests run in threads."""
-    global _loop  # noqa: PLW0603 - created once, on first use
-    with _lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="gitreg-oci", daemon=True).start()
-        return _loop
-
-
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -129,10 +118,7 @@ class OciDriver:
         self.holders = Holders()
 
     def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        async def call() -> T:
-            return await fn(*args)
-
-        return asyncio.run_coroutine_threadsafe(call(), _io_loop()).result()
+        return _LOOP.run(fn, *args)
 
     async def head(self, key: str) -> StoredObject | None:
         digest = digest_of_key(key)

@@ -8,9 +8,13 @@ A driver raises ``FileNotFoundError`` (or an error with HTTP status 404) when it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 from gitreg.storage.protocol import Incomplete
 
@@ -28,6 +32,34 @@ class StoredObject:
     key: str
     size: int
     modified: float | None = None
+
+
+class LoopThread:
+    """An event loop on a daemon thread of its own, started on first use: ``Driver.run`` for a driver
+    whose client brings no loop (one per driver kind, shared by every driver of that kind)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        import asyncio  # noqa: PLC0415 - only a store that makes requests needs it
+
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name=self.name, daemon=True).start()
+            return self._loop
+
+    def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``fn(*args)`` on the loop, from any other thread; its result."""
+        import asyncio  # noqa: PLC0415 - see loop
+
+        async def call() -> T:
+            return await fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop()).result()
 
 
 class Reader(Protocol):
@@ -106,4 +138,4 @@ class Driver(Protocol):
         ...
 
 
-__all__ = ["PART_SIZE", "UPLOAD_CONCURRENCY", "Driver", "Reader", "StoredObject"]
+__all__ = ["PART_SIZE", "UPLOAD_CONCURRENCY", "Driver", "LoopThread", "Reader", "StoredObject"]
