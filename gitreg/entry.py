@@ -22,11 +22,13 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from gitreg import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.controller.events import Event
 
 Command = Callable[[], int | None]  # None: work the full command does, through click

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:  # a snapshot only calls the repository it is given: reading one never loads GitPython
+    from typing import Protocol
+
     from gitreg.gitrepo import GitRepo
+else:  # the protocols are for type checkers: at run time, plain classes, without importing typing
+    Protocol = object
 
 
 class Objects(Protocol):

@@ -28,11 +28,12 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitreg.errors import ConflictError, GitregError, StorageError, UnsafePathError
 from gitreg.filesystem import check_artifact_name, fsync_dir, real_dir, shown
 from gitreg.layout import NAME_PATTERN
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 # What downloads, verifies and flushes (pydantic's models, the stores) is imported where it is used: a
 # controller's poll that finds nothing new only takes the lock, cleans up and reads the ``current`` links.
