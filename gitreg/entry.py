@@ -213,8 +213,7 @@ def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -
         elif models:
             header = ["MODEL", "LATEST", "VERSIONS", "STAGES"]
             rows = [[m.model, str(m.latest or "-"), str(m.versions), _stages_text(m.stages)] for m in models]
-            for line in table_lines([header, *rows]):
-                echo(line)
+            echo("\n".join(table_lines([header, *rows])))  # click's line by line, in one write
         return 0
     items = [v.row() for v in summary.list_versions(reg, model, stage)]
     if as_json:
@@ -233,8 +232,7 @@ def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -
             ]
             for i in items
         ]
-        for line in table_lines([header, *rows]):
-            echo(line)
+        echo("\n".join(table_lines([header, *rows])))
     return 0
 
 

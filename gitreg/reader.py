@@ -124,8 +124,8 @@ class Reader:
         return [n for n in self.model_folders() if NAME.fullmatch(n)]
 
     def version_numbers(self, model: str) -> list[int]:
-        names = self.snapshot.listdir(versions_dir(model))
-        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
+        match = VERSION_FILE_NAME.match  # once per name: a model may have thousands
+        return sorted([int(m[1]) for n in self.snapshot.listdir(versions_dir(model)) if (m := match(n))])
 
     def stage_files(self) -> list[str]:
         """The stages that have a file under stages/, declared or not."""
