@@ -81,6 +81,10 @@ def plan(args: list[str]) -> Command | None:
         return _list_plan(directory, rest)
     if name == "controller":
         return _controller_plan(rest)
+    if name == "pull":
+        from gitreg.entry_pull import pull_plan  # noqa: PLC0415 - only pull needs it
+
+        return pull_plan(directory, rest)
     if name == "hook" and rest[:1] == ["pre-commit"]:
         return _hook_plan(directory, rest[1:])
     return None
