@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class Value:
+class Value:  # noqa: PLW1641 - unhashable on purpose: equal by value and mutable
     """A mutable value: ``repr`` and equality from its ``__slots__``; not hashable."""
 
     #: The fields, in order (as ``@dataclass`` sets it); a subclass's ``__slots__`` is the same tuple.
@@ -32,7 +32,7 @@ class Value:
             return NotImplemented
         return self._fields() == other._fields()
 
-    __hash__ = None  # type: ignore[assignment]  # equal by value and mutable, as a plain @dataclass
+    # No __hash__: a class that defines __eq__ alone is unhashable, as a plain (mutable) @dataclass.
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._fields())
@@ -44,7 +44,7 @@ class Frozen(Value):
     __match_args__ = ()
     __slots__ = __match_args__
 
-    def __hash__(self) -> int:  # type: ignore[override]  # Value's is None: it is mutable
+    def __hash__(self) -> int:
         return hash(self._fields())
 
     def __setattr__(self, name: str, value: object) -> None:

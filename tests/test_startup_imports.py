@@ -20,6 +20,7 @@ from gitreg.controller.events import Event
 from gitreg.errors import Problem
 from gitreg.gitoutput import LogCommit
 from gitreg.registry import Ref
+from gitreg.storage.protocol import Blob
 from gitreg.summary import FieldChange, ModelSummary
 from testing import commit_all, run, write_bytes
 
@@ -86,6 +87,17 @@ def test_show_and_list_import_no_heavy_standard_library(
     assert sorted(m for m in HEAVY_STDLIB if m in modules) == []
 
 
+def test_a_quiet_pull_imports_no_click_or_heavy_standard_library(populated: Path, tmp_path: Path) -> None:
+    done, modules = loaded(tmp_path, "-C", populated, "pull", "fraud@staging", "-o", tmp_path / "out", "-q")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out").is_file()
+    assert "gitreg.storage.local" in modules  # it did pull
+    assert "click" not in modules
+    # shutil it needs (tempfile loads it): the rest it does without, and a thread pool is for trees
+    heavy = ("dataclasses", "inspect", "ast", "dis", "typing", "concurrent.futures", "logging")
+    assert sorted(m for m in heavy if m in modules) == []
+
+
 def test_the_probe_sees_dataclasses(populated: Path, tmp_path: Path) -> None:
     """The check can fail: `validate` loads the validator, whose findings are dataclasses."""
     done, modules = loaded(tmp_path, "-C", populated, "validate")
@@ -128,6 +140,14 @@ def test_frozen_values_refuse_assignment_and_survive_copy_and_pickle() -> None:
     for same in (copy.copy(ref), copy.deepcopy(ref), pickle.loads(pickle.dumps(ref))):  # noqa: S301 - our own bytes
         assert same == ref
         assert type(same) is Ref
+
+
+def test_a_blob_compares_without_its_time() -> None:
+    """``Blob.modified`` was ``field(compare=False)``: listed twice, at different times, the same blob."""
+    assert Blob("sha256:" + "0" * 64, 3, 1.0) == Blob("sha256:" + "0" * 64, 3, None)
+    assert hash(Blob("sha256:" + "0" * 64, 3, 1.0)) == hash(Blob("sha256:" + "0" * 64, 3))
+    assert Blob("sha256:" + "0" * 64, 3) != Blob("sha256:" + "0" * 64, 4)
+    assert repr(Blob("d", 1, 2.0)) == "Blob(digest='d', size=1, modified=2.0)"
 
 
 def test_defaults_are_the_dataclasses_defaults() -> None:
