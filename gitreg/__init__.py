@@ -13,9 +13,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.errors import (
         ConflictError,
         DestinationExistsError,

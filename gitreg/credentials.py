@@ -10,8 +10,11 @@ with megabytes of its worst-case input."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
 CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [

@@ -22,11 +22,13 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from gitreg import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.controller.events import Event
 
 Command = Callable[[], int | None]  # None: work the full command does, through click
@@ -79,6 +81,10 @@ def plan(args: list[str]) -> Command | None:
         return _list_plan(directory, rest)
     if name == "controller":
         return _controller_plan(rest)
+    if name == "pull":
+        from gitreg.entry_pull import pull_plan  # noqa: PLC0415 - only pull needs it
+
+        return pull_plan(directory, rest)
     if name == "hook" and rest[:1] == ["pre-commit"]:
         return _hook_plan(directory, rest[1:])
     return None
@@ -211,8 +217,7 @@ def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -
         elif models:
             header = ["MODEL", "LATEST", "VERSIONS", "STAGES"]
             rows = [[m.model, str(m.latest or "-"), str(m.versions), _stages_text(m.stages)] for m in models]
-            for line in table_lines([header, *rows]):
-                echo(line)
+            echo("\n".join(table_lines([header, *rows])))  # click's line by line, in one write
         return 0
     items = [v.row() for v in summary.list_versions(reg, model, stage)]
     if as_json:
@@ -231,8 +236,7 @@ def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -
             ]
             for i in items
         ]
-        for line in table_lines([header, *rows]):
-            echo(line)
+        echo("\n".join(table_lines([header, *rows])))
     return 0
 
 

@@ -3,8 +3,9 @@ exit code. Each class writes its user-facing text in ``__str__``, ending with wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 if TYPE_CHECKING:
     from gitreg.validate.view import Finding
@@ -97,14 +98,18 @@ class Stopped(BaseException):
     code that catches every Exception (GitPython opening a repository does) must not swallow the stop."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Frozen):
     """One problem found in one file, with the position it was found at (1-based; 0 when unknown)."""
 
+    __match_args__ = ("path", "line", "col", "message")
+    __slots__ = __match_args__
     path: str
     line: int
     col: int
     message: str
+
+    def __init__(self, path: str, line: int, col: int, message: str) -> None:
+        set_fields(self, path, line, col, message)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path

@@ -13,22 +13,26 @@ import os
 import signal
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
+from gitreg.values import Frozen, set_fields
 
 _HINT = "run gitreg inside a registry checkout, or pass -C DIR"
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Frozen):
     """Where a repository is: its git folder, and its working tree (None for a bare repository)."""
 
+    __match_args__ = ("git_dir", "workdir")
+    __slots__ = __match_args__
     git_dir: Path
     workdir: Path | None
+
+    def __init__(self, git_dir: Path, workdir: Path | None) -> None:
+        set_fields(self, git_dir, workdir)
 
 
 def locate(path: Path) -> Location:

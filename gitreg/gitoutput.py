@@ -5,10 +5,11 @@ other module parses what git prints."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from gitreg.credentials import redact
+from gitreg.values import Frozen, Value, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 if TYPE_CHECKING:  # only named in annotations: parsing git's output needs no GitPython (gitlite relies on it)
     import git
@@ -24,10 +25,21 @@ _START, _END, _FIELD = "\x00\x1e", "\x00\x1d", "\x00"
 SIGNATURE_FORMAT = "%G?%x00%GS%x00%GK"
 
 
-@dataclass
-class LogCommit:
+class LogCommit(Value):
     """A commit of a first-parent log, with the files it changed against its first parent."""
 
+    __match_args__ = (
+        "commit",
+        "parents",
+        "author",
+        "committer",
+        "date",
+        "subject",
+        "body",
+        "changes",
+        "patches",
+    )
+    __slots__ = __match_args__
     commit: str
     parents: list[str]
     author: str  # "Name <email>"
@@ -35,11 +47,36 @@ class LogCommit:
     date: str  # committer date (when it landed), ISO 8601
     subject: str
     body: str
-    changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # path -> (old, new blob, A/M/D)
+    changes: dict[str, tuple[str, str, str]]  # path -> (old, new blob, A/M/D)
     #: The lines of each changed file's diff section, by path: git's, with ``--patch`` (empty when git did
     #: not write one section per raw record: a type change is two, so that none can be misread), or those
     #: ``gitreg.stage_patches`` writes for the stage files of a raw log.
-    patches: dict[str, list[str]] = field(default_factory=dict)
+    patches: dict[str, list[str]]
+
+    def __init__(
+        self,
+        commit: str,
+        parents: list[str],
+        author: str,
+        committer: str,
+        date: str,
+        subject: str,
+        body: str,
+        changes: dict[str, tuple[str, str, str]] | None = None,
+        patches: dict[str, list[str]] | None = None,
+    ) -> None:
+        set_fields(
+            self,
+            commit,
+            parents,
+            author,
+            committer,
+            date,
+            subject,
+            body,
+            {} if changes is None else changes,
+            {} if patches is None else patches,
+        )
 
     @property
     def is_merge(self) -> bool:
@@ -105,14 +142,18 @@ def parse_ls_tree(
     return files
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(Frozen):
     """A commit's signature as git verified it: ``status`` is git's %G? letter (G good and trusted, U good
     but the key is not trusted, B bad, N none, E cannot be checked, X/Y expired, R revoked key)."""
 
+    __match_args__ = ("status", "signer", "key")
+    __slots__ = __match_args__
     status: str
     signer: str
     key: str
+
+    def __init__(self, status: str, signer: str, key: str) -> None:
+        set_fields(self, status, signer, key)
 
 
 def parse_signature(out: str) -> Signature:

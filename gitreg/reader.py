@@ -6,9 +6,6 @@ it, the validator's view (``gitreg.validate.view``) records it as findings. No g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
-
 from gitreg import records, yamlio
 from gitreg.errors import ManifestError
 from gitreg.layout import (
@@ -23,20 +20,28 @@ from gitreg.layout import (
     versions_dir,
 )
 from gitreg.snapshot import Snapshot
+from gitreg.values import Frozen, set_fields
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:  # the typed models are loaded only when a typed parse is asked for: reads stay light
+    from typing import Any, TypeAlias, TypeVar
+
     from pydantic import BaseModel
 
-T = TypeVar("T", bound="BaseModel")
+    T = TypeVar("T", bound="BaseModel")
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(Frozen):
     """One file parsed as one kind: its value, or None and why. A model whose YAML does not load has
     neither value nor error (the YAML document's own outcome says why)."""
 
+    __match_args__ = ("value", "error")
+    __slots__ = __match_args__
     value: Any
-    error: ManifestError | None = None
+    error: ManifestError | None
+
+    def __init__(self, value: Any, error: ManifestError | None = None) -> None:
+        set_fields(self, value, error)
 
 
 #: Parsed files shared by readers of related snapshots (a walk over many commits): (path, bytes, kind or
@@ -119,8 +124,8 @@ class Reader:
         return [n for n in self.model_folders() if NAME.fullmatch(n)]
 
     def version_numbers(self, model: str) -> list[int]:
-        names = self.snapshot.listdir(versions_dir(model))
-        return sorted(int(m.group(1)) for n in names if (m := VERSION_FILE_NAME.match(n)))
+        match = VERSION_FILE_NAME.match  # once per name: a model may have thousands
+        return sorted([int(m[1]) for n in self.snapshot.listdir(versions_dir(model)) if (m := match(n))])
 
     def stage_files(self) -> list[str]:
         """The stages that have a file under stages/, declared or not."""

@@ -13,18 +13,21 @@ import copy
 import operator
 import re
 from collections.abc import Callable
-from typing import Any
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
 from gitreg.yamlio import Document
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 #: A field with no default: the file must have it.
 REQUIRED = object()
 
 #: {field: (default, nested shape)}, in the models' order. A nested shape is a shape (a sub-model), or
 #: ``("each", shape)`` for a list or mapping of sub-models.
-Shape = dict[str, tuple[Any, Any]]
+Shape: TypeAlias = "dict[str, tuple[Any, Any]]"
 
 ARTIFACT: Shape = {
     "digest": (REQUIRED, None),

@@ -5,24 +5,27 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
-from gitreg import gitlite, records, registry_write, yamlio
+from gitreg import gitlite, records, yamlio
 from gitreg.errors import GitregError, NotFoundError, UsageError
 from gitreg.filesystem import check_artifact_name
 from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, version_path
 from gitreg.reader import Reader
 from gitreg.records import Record, VersionRecord
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 # Reading a registry loads neither pydantic, GitPython nor the blob store: the typed models, the full git
 # repository and the store are imported where a caller asks for them (see gitreg.records).
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
+    from typing import Any, NoReturn
 
+    from gitreg import registry_write
     from gitreg.gitrepo import GitRepo
     from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
     from gitreg.query import Query
@@ -57,12 +60,16 @@ def parse_version_number(text: str) -> int | None:
     return int(text) if VERSION_NUMBER.fullmatch(text) else None
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(Frozen):
     """A parsed reference: a model, and a version number, a stage, ``latest``, or nothing."""
 
+    __match_args__ = ("model", "selector")
+    __slots__ = __match_args__
     model: str
     selector: str | None
+
+    def __init__(self, model: str, selector: str | None) -> None:
+        set_fields(self, model, selector)
 
     @classmethod
     def parse(cls, text: str) -> Ref:
@@ -89,6 +96,20 @@ class Ref:
 
     def __str__(self) -> str:
         return f"{self.model}@{self.selector}" if self.selector else self.model
+
+
+class _Write:
+    """A write method of ``Registry``, ``gitreg.registry_write``'s function of that name, imported when it is
+    first looked up (as a plain function attribute would, it binds to the instance it is read from)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Registry | None, owner: type[Registry]) -> Callable[..., Any]:
+        from gitreg import registry_write  # noqa: PLC0415 - only commands that write
+
+        function: Callable[..., Any] = getattr(registry_write, self.name)
+        return function if instance is None else function.__get__(instance, owner)
 
 
 class Registry:
@@ -375,11 +396,18 @@ class Registry:
 
     # --- writing: gitreg.registry_write ---------------------------------------------------------------
 
-    register = registry_write.register
-    promote = registry_write.promote
-    rollback = registry_write.rollback
-    archive = registry_write.archive
-    restore = registry_write.restore
+    if TYPE_CHECKING:
+        register = registry_write.register
+        promote = registry_write.promote
+        rollback = registry_write.rollback
+        archive = registry_write.archive
+        restore = registry_write.restore
+    else:  # imported on first use: reads do without it
+        register = _Write("register")
+        promote = _Write("promote")
+        rollback = _Write("rollback")
+        archive = _Write("archive")
+        restore = _Write("restore")
 
     # --- artifacts --------------------------------------------------------------------------------------
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:  # a snapshot only calls the repository it is given: reading one never loads GitPython
+    from typing import Protocol
+
     from gitreg.gitrepo import GitRepo
+else:  # the protocols are for type checkers: at run time, plain classes, without importing typing
+    Protocol = object
 
 
 class Objects(Protocol):
@@ -65,6 +69,7 @@ class WorkTreeSnapshot:
 
     def __init__(self, root: Path, repo: GitRepo | None = None) -> None:
         self.root = root
+        self._root = os.fspath(root)  # listing a folder joins strings: a Path per folder costs more
         self.repo = repo
         #: Opens the repository when ``files()`` first needs git's list (reads of named files do not).
         self.open_repo: Callable[[], GitRepo | None] | None = None
@@ -78,7 +83,7 @@ class WorkTreeSnapshot:
 
     def listdir(self, path: str) -> list[str]:
         try:
-            return sorted(os.listdir(self.root / path))  # noqa: PTH208 - iterdir() makes a Path per name
+            return sorted(os.listdir(os.path.join(self._root, path)))  # noqa: PTH118, PTH208 - see _root
         except (FileNotFoundError, NotADirectoryError):
             return []
 

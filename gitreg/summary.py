@@ -4,10 +4,12 @@ print these; a catalog or a Python caller uses them as they are."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from gitreg.values import Frozen, set_fields
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from gitreg.manifest import ModelVersion
     from gitreg.records import VersionRecord
     from gitreg.registry import Registry
@@ -16,25 +18,33 @@ if TYPE_CHECKING:
     AnyVersion: TypeAlias = ModelVersion | VersionRecord
 
 
-@dataclass(frozen=True)
-class ModelSummary:
+class ModelSummary(Frozen):
     """A model: how many versions it has, its latest, and which version each stage holds."""
 
+    __match_args__ = ("model", "latest", "versions", "stages")
+    __slots__ = __match_args__
     model: str
     latest: int | None
     versions: int
     stages: dict[str, int]
 
+    def __init__(self, model: str, latest: int | None, versions: int, stages: dict[str, int]) -> None:
+        set_fields(self, model, latest, versions, stages)
+
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "latest": self.latest, "versions": self.versions, "stages": self.stages}
 
 
-@dataclass(frozen=True)
-class VersionWithStages:
+class VersionWithStages(Frozen):
     """A version and the stages that hold it."""
 
+    __match_args__ = ("version", "stages")
+    __slots__ = __match_args__
     version: AnyVersion
     stages: list[str]
+
+    def __init__(self, version: AnyVersion, stages: list[str]) -> None:
+        set_fields(self, version, stages)
 
     def as_dict(self) -> dict[str, Any]:
         """The manifest's fields, and ``stages``."""
@@ -54,27 +64,35 @@ class VersionWithStages:
         }
 
 
-@dataclass(frozen=True)
-class FieldChange:
+class FieldChange(Frozen):
     """One field (dotted: ``metrics.auc``) that differs; ``delta`` is ``b - a`` when both are numbers."""
 
+    __match_args__ = ("field", "a", "b", "delta")
+    __slots__ = __match_args__
     field: str
     a: Any
     b: Any
-    delta: float | None = None
+    delta: float | None
+
+    def __init__(self, field: str, a: Any, b: Any, delta: float | None = None) -> None:
+        set_fields(self, field, a, b, delta)
 
     def as_dict(self) -> dict[str, Any]:
         data = {"field": self.field, "a": self.a, "b": self.b}
         return data if self.delta is None else {**data, "delta": self.delta}
 
 
-@dataclass(frozen=True)
-class VersionDiff:
+class VersionDiff(Frozen):
     """What differs from version ``a`` to version ``b`` (their refs), field by field."""
 
+    __match_args__ = ("a", "b", "changes")
+    __slots__ = __match_args__
     a: str
     b: str
     changes: list[FieldChange]
+
+    def __init__(self, a: str, b: str, changes: list[FieldChange]) -> None:
+        set_fields(self, a, b, changes)
 
     def as_dict(self) -> dict[str, Any]:
         """What ``gitreg diff --json`` prints."""

@@ -14,9 +14,11 @@ loading pydantic, GitPython or prometheus_client."""
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.controller.config import ControllerConfig, ModelChange, ReconcileResult
     from gitreg.controller.events import Event
     from gitreg.controller.reconcile import Controller, reconcile_once

@@ -5,27 +5,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
 
 from gitreg.credentials import redact
+from gitreg.values import Frozen, set_fields
 
-Level = Literal["debug", "info", "warning", "error"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Level = Literal["debug", "info", "warning", "error"]
+else:  # the same name at run time, without importing typing for it
+    Level = str
 Field = str | int | float | bool | None | list[str]
 
 
 def now() -> str:
     """The time as events and status.json write it: UTC, microseconds, ``Z``."""
+    from datetime import UTC, datetime  # noqa: PLC0415 - a poll that finds nothing new logs nothing
+
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Frozen):
+    __match_args__ = ("name", "level", "fields", "time")
+    __slots__ = __match_args__
     name: str
-    level: Level = "info"
-    fields: dict[str, Field] = field(default_factory=dict)
-    time: str = field(default_factory=now)
+    level: Level
+    fields: dict[str, Field]
+    time: str
+
+    def __init__(
+        self,
+        name: str,
+        level: Level = "info",
+        fields: dict[str, Field] | None = None,
+        time: str | None = None,
+    ) -> None:
+        set_fields(self, name, level, {} if fields is None else fields, now() if time is None else time)
 
     def as_dict(self) -> dict[str, Field]:
         fields = {k: redact(v) if isinstance(v, str) else v for k, v in self.fields.items()}  # URLs' secrets

@@ -11,8 +11,6 @@ intact. Anything else, the caller hands over to ``Controller`` (with the tip alr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from gitreg.controller.config import ControllerConfig
 from gitreg.controller.events import Event, Log
@@ -20,19 +18,30 @@ from gitreg.controller.target import Target
 from gitreg.errors import GitregError
 from gitreg.gitlite import ls_remote
 from gitreg.layout import NAME
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Any
 
 OUTCOMES = ("unchanged", "applied", "partial", "invalid", "unreachable")
 MODEL_STATES = ("synced", "progressing", "failed", "retained")
 
 
-@dataclass(frozen=True)
-class Glance:
+class Glance(Frozen):
     """What the quick poll learnt. ``unchanged``: the full controller would do nothing (``commit`` is the
     applied tip). Else ``answer`` is what ls-remote said (a commit, its error, or None if not asked)."""
 
+    __match_args__ = ("unchanged", "commit", "answer")
+    __slots__ = __match_args__
     unchanged: bool
-    commit: str | None = None
-    answer: str | GitregError | None = None
+    commit: str | None
+    answer: str | GitregError | None
+
+    def __init__(
+        self, unchanged: bool, commit: str | None = None, answer: str | GitregError | None = None
+    ) -> None:
+        set_fields(self, unchanged, commit, answer)
 
 
 def glance(config: ControllerConfig, log: Log) -> Glance:

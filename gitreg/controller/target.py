@@ -23,16 +23,16 @@ import errno
 import fcntl
 import os
 import re
-import shutil
 import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitreg.errors import ConflictError, GitregError, StorageError, UnsafePathError
 from gitreg.filesystem import check_artifact_name, fsync_dir, real_dir, shown
 from gitreg.layout import NAME_PATTERN
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 # What downloads, verifies and flushes (pydantic's models, the stores) is imported where it is used: a
 # controller's poll that finds nothing new only takes the lock, cleans up and reads the ``current`` links.
@@ -195,7 +195,7 @@ class Target:
         except OSError as exc:
             raise _os_error(f"write {final}", exc) from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _rmtree(staging)
         return final
 
     def switch(self, model: str, version: int) -> None:
@@ -278,9 +278,15 @@ def verify_folder(folder: Path, art: Artifact) -> str | None:
     return None if digest == art.digest else f"its content hashes to {digest}, not {art.digest}"
 
 
+def _rmtree(path: Path) -> None:
+    import shutil  # noqa: PLC0415 - it loads bz2 and lzma; a poll that finds nothing new removes nothing
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        _rmtree(path)
     else:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from gitreg.credentials import is_secret_name, redact_url
@@ -20,21 +18,37 @@ from gitreg.distribution import install_hint
 from gitreg.errors import GitregError, UsageError
 from gitreg.storage.local import LocalStore
 from gitreg.storage.protocol import Blob, BlobStore, Incomplete, VerifyingReader
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.storage.remote import RemoteStore
     from gitreg.storage.remote.driver import Driver
 
 
-@dataclass(frozen=True)
-class RemoteKind:
+class RemoteKind(Frozen):
     """A kind of remote store: its driver's module, the extra to install, and words for messages."""
 
+    __match_args__ = ("driver", "extra", "word", "credential_hint", "credential_sources")
+    __slots__ = __match_args__
     driver: str  # module with ``make(bucket, options) -> Driver``
     extra: str
     word: str  # what the first part of the URL names: "bucket" or "container"
     credential_hint: str  # where credentials come from instead of storage.options
-    credential_sources: frozenset[str] = frozenset()  # ``token`` values that name a source, not a secret
+    credential_sources: frozenset[str]  # ``token`` values that name a source, not a secret
+
+    def __init__(
+        self,
+        driver: str,
+        extra: str,
+        word: str,
+        credential_hint: str,
+        credential_sources: frozenset[str] = frozenset(),
+    ) -> None:
+        set_fields(self, driver, extra, word, credential_hint, credential_sources)
 
 
 _S3 = RemoteKind(

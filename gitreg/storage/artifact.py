@@ -14,10 +14,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from gitreg.errors import (
     DestinationExistsError,
@@ -30,6 +27,11 @@ from gitreg.filesystem import displayed, name_problem, path_problem, paths_probl
 from gitreg.layout import DIGEST, MAX_SIZE
 from gitreg.storage import placing, progress
 from gitreg.storage.protocol import BlobStore, VerifyingReader, put_files
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Any
 
 TREE_KIND = "gitreg-tree/v1"
 DOWNLOAD_WORKERS = 8
@@ -37,20 +39,28 @@ LISTING_HINT = "the tree listing is not one gitreg wrote"
 RENAME_HINT = "rename it: gitreg stores only names that are valid on Linux, macOS and Windows"
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(Frozen):
+    __match_args__ = ("path", "size", "digest", "executable")
+    __slots__ = __match_args__
     path: str
     size: int
     digest: str
     executable: bool
 
+    def __init__(self, path: str, size: int, digest: str, executable: bool) -> None:
+        set_fields(self, path, size, digest, executable)
 
-@dataclass(frozen=True)
-class StoredArtifact:
+
+class StoredArtifact(Frozen):
+    __match_args__ = ("digest", "size", "type", "name")
+    __slots__ = __match_args__
     digest: str
     size: int
     type: str  # "file" | "tree"
     name: str
+
+    def __init__(self, digest: str, size: int, type: str, name: str) -> None:
+        set_fields(self, digest, size, type, name)
 
 
 def tree_listing(entries: list[TreeEntry]) -> bytes:
@@ -265,6 +275,8 @@ def _stage(store: BlobStore, digest: str, kind: str, tmp: Path) -> Path:
 
     # a few files at a time (a remote store answers each request after a round trip); the first failure in
     # listing order is the one reported, and every fetch ends before ``tmp`` is removed
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - it loads logging: trees only
+
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
         list(pool.map(fetch, targets))
     return staged

@@ -15,14 +15,18 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
 from gitreg.errors import StorageError
 from gitreg.filesystem import fsync_dir
 from gitreg.storage import copying, file_digests, progress
 from gitreg.storage.protocol import CHUNK_SIZE, Blob, Incomplete, check_digest
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import BinaryIO, Protocol
+else:  # see gitreg.storage.protocol
+    Protocol = object
 
 WRITERS = 8  # files of a folder written at once
 _READ_AHEAD = 4 * copying.BUFFER_SIZE  # of a stored blob being compared with its source
@@ -114,6 +118,8 @@ class LocalStore:
         if len(paths) < 2:
             return [self.put_file(p) for p in paths]
         context = contextvars.copy_context()  # the progress reporter, in the worker threads too
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - it loads logging: writes only
+
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             return list(pool.map(lambda p: context.copy().run(self.put_file, p), paths))
 

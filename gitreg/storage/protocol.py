@@ -9,12 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
 from gitreg.errors import IntegrityError, UsageError
 from gitreg.layout import DIGEST
+from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import BinaryIO, Protocol
+else:  # the protocol is for type checkers: at run time, a plain class, without importing typing
+    Protocol = object
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -30,24 +35,40 @@ def check_digest(digest: str) -> str:
     return digest
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(Frozen):
     """A stored blob: its digest and size in bytes, and (when listed from a store) when it was stored, in
-    seconds since the epoch."""
+    seconds since the epoch (not compared: the same blob listed twice is equal)."""
 
+    __match_args__ = ("digest", "size", "modified")
+    __slots__ = __match_args__
     digest: str
     size: int
-    modified: float | None = field(default=None, compare=False)
+    modified: float | None
+
+    def __init__(self, digest: str, size: int, modified: float | None = None) -> None:
+        set_fields(self, digest, size, modified)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Blob) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.digest, self.size) == (other.digest, other.size)
+
+    def __hash__(self) -> int:
+        return hash((self.digest, self.size))
 
 
-@dataclass(frozen=True)
-class Incomplete:
+class Incomplete(Frozen):
     """An upload that never finished: a temporary file of the local store, or an S3 multipart upload.
     It holds no blob; garbage collection removes it once it is older than the grace period."""
 
+    __match_args__ = ("name", "started", "size")
+    __slots__ = __match_args__
     name: str
     started: float
-    size: int | None = None
+    size: int | None
+
+    def __init__(self, name: str, started: float, size: int | None = None) -> None:
+        set_fields(self, name, started, size)
 
 
 class BlobStore(Protocol):
