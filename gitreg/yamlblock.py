@@ -57,12 +57,18 @@ def data(text: str | bytes) -> Any:
     stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
     pending: tuple[dict[str, Any], str, int] | None = None  # a key with no value on its line
     for line in plain.split("\n"):
-        match = _LINE.fullmatch(line)
-        if match is None:
-            if _SKIP.fullmatch(line):
-                continue
-            return None
-        indent = len(match.group(1))
+        read = _LINES.get(line)
+        if read is None:
+            read = _read_line(line)
+            if read is None:
+                return None
+            if read is _BLANK or not isinstance(read[2], list | dict):  # a list or mapping is built anew
+                if len(_LINES) >= _MAX_LINES:
+                    _LINES.clear()
+                _LINES[line] = read
+        if read is _BLANK:
+            continue
+        indent, key, value = read
         if pending is not None:
             into, name, above = pending
             pending = None
@@ -70,24 +76,37 @@ def data(text: str | bytes) -> Any:
                 child: dict[str, Any] = {}
                 into[name] = child
                 stack.append((indent, child))
-            else:
-                into[name] = None
         while stack[-1][0] > indent:
             stack.pop()
         level, mapping = stack[-1]
-        key = match.group(2)
-        if level != indent or key in mapping or _resolve(key) != _STR:
-            return None  # bad indentation, a duplicate, or a key YAML reads as something else
-        raw = match.group(3)
-        if raw is None:
+        if level != indent or key in mapping:
+            return None  # bad indentation, or a duplicate key
+        if value is _OPEN:
             pending = (mapping, key, indent)
-            mapping[key] = None  # keeps the key's place in the mapping's order
-            continue
-        value = _value(raw)
-        if value is _NO:
-            return None
+            value = None  # null unless more indented lines follow; keeps the key's place in the order
         mapping[key] = value
     return root if root else None
+
+
+def _read_line(line: str) -> Any:
+    """(indent, key, value or _OPEN) of a ``key: value`` line, _BLANK for a blank or comment line, None
+    for a line not in the quick form (or a key YAML reads as other than a string)."""
+    match = _LINE.fullmatch(line)
+    if match is None:
+        return _BLANK if _SKIP.fullmatch(line) else None
+    key, raw = match.group(2), match.group(3)
+    if _resolve(key) != _STR:
+        return None
+    value = _OPEN if raw is None else _value(raw)
+    return None if value is _NO else (len(match.group(1)), key, value)
+
+
+#: Lines met lately (the same lines recur from file to file) as ``_read_line`` reads them, and at most how
+#: many (lines with a list or mapping value are not kept: the caller gets a new one each time).
+_LINES: dict[str, Any] = {}
+_MAX_LINES = 8192
+_BLANK = object()
+_OPEN = object()  # a key with no value on its line
 
 
 #: The first characters of plain scalars that some implicit resolver may read as other than a string.
