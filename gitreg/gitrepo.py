@@ -137,6 +137,17 @@ class GitRepo:
             return None
         return out.strip() or None
 
+    def rev_parse_shallow(self, ref: str) -> tuple[str | None, bool]:
+        """(``rev_parse(ref)``, ``is_shallow()``) in one git process (None, False when ``ref`` names no
+        commit): a history walk asks both before it starts."""
+        argv = ["git", "rev-parse", "--is-shallow-repository", "--verify", "--quiet", f"{ref}^{{commit}}"]
+        try:
+            out: str = self._git.execute(argv)
+        except git.GitCommandError:
+            return None, False
+        lines = out.split()
+        return (lines[1] if len(lines) == 2 else None), lines[:1] == ["true"]
+
     def current_branch(self) -> str | None:
         try:
             out: str = self._git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])

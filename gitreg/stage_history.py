@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gitreg import yamlio
 from gitreg.credentials import CREDENTIAL_PATTERNS
@@ -80,6 +81,8 @@ _NOT_STRINGS = frozenset({"true", "false", "null"})
 _DIFF_HEADERS = ("index ", "--- ", "+++ ", "new file mode ", "deleted file mode ")
 
 
+# a walk meets each line twice or more (added, then removed; and the audit's read-ahead)
+@lru_cache(maxsize=8192)
 def simple_entry(line: str) -> tuple[str, int] | None:
     """(model, version) of a stage-file line in the plain form, which loads to exactly that; None for any
     other line (a comment, quoting, other spacing, a name YAML reads otherwise, anything credential-like)."""

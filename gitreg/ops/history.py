@@ -87,9 +87,10 @@ def open_cache(repo: GitRepo) -> WalkCache | None:
 
 def _check_history(repo: GitRepo, ref: str, evidence: Evidence | None) -> Evidence:
     """Refuse a ref that is not there or a history that is cut off; the evidence of review to use."""
-    if repo.rev_parse(ref) is None:
+    commit, shallow = repo.rev_parse_shallow(ref)  # one git process for both
+    if commit is None:
         raise NotFoundError(f"{ref!r} does not name a commit", "fetch it first, or pass --ref")
-    if repo.is_shallow():
+    if shallow:
         raise GitError(
             f"this clone is shallow: the history of {ref} is cut off, so stage changes before it would be "
             "missing",

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
-from gitreg import manifest, yamlio
+from gitreg import manifest, yamlblock, yamlio
 from gitreg.errors import GitregError
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
@@ -181,9 +181,12 @@ class Judge:
         else:
             try:
                 data = self._fetched.pop(blob, None) or self.repo.read_blob(blob)
-                doc = yamlio.load(data, path)
-                # a record where the typed model accepts the file as it is (the validator reads the same)
-                value: Any = light(_KINDS[kind], doc.data) or manifest.parse(kind, doc)
+                # a record where the typed model accepts the file as it is (the validator reads the same):
+                # read quickly when it is in the plain form (yamlblock gives what the loader would)
+                value: Any = light(_KINDS[kind], yamlblock.data(data))
+                if value is None:
+                    doc = yamlio.load(data, path)
+                    value = light(_KINDS[kind], doc.data) or manifest.parse(kind, doc)
             except (GitregError, ValueError):
                 value = None
             self._parsed[key] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from gitreg.durations import retention_problem
@@ -27,7 +28,12 @@ def _str(v: Any) -> bool:
 
 
 def _name(v: Any) -> bool:
-    return type(v) is str and NAME.fullmatch(v) is not None and name_problem(v) is None
+    return type(v) is str and _good_name(v)
+
+
+@lru_cache(maxsize=4096)  # names recur in every file of a model, and across a walk's files
+def _good_name(v: str) -> bool:
+    return NAME.fullmatch(v) is not None and name_problem(v) is None
 
 
 def _positive(v: Any) -> bool:

@@ -1,0 +1,185 @@
+"""A quick reader for the commonest shape of registry file, for walks that parse thousands of them.
+
+``data`` reads a document made only of block mappings (``key: value`` lines nested by indentation) whose
+values are one-line scalars in a few conservative forms: plain text from a small character set, quoted
+text without escapes, and one-line flow lists of such items. It resolves plain scalars exactly as
+``gitreg.yamlio``'s loader does (the same resolvers: YAML 1.2-style booleans, decimal integers, floats,
+null) and gives the same data. Anything else (anchors, aliases, tags, merge keys, duplicate keys, comments
+after a value, multi-line scalars, block lists, tabs, CR, non-ASCII text, directives or document markers,
+an empty document) gives ``None``: read it with ``yamlio.load``, which accepts it or says what is wrong. So
+a caller that falls back on None gets exactly what ``yamlio.load(...).data`` gives, without positions
+(they are only needed for findings: the full loader gives them). tests/test_yamlblock.py holds it to the
+loader on many mutations of real files."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from gitreg.yamlio import MAX_DOCUMENT_BYTES, _Loader
+
+#: A line that is a key, a colon and maybe a value (the key: letters first, then a few plain characters).
+_LINE = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_.-]*):(?: +([^ ].*?))? *")
+#: A blank line, or a comment alone on its line.
+_SKIP = re.compile(r" *(?:#.*)?")
+# A plain scalar in block context: no indicator first, then characters that cannot end it or start a
+# comment (no ": ", no "#", no trailing ":"), nothing that names an anchor, alias or tag.
+_PLAIN = re.compile(
+    r"(?:[A-Za-z0-9_./+~]|-(?=[A-Za-z0-9._]))(?:[A-Za-z0-9 _.+/~@<>()=;$^?,-]|:(?=[^ ]))*(?<! )"
+)
+_DOUBLE = re.compile(r'"([ !#-\[\]-~]*)"')  # no escapes, printable ASCII
+_SINGLE = re.compile(r"'([ -&(-~]*)'")  # no doubled quote, printable ASCII
+_ITEM = r"""(?:"[ !#-\[\]-~]*"|'[ -&(-~]*'|[A-Za-z0-9_.][A-Za-z0-9_.-]*)"""
+_FLOW = re.compile(rf"\[ *(?:{_ITEM}(?: *, *{_ITEM})* *)?\]")
+_ITEMS = re.compile(_ITEM)
+#: Plain integers read here (longer ones: the full loader, which checks their length).
+_MAX_DIGITS = 18
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+#: Said for "not read here": a value can be None (YAML's null).
+_NO = object()
+
+
+def data(text: str | bytes) -> Any:
+    """The data ``yamlio.load(text, ...)`` gives, or None when the text is not in the quick form (then
+    read it with ``yamlio.load``; None is never a document's data here: an empty document is not read)."""
+    plain = _ascii(text)
+    if plain is None:
+        return None
+    root: dict[str, Any] = {}
+    stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
+    pending: tuple[dict[str, Any], str, int] | None = None  # a key with no value on its line
+    for line in plain.split("\n"):
+        read = _LINES.get(line)
+        if read is None:
+            read = _read_line(line)
+            if read is None:
+                return None
+            if read is _BLANK or not isinstance(read[2], list | dict):  # a list or mapping is built anew
+                if len(_LINES) >= _MAX_LINES:
+                    _LINES.clear()
+                _LINES[line] = read
+        if read is _BLANK:
+            continue
+        indent, key, value = read
+        if pending is not None:
+            into, name, above = pending
+            pending = None
+            if indent > above:
+                child: dict[str, Any] = {}
+                into[name] = child
+                stack.append((indent, child))
+        while stack[-1][0] > indent:
+            stack.pop()
+        level, mapping = stack[-1]
+        if level != indent or key in mapping:
+            return None  # bad indentation, or a duplicate key
+        if value is _OPEN:
+            pending = (mapping, key, indent)
+            value = None  # null unless more indented lines follow; keeps the key's place in the order
+        mapping[key] = value
+    return root if root else None
+
+
+def _read_line(line: str) -> Any:
+    """(indent, key, value or _OPEN) of a ``key: value`` line, _BLANK for a blank or comment line, None
+    for a line not in the quick form (or a key YAML reads as other than a string)."""
+    match = _LINE.fullmatch(line)
+    if match is None:
+        return _BLANK if _SKIP.fullmatch(line) else None
+    key, raw = match.group(2), match.group(3)
+    if _resolve(key) != _STR:
+        return None
+    value = _OPEN if raw is None else _value(raw)
+    return None if value is _NO else (len(match.group(1)), key, value)
+
+
+#: Lines met lately (the same lines recur from file to file) as ``_read_line`` reads them, and at most how
+#: many (lines with a list or mapping value are not kept: the caller gets a new one each time).
+_LINES: dict[str, Any] = {}
+_MAX_LINES = 8192
+_BLANK = object()
+_OPEN = object()  # a key with no value on its line
+
+
+#: The first characters of plain scalars that some implicit resolver may read as other than a string.
+_RESOLVED_FIRST = frozenset(
+    first for first, resolvers in _Loader.yaml_implicit_resolvers.items() if resolvers
+)
+
+
+def _ascii(text: str | bytes) -> str | None:
+    """The text, if it is ASCII (and not too large for the loader)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        return None
+    if isinstance(text, bytes):
+        try:
+            return text.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return text if text.isascii() else None
+
+
+def _resolve(plain: str) -> str:
+    """The tag the loader gives ``plain`` (a plain scalar, not empty)."""
+    if plain[0] not in _RESOLVED_FIRST and None not in _RESOLVED_FIRST:
+        return _STR  # no resolver looks at it: the loader's own test, done once instead of per scalar
+    tag = _TAGS.get(plain)
+    if tag is None:
+        if len(_TAGS) >= _MAX_TAGS:
+            _TAGS.clear()
+        tag = _TAGS[plain] = str(_Loader.resolve(_Loader, yaml.ScalarNode, plain, (True, False)))
+    return tag
+
+
+#: Tags of the plain scalars met lately (keys and common values repeat from file to file), at most how many.
+_TAGS: dict[str, str] = {}
+_MAX_TAGS = 4096
+
+
+def _value(raw: str) -> Any:
+    """The value of a one-line scalar or flow list, or _NO when it is not in a form read here."""
+    first = raw[0]
+    if first in "\"'":
+        quoted = (_DOUBLE if first == '"' else _SINGLE).fullmatch(raw)
+        return _NO if quoted is None else quoted.group(1)
+    if raw == "{}":
+        return {}
+    if first == "[":
+        if _FLOW.fullmatch(raw) is None:
+            return _NO
+        items = [_value(item) for item in _ITEMS.findall(raw)]
+        return _NO if any(item is _NO for item in items) else items
+    if _PLAIN.fullmatch(raw) is None:
+        return _NO
+    return _scalar(raw)
+
+
+def _scalar(plain: str) -> Any:
+    """A plain scalar as the loader constructs it (its resolvers, PyYAML's constructors)."""
+    tag = _resolve(plain)
+    if tag == _STR:
+        return plain
+    if tag == _INT:
+        return int(plain) if len(plain.lstrip("-")) <= _MAX_DIGITS else _NO
+    if tag == _BOOL:
+        return plain.lower() == "true"
+    if tag == _NULL:
+        return None
+    if tag == _FLOAT:
+        value = plain.replace("_", "").lower()
+        sign = -1.0 if value.startswith("-") else 1.0
+        value = value.lstrip("+-")
+        if value == ".inf":
+            return sign * float("inf")
+        if value == ".nan":
+            return float("nan")
+        return sign * float(value)
+    return _NO  # a merge key, "=", anything else: the full loader says
