@@ -24,9 +24,15 @@ def start_register(registry: Path, source: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def kill(process: subprocess.Popen[bytes]) -> None:
+def kill(process: subprocess.Popen[bytes], registry: Path) -> None:
+    """SIGKILL the register, then let a git command it had started finish: SIGKILL reaches gitreg, not its
+    git child, which goes on and drops its lock (``.git/index.lock``) when done. Checking the state while
+    that git still runs would see its lock rather than what the crash left (seen under load)."""
     process.kill()
     process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any((registry / ".git").rglob("*.lock")) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def check_state(registry: Path, old: str) -> str:
@@ -69,7 +75,7 @@ def _kill_when_changed(registry: Path, path: Path, process: subprocess.Popen[byt
     deadline = time.monotonic() + 60
     while identity() == before and process.poll() is None and time.monotonic() < deadline:
         pass
-    kill(process)
+    kill(process, registry)
 
 
 def test_killed_the_moment_the_branch_moves(setup: tuple[Path, Path, str]) -> None:
@@ -105,7 +111,7 @@ def test_killed_at_many_instants(setup: tuple[Path, Path, str]) -> None:
     for i in range(steps):
         process = start_register(registry, source)
         time.sleep(whole * (0.4 + 0.8 * i / steps))
-        kill(process)
+        kill(process, registry)
         seen.add(check_state(registry, old))
         back_to(registry, old)
     assert "old" in seen or "new" in seen
