@@ -36,8 +36,6 @@ Command = Callable[[], int | None]  # None: work the full command does, through 
 #: What click's ``echo`` removes from text written to something that is not a terminal (click 8.5's
 #: ``_compat._ansi_re``); an escape sequence in a hostile name is dropped alike on both paths.
 _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
-#: Fields ``show`` leaves out of its YAML (gitreg.cli.read).
-_HIDDEN = ("apiVersion", "kind")
 #: Setting it asks click for shell completion (click's ``_{PROG_NAME}_COMPLETE``).
 _COMPLETE_VAR = "_GITREG_COMPLETE"
 
@@ -175,23 +173,14 @@ def _show_plan(directory: str, args: list[str]) -> Command | None:
 
 def _show(directory: str, ref: str, as_json: bool) -> int:
     """gitreg.cli.read's ``show``."""
-    from gitreg import summary, yamlio  # noqa: PLC0415 - what this command needs, when it runs
-    from gitreg.credentials import redact_data  # noqa: PLC0415
-    from gitreg.registry import Ref, Registry  # noqa: PLC0415
+    from gitreg import summary  # noqa: PLC0415 - what this command needs, when it runs
+    from gitreg.registry import Registry  # noqa: PLC0415
 
-    reg = Registry.open(directory)
-    parsed = Ref.parse(ref)
-    if parsed.selector is None:
-        info = reg.model_record(parsed.model)
-        about = summary.model_summary(reg, parsed.model)
-        data = info.data()
-        data |= {"versions": about.versions, "latest": about.latest, "stages": about.stages}
-    else:
-        data = summary.with_stages(reg, reg.resolve_record(parsed)).as_dict()
+    data = summary.shown(Registry.open(directory), ref)
     if as_json:
         print_json(data)
     else:
-        echo(yamlio.dump(redact_data({k: v for k, v in data.items() if k not in _HIDDEN})), nl=False)
+        echo(summary.shown_yaml(data), nl=False)
     return 0
 
 

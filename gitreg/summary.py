@@ -184,7 +184,33 @@ def _field_order(key: str) -> tuple[int, str]:
     return (_ORDER.index(head) if head in _ORDER else len(_ORDER), key)
 
 
+#: What ``show`` leaves out of its YAML: the same in every manifest.
+SHOW_HIDDEN = ("apiVersion", "kind")
+
+
+def shown(reg: Registry, ref: str) -> dict[str, Any]:
+    """What ``gitreg show REF`` prints: a model (its model.yaml with its versions, latest and stages) or
+    a version (its manifest with the stages that hold it). The click command and the quick entry share it."""
+    from gitreg.registry import Ref  # noqa: PLC0415 - registry imports this module
+
+    parsed = Ref.parse(ref)
+    if parsed.selector is None:
+        data: dict[str, Any] = reg.model_record(parsed.model).data()
+        about = model_summary(reg, parsed.model)
+        return data | {"versions": about.versions, "latest": about.latest, "stages": about.stages}
+    return with_stages(reg, reg.resolve_record(parsed)).as_dict()
+
+
+def shown_yaml(data: dict[str, Any]) -> str:
+    """``shown``'s data as ``show`` prints it without --json: YAML, secrets in URLs redacted."""
+    from gitreg import yamlio  # noqa: PLC0415 - only for the text output
+    from gitreg.credentials import redact_data  # noqa: PLC0415
+
+    return yamlio.dump(redact_data({k: v for k, v in data.items() if k not in SHOW_HIDDEN}))
+
+
 __all__ = [
+    "SHOW_HIDDEN",
     "FieldChange",
     "ModelSummary",
     "VersionDiff",
@@ -192,6 +218,8 @@ __all__ = [
     "list_models",
     "list_versions",
     "model_summary",
+    "shown",
+    "shown_yaml",
     "version_diff",
     "with_stages",
 ]

@@ -7,14 +7,12 @@ from typing import Any
 
 import click
 
-from gitreg import summary, uri, yamlio
+from gitreg import summary, uri
 from gitreg.cli import cli, complete, output
-from gitreg.credentials import redact_data
 from gitreg.errors import DestinationExistsError, UsageError
 from gitreg.layout import KINDS
-from gitreg.registry import Ref, Registry
+from gitreg.registry import Registry
 
-_HIDDEN = ("apiVersion", "kind")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
@@ -130,19 +128,11 @@ def _print_versions(items: list[dict[str, Any]], as_json: bool, with_model: bool
 @click.pass_obj
 def show_command(directory: str, ref: str, as_json: bool) -> int:
     """Show one version (MODEL@3, MODEL@production, MODEL@latest), or a MODEL with its stages."""
-    reg = Registry.open(directory)
-    parsed = Ref.parse(ref)
-    if parsed.selector is None:
-        info = reg.model_record(parsed.model)
-        about = summary.model_summary(reg, parsed.model)
-        data = info.data()
-        data |= {"versions": about.versions, "latest": about.latest, "stages": about.stages}
-    else:
-        data = summary.with_stages(reg, reg.resolve_record(parsed)).as_dict()
+    data = summary.shown(Registry.open(directory), ref)
     if as_json:
         output.print_json(data)
     else:
-        click.echo(yamlio.dump(redact_data({k: v for k, v in data.items() if k not in _HIDDEN})), nl=False)
+        click.echo(summary.shown_yaml(data), nl=False)
     return 0
 
 
