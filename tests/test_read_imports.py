@@ -5,14 +5,12 @@ is imported, not of time: the modules each process ended with."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from testing import commit_all, run, write_bytes
+from testing.imports import modules_after
 
 #: Top-level packages the read path must never import.
 FORBIDDEN = {
@@ -32,32 +30,11 @@ FORBIDDEN = {
     "prometheus_client",
 }
 
-#: Runs the command line (the console script's entry point) in this process, then writes the names of the
-#: modules it loaded.
-_PROBE = """
-import json, sys
-from gitreg.entry import main
-sys.argv = ["gitreg", *sys.argv[2:]]
-try:
-    main()
-finally:
-    with open(OUT, "w") as out:
-        json.dump(sorted(sys.modules), out)
-"""
-
 
 def loaded(tmp_path: Path, *args: str | Path) -> set[str]:
-    out = tmp_path / "modules.json"
-    probe = _PROBE.replace("OUT", repr(str(out)))
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "--", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done, modules = modules_after(tmp_path, *args)
     assert done.returncode == 0, done.stderr
-    return set(json.loads(out.read_text()))
+    return modules
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ target 1). A test of the modules the process ended with, not of time. Also: the 
 from __future__ import annotations
 
 import copy
-import json
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,33 +20,10 @@ from gitreg.registry import Ref
 from gitreg.storage.protocol import Blob
 from gitreg.summary import FieldChange, ModelSummary
 from testing import commit_all, run, write_bytes
+from testing.imports import modules_after
 
 #: Standard-library modules the read path does without.
 HEAVY_STDLIB = ("dataclasses", "inspect", "ast", "dis", "typing", "shutil", "bz2", "lzma")
-
-_PROBE = """
-import json, sys
-from gitreg.entry import main
-sys.argv = ["gitreg", *sys.argv[2:]]
-try:
-    main()
-finally:
-    with open(OUT, "w") as out:
-        json.dump(sorted(sys.modules), out)
-"""
-
-
-def loaded(tmp_path: Path, *args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run the console script's entry point in a fresh interpreter: the process and its modules at exit."""
-    out = tmp_path / "modules.json"
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE.replace("OUT", repr(str(out))), "--", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return done, set(json.loads(out.read_text()))
 
 
 @pytest.fixture
@@ -80,7 +54,7 @@ def populated(registry: Path, tmp_path: Path) -> Path:
 def test_show_and_list_import_no_heavy_standard_library(
     populated: Path, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    done, modules = loaded(tmp_path, "-C", populated, *args)
+    done, modules = modules_after(tmp_path, "-C", populated, *args)
     assert done.returncode in (0, 3), done.stderr
     assert "gitreg.registry" in modules  # the quick path read the registry: the guard is not blind
     assert "click" not in modules
@@ -88,7 +62,9 @@ def test_show_and_list_import_no_heavy_standard_library(
 
 
 def test_a_quiet_pull_imports_no_click_or_heavy_standard_library(populated: Path, tmp_path: Path) -> None:
-    done, modules = loaded(tmp_path, "-C", populated, "pull", "fraud@staging", "-o", tmp_path / "out", "-q")
+    done, modules = modules_after(
+        tmp_path, "-C", populated, "pull", "fraud@staging", "-o", tmp_path / "out", "-q"
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out").is_file()
     assert "gitreg.storage.local" in modules  # it did pull
@@ -100,7 +76,7 @@ def test_a_quiet_pull_imports_no_click_or_heavy_standard_library(populated: Path
 
 def test_the_probe_sees_dataclasses(populated: Path, tmp_path: Path) -> None:
     """The check can fail: `validate` loads the validator, whose findings are dataclasses."""
-    done, modules = loaded(tmp_path, "-C", populated, "validate")
+    done, modules = modules_after(tmp_path, "-C", populated, "validate")
     assert done.returncode == 0, done.stderr
     assert {"dataclasses", "inspect"} <= modules
 

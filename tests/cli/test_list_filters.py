@@ -5,13 +5,12 @@ there)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from testing import assert_error, commit_all, run, write_bytes
+from testing.imports import modules_after
 
 
 @pytest.fixture
@@ -142,18 +141,6 @@ def test_a_limit_below_one_is_a_usage_error(listed: Path) -> None:
     assert "--limit" in result.stderr
 
 
-_PROBE = """
-import json, sys
-from gitreg.cli import main
-out, sys.argv = sys.argv[1], ["gitreg", *sys.argv[2:]]
-try:
-    main()
-finally:
-    with open(out, "w") as f:
-        json.dump(sorted(sys.modules), f)
-"""
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -163,15 +150,8 @@ finally:
 )
 def test_searching_stays_on_the_light_read_path(listed: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
     """Filters read records, as plain ``list`` does: no pydantic, no GitPython (see test_read_imports)."""
-    out = tmp_path / "modules.json"
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(out), "-C", str(listed), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done, loaded = modules_after(tmp_path, "-C", listed, *args)
     assert done.returncode == 0, done.stderr
-    modules = {m.split(".")[0] for m in json.loads(out.read_text())}
+    modules = {m.split(".")[0] for m in loaded}
     assert modules & {"pydantic", "pydantic_core", "git", "gitdb", "fsspec", "jinja2", "tqdm"} == set()
     assert "gitreg" in modules
