@@ -4,6 +4,7 @@ other module parses what git prints."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from gitreg.credentials import redact
@@ -48,9 +49,8 @@ class LogCommit(Value):
     subject: str
     body: str
     changes: dict[str, tuple[str, str, str]]  # path -> (old, new blob, A/M/D)
-    #: The lines of each changed file's diff section, by path: git's, with ``--patch`` (empty when git did
-    #: not write one section per raw record: a type change is two, so that none can be misread), or those
-    #: ``gitreg.stage_patches`` writes for the stage files of a raw log.
+    #: A zero-context diff section of each stage file the walk diffed, by path (``gitreg.stage_patches``
+    #: writes them from the blobs; git's log is read raw, without ``--patch``).
     patches: dict[str, list[str]]
 
     def __init__(
@@ -65,62 +65,49 @@ class LogCommit(Value):
         changes: dict[str, tuple[str, str, str]] | None = None,
         patches: dict[str, list[str]] | None = None,
     ) -> None:
-        set_fields(
-            self,
-            commit,
-            parents,
-            author,
-            committer,
-            date,
-            subject,
-            body,
-            {} if changes is None else changes,
-            {} if patches is None else patches,
-        )
+        self.commit = commit  # a mutable value: plain assignment (a log has thousands of records)
+        self.parents = parents
+        self.author = author
+        self.committer = committer
+        self.date = date
+        self.subject = subject
+        self.body = body
+        self.changes = {} if changes is None else changes
+        self.patches = {} if patches is None else patches
 
     @property
     def is_merge(self) -> bool:
         return len(self.parents) > 1
 
 
-def parse_log_lines(lines: Iterable[bytes]) -> Iterator[LogCommit]:
-    """The records of ``git log --raw [--patch] --no-abbrev --format=LOG_FORMAT``, read line by line as git
-    writes them (a long history is never held whole), each with its diff sections if there are any (git
-    writes the raw records and the diff sections in the same order, by path)."""
-    logged: LogCommit | None = None
-    header: list[str] = []
-    sections: list[list[str]] = []
-    for raw_line in lines:
-        line = raw_line.decode("utf-8", "replace").rstrip("\n")
-        if line.startswith(_START):
-            if logged is not None:
-                yield _with_sections(logged, sections)
-            logged, header, sections = None, [line[len(_START) :]], []
-        elif logged is None and header:
-            header.append(line)
-        elif logged is not None:
-            if line.startswith(":") and "\t" in line and not sections:
-                meta, _, path = line.partition("\t")
-                parts = meta.split()
-                if len(parts) >= 5:
-                    logged.changes[path] = (parts[2], parts[3], parts[4][0])
-            elif line.startswith("diff "):
-                sections.append([])
-            elif sections:
-                sections[-1].append(line)
-        if logged is None and header and _END in header[-1]:
-            text = "\n".join(header)
-            head, _, _rest = text.partition(_END)
-            commit, parents, author, committer, date, subject, body = head.split(_FIELD, 6)
-            logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
-            header = []
-    if logged is not None:
-        yield _with_sections(logged, sections)
+def parse_log(chunks: Iterable[bytes]) -> Iterator[LogCommit]:
+    """The records of ``git log --raw --no-abbrev --format=LOG_FORMAT``, read from ``chunks`` of its output
+    as git writes them (a long history is never held whole: a record is parsed once the next one starts).
+    A record starts at a line that starts with its NUL-led mark: a message may end a field with the mark's
+    second character, but no message holds a NUL, so none can start a line with the mark."""
+    start = f"\n{_START}".encode()
+    pending = bytearray(b"\n")  # the output's first line starts a record too
+    for chunk in chunks:
+        seen = max(len(pending) - len(start) + 1, 1)  # a mark may straddle two chunks; the one at 0 is known
+        pending += chunk
+        cut = pending.rfind(start, seen)
+        if cut > 0:
+            done = bytes(pending[:cut])
+            del pending[:cut]
+            yield from map(_record, done.split(start)[1:])  # what comes before the first mark is empty
+    yield from map(_record, bytes(pending).split(start)[1:])
 
 
-def _with_sections(logged: LogCommit, sections: list[list[str]]) -> LogCommit:
-    if sections and len(sections) == len(logged.changes):
-        logged.patches = dict(zip(logged.changes, sections, strict=True))
+#: A raw diff line: ``:mode mode old new status\tpath`` (git quotes a path with a tab or newline in it).
+_RAW = re.compile(r"^:\S+ \S+ (\S+) (\S+) (\S)\S*\t(.*)$", re.MULTILINE)
+
+
+def _record(raw: bytes) -> LogCommit:
+    """One record of ``parse_log`` (its leading mark taken off): the header's fields, then the raw lines."""
+    head, _, changes = raw.decode("utf-8", "replace").partition(_END)
+    commit, parents, author, committer, date, subject, body = head.split(_FIELD, 6)
+    logged = LogCommit(commit, parents.split(), author, committer, date, subject, body)
+    logged.changes = {path: (old, new, status) for old, new, status, path in _RAW.findall(changes)}
     return logged
 
 

@@ -26,7 +26,7 @@ from gitreg.gitoutput import (
     LogCommit,
     Signature,
     one_line,
-    parse_log_lines,
+    parse_log,
     parse_ls_tree,
     parse_ref_tips,
     parse_signature,
@@ -296,7 +296,8 @@ class GitRepo:
         if proc is None or proc.stdout is None:  # pragma: no cover - as_process gives the piped process
             raise GitError("git log failed: it did not start")
         try:
-            yield from parse_log_lines(iter(proc.stdout.readline, b""))
+            stdout = proc.stdout  # a buffered pipe: read1 gives what git has written, up to the size
+            yield from parse_log(iter(lambda: stdout.read1(1 << 16), b""))  # type: ignore[attr-defined]
         finally:
             proc.stdout.close()
             stderr = proc.stderr.read() if proc.stderr else b""

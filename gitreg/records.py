@@ -334,6 +334,11 @@ class ModelRecord(Record):
     def policy(self) -> dict[str, Record]:
         return {stage: Record(p, POLICY) for stage, p in self._data["policy"].items()}
 
+    def policy_for(self, stage: str) -> Record | None:
+        """The model's own policy for ``stage``, if it sets one that asks anything."""
+        policy = self._raw.get("policy", {}).get(stage)
+        return Record(policy, POLICY) if policy and (policy.get("fields") or policy.get("metrics")) else None
+
 
 def field_value(record: Record, dotted: str) -> Any:
     """``ModelVersion.field_value`` over a record: the value at a dotted path, only declared fields

@@ -14,7 +14,7 @@ the validator's."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from gitreg.errors import GitregError
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
 from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
+from gitreg.records import ModelRecord
 from gitreg.snapshot import CommitSnapshot
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.validate import Base, validate
@@ -65,6 +66,7 @@ class Judge:
         self._verdicts: dict[str, str] = {}  # cached verdicts of the commits about to be judged
         self._artifacts: dict[str, tuple[str, int] | None] = {}  # cached, by version file blob
         self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
+        self._rules_of: tuple[str | None, _Rules | None] = (None, None)  # registry.yaml's blob, its rules
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
         """Move the running state past ``landing``; its stage steps. Call ``held_after`` once judged."""
@@ -221,9 +223,14 @@ class Judge:
             return "pass"
         return f"fail: {report.errors[0]}"
 
-    def _before(self, changed: dict[str, Mapping[str, int]], stage: str) -> Mapping[str, int]:
-        """What ``stage`` held on the first parent: ``changed`` holds it for the stages the commit changed."""
-        return changed[stage] if stage in changed else self.stages.state(stage).entries
+    def _rules(self) -> _Rules | None:
+        """What registry.yaml, as the walk stands, asks of a promotion (None if it is absent or invalid):
+        read once per blob of it, not once per promotion."""
+        blob = self.files.get(REGISTRY_FILE)
+        if self._rules_of[0] != blob:
+            config = self.parsed(REGISTRY_FILE, RegistryConfig)
+            self._rules_of = (blob, None if config is None else _Rules(config))
+        return self._rules_of[1]
 
     def _passes(self, landing: LogCommit, steps: list[StageStep]) -> bool:
         """Whether the validator surely finds no error in ``landing``: a change of stage files alone whose
@@ -232,17 +239,19 @@ class Judge:
             return False
         if any(not STAGE_FILE.match(path) for path in landing.changes):
             return False  # registry.yaml, models/ or anything else under stages/ changed
-        config = self.parsed(REGISTRY_FILE, RegistryConfig)
-        if config is None:
+        rules = self._rules()
+        if rules is None:
             return False
         before = {step.stage: step.before for step in steps}
         for step in steps:
-            state = self.stages.state(step.stage)
-            if landing.changes[stage_path(step.stage)][2] == "D":
+            path = stage_path(step.stage)
+            if landing.changes[path][2] == "D":
                 continue  # a stage file that is gone has no rules to meet
-            spec = config.stage(step.stage)
-            if spec is None or state.plain_size is None or state.plain_size > config.rules.max_file_size:
+            spec = rules.stages.get(step.stage)
+            size = self.stages.state(step.stage).plain_size
+            if spec is None or size is None or size > rules.max_file_size:
                 return False
+            requires, stage_policies = spec
             for model, _old, number in step.changed():
                 if number is None:
                     continue  # leaving a stage breaks no rule
@@ -250,15 +259,36 @@ class Judge:
                 version = self.version(model, number)
                 if info is None or version is None or version.status == "archived":
                     return False
-                policies = [spec.policy, *([info.policy[step.stage]] if step.stage in info.policy else [])]
-                path = stage_path(step.stage)
+                own = _own_policy(info, step.stage)
+                policies = stage_policies if own is None else [*stage_policies, own]
                 if any(next(check_policy(path, 0, 0, step.stage, version, p), None) for p in policies):
                     return False
                 missing = [
-                    r
-                    for r in spec.requires
-                    if before.get(r, self.stages.state(r).entries).get(model) != number
+                    r for r in requires if before.get(r, self.stages.state(r).entries).get(model) != number
                 ]
                 if missing and not self.held(step.stage, model, number):
                     return False
         return True
+
+
+class _Rules:
+    """registry.yaml's rules for promotions: each stage's (required stages, policies that ask anything),
+    the first stage of each name as ``RegistryConfig.stage`` finds it; the stage files' size limit."""
+
+    __slots__ = ("max_file_size", "stages")
+
+    def __init__(self, config: RegistryConfig) -> None:
+        self.max_file_size: int = config.rules.max_file_size
+        self.stages: dict[str, tuple[list[str], list[Any]]] = {}
+        for spec in config.stages:
+            policy = spec.policy
+            asks = [policy] if policy.fields or policy.metrics else []
+            self.stages.setdefault(spec.name, (list(spec.requires), asks))
+
+
+def _own_policy(info: Any, stage: str) -> Any:
+    """A model's own policy for ``stage`` (its record's or its model's), if it sets one that asks anything."""
+    if isinstance(info, ModelRecord):
+        return info.policy_for(stage)
+    policy = info.policy.get(stage)
+    return policy if policy is not None and (policy.fields or policy.metrics) else None
