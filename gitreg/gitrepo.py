@@ -19,6 +19,7 @@ from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError, NotFoundError
+from gitreg.gitahead import BlobsAhead
 from gitreg.gitlite import ls_remote
 from gitreg.gitoutput import (
     LOG_FORMAT,
@@ -400,6 +401,10 @@ class GitRepo:
             with suppress(OSError, subprocess.TimeoutExpired):
                 batch.proc.kill()
                 batch.proc.wait(timeout=10)
+
+    def blobs_ahead(self) -> BlobsAhead:
+        """A reader of blobs ahead of a walk, with a ``cat-file`` process of its own (``gitreg.gitahead``)."""
+        return BlobsAhead(Path(self._repo.git_dir))
 
     def read_blob(self, sha: str) -> bytes:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from gitreg.gitahead import Ticket
 from gitreg.gitoutput import ZERO_SHA, LogCommit
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import STAGE_FILE
@@ -87,21 +88,28 @@ class StagePatches:
         self.texts: dict[str, tuple[str, bytes]] = {}  # path -> (blob, text) as last read
         self.known: dict[tuple[str, str], Transition] = {}
         self.blobs_read = 0  # stage blobs read (for tests and benchmarks)
+        self._planned: dict[str, str] = {}  # path -> the blob ``texts`` will hold once the windows asked for
 
     def read_ahead(self, walk: Iterable[LogCommit], size: int = WINDOW) -> Iterator[LogCommit]:
-        """``walk`` as it comes, each window of ``size`` commits prepared (``prepare``) before it."""
-        window: list[LogCommit] = []
-        for landing in walk:
-            window.append(landing)
-            if len(window) == size:
-                self.prepare(window)
-                yield from window
-                window = []
-        self.prepare(window)
-        yield from window
+        """``walk`` as it comes, each window of ``size`` commits prepared before it: the next window's blobs
+        are asked of git (``GitRepo.blobs_ahead``) before this one is diffed and given out, so that git reads
+        them while the walk works."""
+        held: tuple[list[LogCommit], list[_Change], Ticket] | None = None
+        with self.repo.blobs_ahead() as ahead:
+            for window in windows(walk, size):
+                changes, wanted = self._plan(window)
+                asked = (window, changes, ahead.request(wanted))
+                if held is not None:
+                    self._diff(held[1], held[2].result())
+                    yield from held[0]
+                held = asked
+            if held is not None:
+                self._diff(held[1], held[2].result())
+                yield from held[0]
 
-    def prepare(self, window: list[LogCommit]) -> None:
-        """Find the window's stage changes in the cache, read the blobs of the others, write their diffs."""
+    def _plan(self, window: list[LogCommit]) -> tuple[list[_Change], list[str]]:
+        """The window's stage changes, their transitions found in the cache, and the blobs the others need:
+        each new blob, and its old one unless the walk will hold it by then."""
         changes = [
             (landing, path, old, new, status)
             for landing in window
@@ -113,7 +121,7 @@ class StagePatches:
             self.known = {}  # a caller reading further ahead than this falls back to reading blobs
         if self.cache is not None and pairs:
             self.known.update(self.cache.transitions(pairs))
-        last = {path: blob for path, (blob, _text) in self.texts.items()}
+        last = self._planned
         wanted: dict[str, None] = {}
         for _landing, path, old, new, status in changes:
             if status not in ("A", "M"):
@@ -123,7 +131,10 @@ class StagePatches:
                     wanted[old] = None
                 wanted[new] = None
                 last[path] = new
-        read = self.repo.read_blobs(list(wanted)) if wanted else {}
+        return changes, list(wanted)
+
+    def _diff(self, changes: list[_Change], read: dict[str, bytes]) -> None:
+        """Write the diff of each change not in the cache, from the blobs ``read`` and those last held."""
         self.blobs_read += len(read)
         for landing, path, old, new, status in changes:
             if status not in ("A", "M"):
@@ -141,3 +152,19 @@ class StagePatches:
             patch = text_patch(before, after) if before is not None else None
             if patch is not None:
                 landing.patches[path] = patch
+
+
+#: (commit, path, old blob, new blob, status) of a stage-file change.
+_Change = tuple[LogCommit, str, str, str, str]
+
+
+def windows(walk: Iterable[LogCommit], size: int) -> Iterator[list[LogCommit]]:
+    """``walk`` a list of ``size`` commits at a time (the last one shorter)."""
+    window: list[LogCommit] = []
+    for landing in walk:
+        window.append(landing)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window

@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from gitreg.yamlio import MAX_DOCUMENT_BYTES, _Loader
 
 #: A line that is a key, a colon and maybe a value (the key: letters first, then a few plain characters).
@@ -135,9 +133,18 @@ def _resolve(plain: str) -> str:
     if tag is None:
         if len(_TAGS) >= _MAX_TAGS:
             _TAGS.clear()
-        tag = _TAGS[plain] = str(_Loader.resolve(_Loader, yaml.ScalarNode, plain, (True, False)))
+        # the loop of the loader's ``resolve`` for an implicit plain scalar, without its call overhead
+        tag = next((t for t, regexp in _RESOLVERS.get(plain[0], _WILDCARD) if regexp.match(plain)), _STR)
+        _TAGS[plain] = tag
     return tag
 
+
+#: The loader's implicit resolvers by first character, each list followed by those for any character, as
+#: ``BaseResolver.resolve`` tries them (tests/test_yamlblock.py checks the two agree).
+_WILDCARD = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
+_RESOLVERS = {
+    first: (*resolvers, *_WILDCARD) for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first
+}
 
 #: Tags of the plain scalars met lately (keys and common values repeat from file to file), at most how many.
 _TAGS: dict[str, str] = {}

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import pytest
+import yaml
 
 from gitreg import yamlblock, yamlio
 from gitreg.errors import ManifestError
@@ -154,3 +155,19 @@ def test_quick_forms(text: str, data: Any) -> None:
     assert _same(quick, yamlio.load(text, "f.yaml").data)
     if data is not None:
         assert quick == data
+
+
+SCALARS = [
+    "true", "True", "TRUE", "tRue", "false", "False", "FALSE", "yes", "no", "on", "off", "null", "Null",
+    "NULL", "~", "nul", "0", "-0", "00", "010", "1", "-1", "+1", "12345678901234567890", "1_000", "0x1f",
+    "0o17", "1.5", "-1.5", ".5", "1.", "1e3", "1E3", "1e-3", "1.5e+3", "-.inf", ".Inf", ".NAN", ".nan",
+    "=", "<<", "2026-01-01", "2026-01-01T10:00:00Z", "1:30", "f0a49bc9d222f607", "sha256:ab", "model-1",
+    "e", "n", "t", "y", "-", "+", ".", "0.8300", "1420003",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("plain", SCALARS)
+def test_plain_scalars_resolve_as_the_loader_resolves_them(plain: str) -> None:
+    yamlblock._TAGS.clear()
+    loader = yamlio._Loader
+    assert yamlblock._resolve(plain) == loader.resolve(loader, yaml.ScalarNode, plain, (True, False))

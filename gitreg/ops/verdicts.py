@@ -15,32 +15,32 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from gitreg import manifest, yamlblock, yamlio
+from gitreg import yamlblock, yamlio
 from gitreg.errors import GitregError
+from gitreg.gitahead import BlobsAhead, Ticket
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
-from gitreg.manifest import ModelInfo, ModelVersion, RegistryConfig
 from gitreg.records import ModelRecord
-from gitreg.snapshot import CommitSnapshot
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
-from gitreg.validate import Base, validate
+from gitreg.stage_patches import windows as _windows
 from gitreg.validate.light import light
 from gitreg.validate.rules.stages import check_policy
-from gitreg.validate.view import ParseCache, View
 from gitreg.walk_cache import WalkCache
 
-T = TypeVar("T", bound=BaseModel)
+if TYPE_CHECKING:
+    from gitreg.validate.view import ParseCache
 
-#: The kind (``gitreg.layout.KINDS``) of each model the walk parses, for its record (``validate.light``).
-_KINDS: dict[type[BaseModel], str] = {
-    RegistryConfig: "Registry",
-    ModelInfo: "Model",
-    ModelVersion: "ModelVersion",
-}
+#: The kinds (``gitreg.layout.KINDS``) of the files the walk parses. A file in the plain form that the typed
+#: model accepts as it is comes back as a record (``validate.light``); pydantic (``gitreg.manifest``) and the
+#: validator are imported only for a file or a commit they alone can judge.
+_REGISTRY, _MODEL, _VERSION = "Registry", "Model", "ModelVersion"
+_MODELS = f"{MODELS_DIR}/"
+#: Each kind's typed model, by its name in ``gitreg.manifest``.
+_TYPED = {_REGISTRY: "RegistryConfig", _MODEL: "ModelInfo", _VERSION: "ModelVersion"}
+#: What ``Judge._fetch`` asks for a window: its cached verdicts and artifacts, and the blobs it will parse.
+_Fetched = tuple[dict[str, str], dict[str, "tuple[str, int] | None"], Ticket]
 
 #: Parsed blobs kept at once; older ones are parsed again if met again.
 CACHE_SIZE = 4096
@@ -60,18 +60,19 @@ class Judge:
         self.stages = StageTracker(repo, cache)
         self.held = Held()  # what the stages held before the commit being judged
         self.files: dict[str, str] = {}  # path -> blob, under models/ and registry.yaml
-        self._parsed: OrderedDict[tuple[str, type[BaseModel]], Any] = OrderedDict()
-        self._shared: ParseCache = {}
+        self._parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (blob, kind) -> record or model
+        self._shared: ParseCache = {}  # files a full validation parsed, shared across commits
         self._fetched: dict[str, bytes] = {}  # blobs read ahead for the commits about to be judged
         self._verdicts: dict[str, str] = {}  # cached verdicts of the commits about to be judged
         self._artifacts: dict[str, tuple[str, int] | None] = {}  # cached, by version file blob
         self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
         self._rules_of: tuple[str | None, _Rules | None] = (None, None)  # registry.yaml's blob, its rules
+        self._ahead_files: dict[str, str] = {}  # ``files`` as the windows asked for so far leave them
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
         """Move the running state past ``landing``; its stage steps. Call ``held_after`` once judged."""
         for path, (_old, new, status) in landing.changes.items():
-            if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
+            if path == REGISTRY_FILE or path.startswith(_MODELS):
                 if status == "D":
                     self.files.pop(path, None)
                 else:
@@ -88,48 +89,58 @@ class Judge:
         """``walk`` (raw: no ``--patch``) as it comes, ``ahead`` commits at a time: first their stage
         changes (``StageTracker.read_ahead``), then the cached verdicts of those of them that are
         ``judged``, and the files that judging the others will read (registry.yaml, and each model and
-        version their stage changes add), all in one ``cat-file`` run instead of a request per file. Only
-        a guess from the diffs: a file not fetched is read when asked, so it changes what is read when,
-        never a verdict."""
-        window: list[LogCommit] = []
-        for landing in self.stages.read_ahead(walk):
-            window.append(landing)
-            if len(window) == self.ahead:
-                self._fetch(window, judged)
-                yield from window
-                window = []
-        self._fetch(window, judged)
-        yield from window
+        version their stage changes add), asked of git together (``GitRepo.blobs_ahead``) while the window
+        before is judged, instead of a request per file. Only a guess from the diffs: a file not fetched is
+        read when asked, so it changes what is read when, never a verdict."""
+        held: tuple[list[LogCommit], _Fetched] | None = None
+        with self.repo.blobs_ahead() as ahead:
+            for window in _windows(self.stages.read_ahead(walk), self.ahead):
+                asked = (window, self._fetch(window, judged, ahead))
+                if held is not None:
+                    self._take(held[1])
+                    yield from held[0]
+                held = asked
+            if held is not None:
+                self._take(held[1])
+                yield from held[0]
 
-    def _fetch(self, window: list[LogCommit], judged: Callable[[LogCommit], bool]) -> None:
-        """Read the blobs of ``window`` (commits after the last advanced over) that it will parse."""
-        ahead: dict[str, str | None] = {}  # the files as each commit of the window leaves them
+    def _take(self, fetched: _Fetched) -> None:
+        """Hold what was fetched for the window about to be walked."""
+        self._verdicts, self._artifacts, ticket = fetched
+        self._fetched = ticket.result()
+
+    def _fetch(
+        self, window: list[LogCommit], judged: Callable[[LogCommit], bool], ahead: BlobsAhead
+    ) -> _Fetched:
+        """Ask for what judging ``window`` (the commits after those fetched for so far) will read."""
+        files = self._ahead_files  # the files as the windows fetched for so far leave them
         judging = [landing.commit for landing in window if judged(landing)]
-        self._verdicts = self.cache.verdicts(judging) if self.cache is not None and judging else {}
-        plans: list[tuple[bool, list[tuple[str, type[BaseModel]]]]] = []
+        verdicts = self.cache.verdicts(judging) if self.cache is not None and judging else {}
+        plans: list[tuple[bool, list[tuple[str, str]]]] = []
         for landing in window:
             for path, (_old, new, status) in landing.changes.items():
-                if path == REGISTRY_FILE or path.startswith(f"{MODELS_DIR}/"):
-                    ahead[path] = None if status == "D" else new
+                if path == REGISTRY_FILE or path.startswith(_MODELS):
+                    if status == "D":
+                        files.pop(path, None)
+                    else:
+                        files[path] = new
             if not judged(landing) or not self._changes_entries(landing):
                 continue
-            known = landing.commit in self._verdicts
-            needs: list[tuple[str, type[BaseModel]]] = [] if known else [(REGISTRY_FILE, RegistryConfig)]
+            known = landing.commit in verdicts
+            needs: list[tuple[str, str]] = [] if known else [(REGISTRY_FILE, _REGISTRY)]
             for model, number in self._added(landing):
-                needs += [] if known else [(model_path(model), ModelInfo)]
-                needs.append((version_path(model, number), ModelVersion))
-            plans.append(
-                (known, [(ahead.get(path, self.files.get(path)) or "", kind) for path, kind in needs])
-            )
-        versions = [blob for _k, needs in plans for blob, kind in needs if blob and kind is ModelVersion]
-        self._artifacts = self.cache.artifacts(versions) if self.cache is not None and versions else {}
+                needs += [] if known else [(model_path(model), _MODEL)]
+                needs.append((version_path(model, number), _VERSION))
+            plans.append((known, [(files.get(path) or "", kind) for path, kind in needs]))
+        versions = [blob for _k, needs in plans for blob, kind in needs if blob and kind == _VERSION]
+        artifacts = self.cache.artifacts(versions) if self.cache is not None and versions else {}
         wanted: dict[str, None] = {}
         for known, needs in plans:
             for blob, kind in needs:
-                if not blob or (blob, kind) in self._parsed or (known and blob in self._artifacts):
+                if not blob or (blob, kind) in self._parsed or (known and blob in artifacts):
                     continue
                 wanted[blob] = None
-        self._fetched = self.repo.read_blobs(list(wanted)) if wanted else {}
+        return verdicts, artifacts, ahead.request(list(wanted))
 
     def _changes_entries(self, landing: LogCommit) -> bool:
         """Whether ``landing`` (prepared by the stage tracker) may change a stage entry (and so be judged)."""
@@ -153,9 +164,10 @@ class Judge:
                 if entry is not None:
                     yield entry
 
-    def version(self, model: str, number: int) -> ModelVersion | None:
-        """The version as the last commit advanced over has it (None if absent or invalid)."""
-        return self.parsed(version_path(model, number), ModelVersion)
+    def version(self, model: str, number: int) -> Any:
+        """The version as the last commit advanced over has it, as a record or a ``ModelVersion`` (None if
+        absent or invalid)."""
+        return self.parsed(version_path(model, number), _VERSION)
 
     def artifact(self, model: str, number: int) -> tuple[str, int] | None:
         """(digest, size) of the version as the last commit advanced over has it (None if absent or
@@ -172,8 +184,9 @@ class Judge:
             self.cache.add_artifact(blob, found)
         return found
 
-    def parsed(self, path: str, kind: type[T]) -> T | None:
-        """The file at ``path`` as the walk stands, parsed as ``kind`` (None if absent or invalid)."""
+    def parsed(self, path: str, kind: str) -> Any:
+        """The file at ``path`` as the walk stands, parsed as ``kind`` (one of ``_TYPED``): its record, or
+        its typed model if only the model can read it; None if absent or invalid."""
         blob = self.files.get(path)
         if blob is None:
             return None
@@ -185,16 +198,16 @@ class Judge:
                 data = self._fetched.pop(blob, None) or self.repo.read_blob(blob)
                 # a record where the typed model accepts the file as it is (the validator reads the same):
                 # read quickly when it is in the plain form (yamlblock gives what the loader would)
-                value: Any = light(_KINDS[kind], yamlblock.data(data))
+                value: Any = light(kind, yamlblock.data(data))
                 if value is None:
                     doc = yamlio.load(data, path)
-                    value = light(_KINDS[kind], doc.data) or manifest.parse(kind, doc)
+                    value = light(kind, doc.data) or _typed(kind, doc)
             except (GitregError, ValueError):
                 value = None
             self._parsed[key] = value
             if len(self._parsed) > CACHE_SIZE:
                 self._parsed.popitem(last=False)
-        return cast("T | None", self._parsed[key])
+        return self._parsed[key]
 
     def verdict(self, landing: LogCommit, steps: list[StageStep]) -> str:
         """The validator's verdict on ``landing`` (advanced over, ``held_after`` not yet called): the
@@ -209,6 +222,10 @@ class Judge:
 
     def full_verdict(self, landing: LogCommit) -> str:
         """``validate`` of the commit against its first parent, with the files' parses shared."""
+        from gitreg.snapshot import CommitSnapshot  # noqa: PLC0415 - the validator, only for what the walk cannot judge
+        from gitreg.validate import Base, validate  # noqa: PLC0415 - see above
+        from gitreg.validate.view import View  # noqa: PLC0415 - see above
+
         self.full_runs += 1
         if len(self._shared) > SHARED_PARSES:
             self._shared.clear()
@@ -228,7 +245,7 @@ class Judge:
         read once per blob of it, not once per promotion."""
         blob = self.files.get(REGISTRY_FILE)
         if self._rules_of[0] != blob:
-            config = self.parsed(REGISTRY_FILE, RegistryConfig)
+            config = self.parsed(REGISTRY_FILE, _REGISTRY)
             self._rules_of = (blob, None if config is None else _Rules(config))
         return self._rules_of[1]
 
@@ -255,7 +272,7 @@ class Judge:
             for model, _old, number in step.changed():
                 if number is None:
                     continue  # leaving a stage breaks no rule
-                info = self.parsed(model_path(model), ModelInfo)
+                info = self.parsed(model_path(model), _MODEL)
                 version = self.version(model, number)
                 if info is None or version is None or version.status == "archived":
                     return False
@@ -277,7 +294,7 @@ class _Rules:
 
     __slots__ = ("max_file_size", "stages")
 
-    def __init__(self, config: RegistryConfig) -> None:
+    def __init__(self, config: Any) -> None:  # a ConfigRecord, or a RegistryConfig
         self.max_file_size: int = config.rules.max_file_size
         self.stages: dict[str, tuple[list[str], list[Any]]] = {}
         for spec in config.stages:
@@ -292,3 +309,10 @@ def _own_policy(info: Any, stage: str) -> Any:
         return info.policy_for(stage)
     policy = info.policy.get(stage)
     return policy if policy is not None and (policy.fields or policy.metrics) else None
+
+
+def _typed(kind: str, doc: yamlio.Document) -> Any:
+    """The file as its typed model reads it (``gitreg.manifest``)."""
+    from gitreg import manifest  # noqa: PLC0415 - pydantic, only for a file the light path does not read
+
+    return manifest.parse(getattr(manifest, _TYPED[kind]), doc)

@@ -64,22 +64,49 @@ def _optional(check: Check) -> Check:
     return lambda v: v is None or check(v)
 
 
+# The checks below are loops rather than all(...) over a generator: a walk runs them on thousands of files.
+
+
 def _list(check: Check) -> Check:
-    return lambda v: type(v) is list and all(check(x) for x in v)
+    def each(v: Any) -> bool:
+        if type(v) is not list:
+            return False
+        for x in v:  # noqa: SIM110 - see above
+            if not check(x):
+                return False
+        return True
+
+    return each
 
 
 def _dict(check: Check, key: Check = _str) -> Check:
-    return lambda v: type(v) is dict and all(key(k) and check(x) for k, x in v.items())
+    def each(v: Any) -> bool:
+        if type(v) is not dict:
+            return False
+        for k, x in v.items():  # noqa: SIM110 - see above
+            if not (key(k) and check(x)):
+                return False
+        return True
+
+    return each
 
 
 def _fields(required: dict[str, Check], optional: dict[str, Check]) -> Check:
     """A sub-model: a mapping with every required field, no unknown one, each as its check says."""
     known = required | optional
+    needed = tuple(required)
 
     def check(v: Any) -> bool:
-        if type(v) is not dict or any(k not in v for k in required):
+        if type(v) is not dict:
             return False
-        return all(k in known and known[k](x) for k, x in v.items())
+        for k in needed:
+            if k not in v:
+                return False
+        for k, x in v.items():
+            field = known.get(k)
+            if field is None or not field(x):
+                return False
+        return True
 
     return check
 

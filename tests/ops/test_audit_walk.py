@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gitreg.gitahead import BlobsAhead
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGES_DIR
 from gitreg.ops.history import audit
@@ -23,6 +24,12 @@ class CountingRepo(GitRepo):
 
     single: int = 0
     batches: int = 0
+    readers: list[BlobsAhead]  # readers of blobs ahead of the walk (``gitreg.gitahead``)
+
+    def blobs_ahead(self) -> BlobsAhead:
+        ahead = super().blobs_ahead()
+        self.readers = [*getattr(self, "readers", []), ahead]
+        return ahead
 
     def read_blob(self, sha: str) -> bytes:
         self.single += 1
@@ -66,8 +73,8 @@ def test_judging_promotions_reads_their_files_ahead(tmp_path: Path) -> None:
     verdicts = _verdicts(judge)
     assert [v for _c, v in verdicts] == ["pass"] * 12
     assert judge.full_runs == 0
-    assert repo.single == 0  # every model and version file came ahead...
-    # ...5 commits at a time (13 commits: the registry, then 12 promotions), after one run for the blobs of
-    # the stage files of all 13 (gitreg.stage_patches reads 64 commits' at a time)
-    assert repo.batches == 1 + 3
+    assert repo.single == 0 and repo.batches == 0  # every model and version file came ahead...
+    # ...5 commits at a time (13 commits: the registry, then 12 promotions), after one request for the blobs
+    # of the stage files of all 13 (gitreg.stage_patches reads 64 commits' at a time)
+    assert sum(reader.requests for reader in repo.readers) == 1 + 3
     assert [(e.change.commit, e.verdict) for e in audit(repo, "main")] == verdicts
