@@ -1,52 +1,72 @@
-"""Blobs read ahead of a walk: a ``git cat-file --batch`` process of the walk's own, whose replies a thread
-reads while the walk works on what came before. A walk asks for the next window's blobs, works on the window
-it holds, then takes them: git finds and inflates them on another core meanwhile, instead of the walk
-waiting for each window's blobs in turn. Part of the git module family (``gitrepo`` starts it)."""
+"""Blobs read ahead of a walk: a ``git cat-file --batch`` process of the walk's own, asked for the next
+window's blobs before the walk works on the window it holds, so that git finds and inflates them on another
+core meanwhile instead of the walk waiting for each window's blobs in turn. git writes its replies into a
+pipe made as large as the system allows (1 MiB on Linux), where they wait until the walk takes them: no
+thread, so the walk never waits for Python's lock to read. Part of the git module family (``gitrepo``
+starts it)."""
 
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import threading
+from collections import deque
 from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError
 
+#: Bytes of requests written and not answered yet, at most: they wait in git's input pipe (64 KiB at least)
+#: while git is held up writing replies nobody reads yet, so they must fit in it. A longer request is
+#: answered at once (``BlobsAhead.request``).
+ASKED_MAX = 32 * 1024
+#: The size asked for git's output pipe: replies to a window or two wait there (the system may give less).
+PIPE_SIZE = 1 << 20
+
 
 class Ticket:
-    """Blobs asked for together; ``result`` waits until the reader has read them all."""
+    """Blobs asked for together; ``result`` reads their replies (and those of the tickets before it)."""
 
-    __slots__ = ("blobs", "done", "error", "shas")
+    __slots__ = ("blobs", "done", "error", "reader", "request", "shas")
 
-    def __init__(self, shas: list[str]) -> None:
+    def __init__(self, reader: BlobsAhead, shas: list[str], request: bytes) -> None:
+        self.reader = reader
         self.shas = shas
+        self.request = request
         self.blobs: dict[str, bytes] = {}  # sha -> contents; a sha git does not have is left out
         self.error: str | None = None
-        self.done = threading.Event()
+        self.done = False
 
     def result(self) -> dict[str, bytes]:
-        self.done.wait()
+        self.reader.read_through(self)
         if self.error is not None:
             raise GitError(f"git cat-file failed: {self.error}")
         return self.blobs
 
 
 class BlobsAhead:
-    """``request`` blobs now, take them later (``Ticket.result``); replies come in the order asked. Close it
-    (or use it as a context manager) to stop git and the reader."""
+    """``request`` blobs now, take them later (``Ticket.result``), in any order. Close it (or use it as a
+    context manager) to stop git."""
 
     def __init__(self, git_dir: Path) -> None:
         env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
         argv = ["git", f"--git-dir={git_dir}", "cat-file", "--batch"]
         self._process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+            argv,
+            bufsize=1 << 16,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
-        self._tickets: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
-        self._reader = threading.Thread(target=self._read, name="gitreg-blobs-ahead", daemon=True)
-        self._reader.start()
-        self._failed: str | None = None
+        if self._process.stdin is None or self._process.stdout is None:  # pragma: no cover - piped above
+            raise GitError("git cat-file has no pipes")
+        self._stdin = self._process.stdin
+        self._stdout = self._process.stdout
+        _enlarge(self._stdout.fileno())
+        self._unread: deque[Ticket] = deque()  # asked, in order, replies not read yet
+        self._asked = 0  # bytes of their requests
+        self._failed: str | None = None  # why git can answer no more
         self._closed = False
         self.requests = 0  # requests of blobs made (for tests)
 
@@ -58,56 +78,79 @@ class BlobsAhead:
 
     def request(self, shas: list[str]) -> Ticket:
         """Ask git for ``shas`` (blob ids as git log gives them); their contents come with the ticket."""
-        ticket = Ticket(shas)
+        ticket = Ticket(self, shas, "".join(f"{sha}\n" for sha in shas).encode())
         if not shas or self._closed:
             ticket.error = "the reader is closed" if shas else None
-            ticket.done.set()
+            ticket.done = True
             return ticket
         self.requests += 1
-        self._tickets.put(ticket)  # the reader takes replies in the order the requests go out
-        stdin = self._process.stdin
-        try:
-            if stdin is None:  # pragma: no cover - started with a pipe
-                raise OSError("no pipe to git")
-            # git answers as it reads; the reader drains its answers, so a long request never blocks for good
-            stdin.write("".join(f"{sha}\n" for sha in shas).encode())
-            stdin.flush()
-        except OSError as exc:  # git is gone: the reader finds its output cut short and fails the ticket
-            self._failed = self._failed or f"git cat-file stopped: {exc.strerror or exc}"
+        while self._unread and self._asked + len(ticket.request) > ASKED_MAX:
+            self._read(self._unread[0])  # make room: git may be held up writing those replies
+        self._unread.append(ticket)
+        self._asked += len(ticket.request)
+        if len(ticket.request) <= ASKED_MAX:
+            self._write(ticket.request)
+            return ticket
+        # too long to wait in git's input pipe: written by a thread while its replies are read now
+        writer = threading.Thread(target=self._write, args=(ticket.request,), name="gitreg-cat-file")
+        writer.start()
+        self._read(ticket)
+        writer.join()
         return ticket
 
-    def _read(self) -> None:
-        stdout = self._process.stdout
-        failed: str | None = None
-        while (ticket := self._tickets.get()) is not None:
-            try:
-                if failed is None and stdout is not None:
-                    for sha in ticket.shas:
-                        header = stdout.readline().split()
-                        if len(header) == 3:
-                            ticket.blobs[sha] = _read_exactly(stdout, int(header[2]))
-                            stdout.read(1)  # the newline after the contents
-                        elif len(header) != 2:  # "<sha> missing" is two words: left out
-                            raise OSError("git cat-file stopped")
-            except (OSError, ValueError) as exc:
-                failed = str(exc)
-            ticket.error = failed or self._failed
-            ticket.done.set()
+    def _write(self, request: bytes) -> None:
+        try:
+            self._stdin.write(request)
+            self._stdin.flush()
+        except (OSError, ValueError) as exc:  # git is gone: its output ends, and reading says so
+            self._failed = self._failed or f"git cat-file stopped: {exc}"
+
+    def read_through(self, ticket: Ticket) -> None:
+        """Read the replies of the tickets asked before ``ticket``, and of ``ticket``."""
+        while not ticket.done:
+            self._read(self._unread[0])
+
+    def _read(self, ticket: Ticket) -> None:
+        self._unread.popleft()
+        self._asked -= len(ticket.request)
+        stdout = self._stdout
+        try:
+            if self._failed is not None:
+                raise OSError(self._failed)
+            for sha in ticket.shas:
+                header = stdout.readline().split()
+                if len(header) == 3:
+                    ticket.blobs[sha] = _read_exactly(stdout, int(header[2]))
+                    stdout.read(1)  # the newline after the contents
+                elif len(header) != 2:  # "<sha> missing" is two words: left out
+                    raise OSError("git cat-file stopped")
+        except (OSError, ValueError) as exc:
+            self._failed = self._failed or str(exc)
+            ticket.error = self._failed
+        ticket.done = True
 
     def close(self) -> None:
-        """Stop git and the reader (what was asked and not taken is dropped)."""
+        """Stop git (what was asked and not taken is dropped)."""
         self._closed = True
-        self._tickets.put(None)
-        with suppress(OSError):
-            if self._process.stdin is not None:
-                self._process.stdin.close()
+        for stream in (self._stdin, self._stdout):
+            with suppress(OSError):
+                stream.close()
         with suppress(OSError, subprocess.TimeoutExpired):
             self._process.kill()
             self._process.wait(timeout=10)
-        self._reader.join(timeout=10)
-        with suppress(OSError):
-            if self._process.stdout is not None:
-                self._process.stdout.close()
+        for ticket in self._unread:
+            ticket.error, ticket.done = "the reader is closed", True
+        self._unread.clear()
+
+
+def _enlarge(fd: int) -> None:
+    """Make the pipe ``fd`` reads from as large as the system lets (Linux; elsewhere it stays as it is)."""
+    try:
+        import fcntl  # noqa: PLC0415 - Unix only
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):
+        pass  # a smaller pipe: git waits for the walk sooner, nothing else changes
 
 
 def _read_exactly(stream: object, size: int) -> bytes:

@@ -173,6 +173,11 @@ class VersionRecord(Record):
     def field_value(self, dotted: str) -> Any:
         return field_value(self, dotted)
 
+    def digest_and_size(self) -> tuple[str, int]:
+        """The artifact's digest and size (a walk asks this of thousands of versions)."""
+        artifact = self._raw["artifact"]
+        return artifact["digest"], artifact["size"]
+
     def to_yaml_data(self) -> dict[str, Any]:
         """The manifest as ``ModelVersion.to_yaml_data`` gives it: the spec's field order, empty optional
         fields left out."""

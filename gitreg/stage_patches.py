@@ -34,12 +34,14 @@ def text_patch(old: bytes, new: bytes) -> list[str] | None:
     between their longest common prefix and suffix of whole lines. None if those lines are not UTF-8."""
     start = _common_prefix(old, new)
     start = old.rfind(b"\n", 0, start) + 1  # back to the start of the line the texts first differ in
-    limit = min(len(old), len(new)) - start
-    tail = _common_suffix(old, new, limit)
-    # forward to just after a newline inside the common tail, so that it is whole lines in both texts
-    cut = old.find(b"\n", len(old) - tail)
-    end_old = len(old) if cut == -1 or tail == 0 else cut + 1
-    end_new = len(new) - (len(old) - end_old)
+    end_old, end_new = old.find(b"\n", start) + 1, new.find(b"\n", start) + 1
+    if not (end_old and end_new and old[end_old:] == new[end_new:]):  # not one line changed (a promotion)
+        limit = min(len(old), len(new)) - start
+        tail = _common_suffix(old, new, limit)
+        # forward to just after a newline inside the common tail, so that it is whole lines in both texts
+        cut = old.find(b"\n", len(old) - tail)
+        end_old = len(old) if cut == -1 or tail == 0 else cut + 1
+        end_new = len(new) - (len(old) - end_old)
     try:
         removed = _lines(old[start:end_old].decode("utf-8"))
         added = _lines(new[start:end_new].decode("utf-8"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitreg.errors import GitError
-from gitreg.gitahead import BlobsAhead
+from gitreg.gitahead import BlobsAhead, Ticket
 from gitreg.gitrepo import GitRepo
 from testing import git
 
@@ -63,6 +63,17 @@ def test_requests_come_back_whole_whatever_order_they_are_taken(tmp_path: Path) 
         assert _within(first.result) == {sha: blobs[sha] for sha in shas[:200]}  # the missing one left out
         assert _within(empty.result) == {}
         assert ahead.requests == 2
+
+
+def test_a_request_longer_than_git_input_pipe_holds_is_answered_at_once(tmp_path: Path) -> None:
+    blobs = _blobs(tmp_path, 1200, 300)  # 1,200 requests: 49 KB, more than ASKED_MAX
+    shas = list(blobs)
+    with GitRepo.open(tmp_path).blobs_ahead() as ahead:
+        before = ahead.request(shas[:10])
+        long = _within(lambda: ahead.request(shas))
+        assert isinstance(long, Ticket) and long.done and before.done  # the earlier replies read first
+        assert _within(long.result) == blobs
+        assert _within(before.result) == {sha: blobs[sha] for sha in shas[:10]}
 
 
 def test_a_damaged_object_is_left_out_as_git_calls_it_missing(tmp_path: Path) -> None:

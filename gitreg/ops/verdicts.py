@@ -22,7 +22,7 @@ from gitreg.errors import GitregError
 from gitreg.gitahead import BlobsAhead, Ticket
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
-from gitreg.records import ModelRecord
+from gitreg.records import ModelRecord, VersionRecord
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.stage_patches import windows as _windows
 from gitreg.validate.light import light
@@ -178,7 +178,12 @@ class Judge:
         if blob in self._artifacts:
             return self._artifacts[blob]
         version = self.version(model, number)
-        found = (version.artifact.digest, version.artifact.size) if version is not None else None
+        if version is None:
+            found = None
+        elif isinstance(version, VersionRecord):
+            found = version.digest_and_size()
+        else:
+            found = (version.artifact.digest, version.artifact.size)
         self._artifacts[blob] = found
         if self.cache is not None:
             self.cache.add_artifact(blob, found)
@@ -299,8 +304,18 @@ class _Rules:
         self.stages: dict[str, tuple[list[str], list[Any]]] = {}
         for spec in config.stages:
             policy = spec.policy
-            asks = [policy] if policy.fields or policy.metrics else []
+            asks = [_Policy(policy.fields, policy.metrics)] if policy.fields or policy.metrics else []
             self.stages.setdefault(spec.name, (list(spec.requires), asks))
+
+
+class _Policy:
+    """A stage's policy as plain values: what ``check_policy`` reads of it, read once per registry.yaml."""
+
+    __slots__ = ("fields", "metrics")
+
+    def __init__(self, fields: list[str], metrics: dict[str, str]) -> None:
+        self.fields = list(fields)
+        self.metrics = dict(metrics)
 
 
 def _own_policy(info: Any, stage: str) -> Any:

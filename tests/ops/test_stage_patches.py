@@ -14,7 +14,7 @@ from gitreg.gitrepo import GitRepo
 from gitreg.layout import STAGES_DIR, stage_path, version_path
 from gitreg.ops.history import audit, stage_history
 from gitreg.stage_history import StageReader, StageTracker, simple_entries
-from gitreg.stage_patches import text_patch
+from gitreg.stage_patches import _common_prefix, _common_suffix, text_patch
 from ops.test_audit_verdicts import _promote, _reference, _write
 from ops.test_audit_walk import CountingRepo
 from testing.synthetic import commit_all, make_registry, model_names, registry_files, stage_manifest
@@ -22,10 +22,27 @@ from testing.synthetic import commit_all, make_registry, model_names, registry_f
 WIDE = model_names(1000, width=3)
 
 
+def _reference_patch(old: bytes, new: bytes) -> list[str]:
+    """The hunk between the longest common prefix and suffix, without text_patch's one-line shortcut."""
+    start = old.rfind(b"\n", 0, _common_prefix(old, new)) + 1
+    tail = _common_suffix(old, new, min(len(old), len(new)) - start)
+    cut = old.find(b"\n", len(old) - tail)
+    end_old = len(old) if cut == -1 or tail == 0 else cut + 1
+    end_new = len(new) - (len(old) - end_old)
+    removed, added = old[start:end_old].decode(), new[start:end_new].decode()
+    lines = [
+        removed.removesuffix("\n").split("\n") if removed else [],
+        added.removesuffix("\n").split("\n") if added else [],
+    ]
+    return ["@@", *(f"-{line}" for line in lines[0]), *(f"+{line}" for line in lines[1])]
+
+
 def _check_patch(old: bytes, new: bytes) -> None:
-    """``text_patch`` is one hunk: the lines before it and after it are the same in both texts."""
+    """``text_patch`` is one hunk: the lines before it and after it are the same in both texts; and it is
+    the hunk the general search finds (its shortcut for one changed line changes nothing)."""
     patch = text_patch(old, new)
     assert patch is not None and patch[0] == "@@"
+    assert patch == _reference_patch(old, new)
     removed = [line[1:] for line in patch[1:] if line.startswith("-")]
     added = [line[1:] for line in patch[1:] if line.startswith("+")]
     assert len(removed) + len(added) == len(patch) - 1
@@ -61,6 +78,19 @@ def test_text_patch_is_one_hunk_between_common_lines(seed: int) -> None:
     _check_patch(old.encode(), new.encode())
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_text_patch_of_one_line_changed(seed: int) -> None:
+    rng = random.Random(seed)  # noqa: S311 - reproducible edits, not a secret
+    lines = [f"{name}: {rng.randint(1, 20)}\n" for name in rng.sample(WIDE, rng.choice([1, 2, 3, 50]))]
+    old = "".join(lines)
+    at = rng.randrange(len(lines))
+    lines[at] = rng.choice([f"{lines[at][:-3]}{rng.randint(1, 99)}\n", lines[at], "x\n", "\n", lines[at - 1]])
+    new = "".join(lines)
+    if rng.random() < 0.2:
+        new, old = new.rstrip("\n"), old.rstrip("\n")  # no newline at the end
+    _check_patch(old.encode(), new.encode())
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [
@@ -73,6 +103,10 @@ def test_text_patch_is_one_hunk_between_common_lines(seed: int) -> None:
         ("a: 1\na: 1\n", "a: 1\n"),  # a repeated line: head and tail must not overlap
         ("a: 1\n", "a: 1\na: 1\n"),
         ("x: 1\ny: 1\nz: 1\n", "x: 1\nz: 1\n"),
+        ("a: 1\nb: 2\n", "a: 2\nc: 2\n"),  # two lines changed, alike but for their first characters
+        ("a: 1\nb: 2\nc: 3\n", "a: 2\nb: 3\nc: 3\n"),
+        ("a: 1\n\nb: 2\n", "a: 2\nb: 2\n"),
+        ("a: 1\nb: 2", "a: 3\nb: 2"),
     ],
 )
 def test_text_patch_edges(old: str, new: str) -> None:
