@@ -19,14 +19,14 @@ from typing import Any
 from gitreg.yamlio import MAX_DOCUMENT_BYTES, _Loader
 
 #: A line that is a key, a colon and maybe a value (the key: letters first, then a few plain characters).
-_LINE = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_.-]*):(?: +([^ ].*?))? *")
+_LINE = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_.-]*):(?: +([^ ].*)| *)")  # the value: trailing spaces cut off
 #: A blank line, or a comment alone on its line.
 _SKIP = re.compile(r" *(?:#.*)?")
 # A plain scalar in block context: no indicator first, then characters that cannot end it or start a
-# comment (no ": ", no "#", no trailing ":"), nothing that names an anchor, alias or tag.
-_PLAIN = re.compile(
-    r"(?:[A-Za-z0-9_./+~]|-(?=[A-Za-z0-9._]))(?:[A-Za-z0-9 _.+/~@<>()=;$^?,-]|:(?=[^ ]))*(?<! )"
-)
+# comment, nothing that names an anchor, alias or tag (``_plain`` adds: no ": ", no ":" or " " at the end,
+# a "-" first only before a letter, digit, "." or "_").
+_PLAIN = re.compile(r"[A-Za-z0-9_./+~-][A-Za-z0-9 _.+/~@<>()=;$^?,:-]*")
+_AFTER_DASH = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._")
 _DOUBLE = re.compile(r'"([ !#-\[\]-~]*)"')  # no escapes, printable ASCII
 _SINGLE = re.compile(r"'([ -&(-~]*)'")  # no doubled quote, printable ASCII
 _ITEM = r"""(?:"[ !#-\[\]-~]*"|'[ -&(-~]*'|[A-Za-z0-9_.][A-Za-z0-9_.-]*)"""
@@ -53,18 +53,20 @@ def data(text: str | bytes) -> Any:
         return None
     root: dict[str, Any] = {}
     stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
+    level, mapping = 0, root  # the top of the stack: the mapping lines at this indentation go into
     pending: tuple[dict[str, Any], str, int] | None = None  # a key with no value on its line
+    known, blank, open_ = _LINES.get, _BLANK, _OPEN  # (locals: this loop runs for every line of a walk)
     for line in plain.split("\n"):
-        read = _LINES.get(line)
+        read = known(line)
         if read is None:
             read = _read_line(line)
             if read is None:
                 return None
-            if read is _BLANK or not isinstance(read[2], list | dict):  # a list or mapping is built anew
+            if read is blank or not isinstance(read[2], list | dict):  # a list or mapping is built anew
                 if len(_LINES) >= _MAX_LINES:
                     _LINES.clear()
                 _LINES[line] = read
-        if read is _BLANK:
+        if read is blank:
             continue
         indent, key, value = read
         if pending is not None:
@@ -74,12 +76,16 @@ def data(text: str | bytes) -> Any:
                 child: dict[str, Any] = {}
                 into[name] = child
                 stack.append((indent, child))
-        while stack[-1][0] > indent:
-            stack.pop()
-        level, mapping = stack[-1]
-        if level != indent or key in mapping:
-            return None  # bad indentation, or a duplicate key
-        if value is _OPEN:
+                level, mapping = indent, child
+        if indent != level:
+            while stack[-1][0] > indent:
+                stack.pop()
+            level, mapping = stack[-1]
+            if level != indent:
+                return None  # bad indentation
+        if key in mapping:
+            return None  # a duplicate key
+        if value is open_:
             pending = (mapping, key, indent)
             value = None  # null unless more indented lines follow; keeps the key's place in the order
         mapping[key] = value
@@ -92,11 +98,11 @@ def _read_line(line: str) -> Any:
     match = _LINE.fullmatch(line)
     if match is None:
         return _BLANK if _SKIP.fullmatch(line) else None
-    key, raw = match.group(2), match.group(3)
+    indent, key, raw = match.groups()
     if _resolve(key) != _STR:
         return None
-    value = _OPEN if raw is None else _value(raw)
-    return None if value is _NO else (len(match.group(1)), key, value)
+    value = _OPEN if raw is None else _value(raw.rstrip(" "))
+    return None if value is _NO else (len(indent), key, value)
 
 
 #: Lines met lately (the same lines recur from file to file) as ``_read_line`` reads them, and at most how
@@ -164,9 +170,16 @@ def _value(raw: str) -> Any:
             return _NO
         items = [_value(item) for item in _ITEMS.findall(raw)]
         return _NO if any(item is _NO for item in items) else items
-    if _PLAIN.fullmatch(raw) is None:
+    if not _plain(raw):
         return _NO
     return _scalar(raw)
+
+
+def _plain(raw: str) -> bool:
+    """Whether ``raw`` is a plain scalar in the form read here (see ``_PLAIN``)."""
+    if _PLAIN.fullmatch(raw) is None or ": " in raw or raw.endswith((":", " ")):
+        return False
+    return raw[0] != "-" or (len(raw) > 1 and raw[1] in _AFTER_DASH)
 
 
 def _scalar(plain: str) -> Any:
