@@ -59,13 +59,9 @@ def data(text: str | bytes) -> Any:
     for line in plain.split("\n"):
         read = known(line)
         if read is None:
-            read = _read_line(line)
+            read = _read_new_line(line)
             if read is None:
                 return None
-            if read is blank or not isinstance(read[2], list | dict):  # a list or mapping is built anew
-                if len(_LINES) >= _MAX_LINES:
-                    _LINES.clear()
-                _LINES[line] = read
         if read is blank:
             continue
         indent, key, value = read
@@ -90,6 +86,16 @@ def data(text: str | bytes) -> Any:
             value = None  # null unless more indented lines follow; keeps the key's place in the order
         mapping[key] = value
     return root if root else None
+
+
+def _read_new_line(line: str) -> Any:
+    """``_read_line``, kept in ``_LINES`` (unless its value is a list or mapping: built anew each time)."""
+    read = _read_line(line)
+    if read is not None and (read is _BLANK or not isinstance(read[2], list | dict)):
+        if len(_LINES) >= _MAX_LINES:
+            _LINES.clear()
+        _LINES[line] = read
+    return read
 
 
 def _read_line(line: str) -> Any:
