@@ -11,12 +11,13 @@ did, each commit's verdict, each version's artifact) is kept by object id in the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from gitreg.errors import GitError, NotFoundError
+from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR, stage_path
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
@@ -223,6 +224,7 @@ def _judged(
 ) -> Iterator[AuditEntry]:
     entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
+    asked: _Authors | None = None  # the batch before, its merged branches' authors being asked of git
     paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
     walk = repo.first_parent_walk(ref, paths)
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
@@ -236,11 +238,38 @@ def _judged(
                 merged[landing.commit] = landing.parents[1]
         judge.held_after(steps)
         if len(entries) >= batch:
-            _proposers(repo, [e.change for e in entries], merged)
-            yield from entries
+            if asked is not None:
+                yield from asked.entries()
+            asked = _Authors(repo, entries, merged)  # while the walk goes on
             entries, merged = [], {}
+    if asked is not None:
+        yield from asked.entries()
     _proposers(repo, [e.change for e in entries], merged)
     yield from entries
+
+
+class _Authors:
+    """A batch of entries whose merged branches' authors git is asked for on a thread of its own (a git
+    process: the thread waits on it, not on Python), so that the walk goes on meanwhile."""
+
+    def __init__(self, repo: GitRepo, entries: list[AuditEntry], merged: dict[str, str]) -> None:
+        self._entries = entries
+        self._error: GitregError | None = None
+
+        def ask() -> None:
+            try:
+                _proposers(repo, [e.change for e in entries], merged)
+            except GitregError as exc:
+                self._error = exc
+
+        self._thread = threading.Thread(target=ask, name="gitreg-authors", daemon=True)
+        self._thread.start()
+
+    def entries(self) -> list[AuditEntry]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._entries
 
 
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
