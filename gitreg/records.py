@@ -173,6 +173,12 @@ class VersionRecord(Record):
     def field_value(self, dotted: str) -> Any:
         return field_value(self, dotted)
 
+    @property
+    def status(self) -> str:
+        """active or archived (a walk asks this of every version it meets)."""
+        status: str = self._raw.get("status", "active")
+        return status
+
     def digest_and_size(self) -> tuple[str, int]:
         """The artifact's digest and size (a walk asks this of thousands of versions)."""
         artifact = self._raw["artifact"]

@@ -259,7 +259,7 @@ class Judge:
         new entries meet every rule (False: not sure, let the validator judge)."""
         if not landing.parents or not steps:
             return False
-        if any(not STAGE_FILE.match(path) for path in landing.changes):
+        if len(steps) != len(landing.changes):  # a step for each stage file it changed, and nothing else
             return False  # registry.yaml, models/ or anything else under stages/ changed
         rules = self._rules()
         if rules is None:
