@@ -9,16 +9,18 @@ request (a branch off main changing stages/staging.yaml or stages/production.yam
 "Merge pull request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone
 is); production only takes what staging holds. The history is checked (first-parent and merge counts, HEAD
 validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
-history MODEL` (also with `--stage production`), `audit` of every change and of the last tenth, and `gitreg
+history MODEL` (also with `--stage production`, and as a process), `audit` of every change and of the last tenth, and `gitreg
 audit --format json` (in process, and as a process with its peak RSS), against `git log --first-parent
 --raw -- stages/` and `... -p`. The untimed first round fills the walk cache in the registry's git folder
 (`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and their
-profile) walk without it, as the first run after a new commit does for that commit."""
+profile) walk without it, as the first run after a new commit does for that commit; the "first run" processes
+start with the cache folder removed (untimed)."""
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -175,6 +177,7 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
         f"{len(mine)} changes ({len(mine_production)} in production); audit: {len(promotions)}"
     )
     log = ["git", "-C", root, "log", "--first-parent"]
+    forget = partial(shutil.rmtree, repo.cache_folder(), ignore_errors=True)  # untimed: a first run's state
     c = ["-C", str(root)]
     baselines = ["git log --first-parent --raw -- stages/", "git log --first-parent -p -- stages/"]
     cases = [
@@ -201,6 +204,20 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
         Case(
             "gitreg audit --format json (a process: start-up, peak RSS)",
             partial(run_child, gitreg_executable(), *c, "audit", "--format", "json"),
+        ),
+        Case(
+            "gitreg audit --format json, first run (a process, no walk cache)",
+            partial(run_child, gitreg_executable(), *c, "audit", "--format", "json"),
+            before=forget,
+        ),
+        Case(
+            f"gitreg history {model} (a process)",
+            partial(run_child, gitreg_executable(), *c, "history", model),
+        ),
+        Case(
+            f"gitreg history {model}, first run (a process, no walk cache)",
+            partial(run_child, gitreg_executable(), *c, "history", model),
+            before=forget,
         ),
     ]
     report(measure(cases, args.repeat), baselines)
