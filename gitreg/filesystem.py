@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gitreg.errors import GitregError, UnsafePathError
+from gitreg.layout import NAME
 
 
 def fsync_dir(path: Path) -> None:
@@ -53,6 +54,11 @@ _WINDOWS_DEVICES = frozenset(
 )
 #: The longest name (in UTF-8 bytes) that ext4, APFS, NTFS and the others all hold.
 MAX_NAME_BYTES = 255
+
+
+def is_name(value: str) -> bool:
+    """Whether ``value`` can name a model or a stage (``gitreg.manifest.name_error`` says why not)."""
+    return NAME.fullmatch(value) is not None and name_problem(value) is None
 
 
 def name_problem(name: str) -> str | None:

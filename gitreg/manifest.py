@@ -30,6 +30,7 @@ from pydantic import (
 
 from gitreg import durations
 from gitreg.errors import ManifestError, Problem
+from gitreg.filesystem import is_name as is_name  # noqa: PLC0414 - a re-export: callers import it here
 from gitreg.filesystem import name_problem
 from gitreg.layout import MAX_SIZE, NAME
 from gitreg.records import THRESHOLD, without_empty_fields
@@ -50,10 +51,6 @@ def name_error(value: str) -> str | None:
         )
     problem = name_problem(value)
     return None if problem is None else f"{value!r} is not a valid name: it {problem}"
-
-
-def is_name(value: str) -> bool:
-    return name_error(value) is None
 
 
 def _name(value: str) -> str:

@@ -16,10 +16,10 @@ from functools import lru_cache
 from gitreg import yamlio
 from gitreg.credentials import CREDENTIAL_PATTERNS
 from gitreg.errors import GitregError
+from gitreg.filesystem import is_name
 from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
-from gitreg.manifest import StageFile, is_name
 from gitreg.stage_patches import StagePatches
 from gitreg.walk_cache import Delta, Transition, WalkCache
 
@@ -67,10 +67,17 @@ class StageReader:
         if blob not in self.cache:
             try:
                 doc = yamlio.load(self.repo.read_blob(blob), "stage")
-                self.cache[blob] = dict(StageFile.model_validate(doc.data or {}).root)
+                self.cache[blob] = _typed_entries(doc.data)
             except (GitregError, ValueError):
                 self.cache[blob] = {}
         return self.cache[blob]
+
+
+def _typed_entries(data: object) -> dict[str, int]:
+    """A stage file's entries as its typed model reads them (pydantic: only for a file not in plain lines)."""
+    from gitreg.manifest import StageFile  # noqa: PLC0415 - pydantic is slow to load; most walks never need it
+
+    return dict(StageFile.model_validate(data or {}).root)
 
 
 #: A line of a stage file in the one form whose meaning is plain without YAML: ``model: version``.
