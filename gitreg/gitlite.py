@@ -35,12 +35,18 @@ class Location(Frozen):
         set_fields(self, git_dir, workdir)
 
 
-def locate(path: Path) -> Location:
-    """The repository that contains ``path`` (searching its parents, as git does); NotFoundError if none."""
+def locate(path: Path, search_parents: bool = True) -> Location:
+    """The repository that contains ``path`` (searching its parents, as git does, unless not
+    ``search_parents``: then ``path`` must be the top of a working tree or a git folder); NotFoundError if
+    none."""
+    env = None
+    if not search_parents:  # git looks at the folder itself, but never goes up into its parent
+        env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(Path(path).absolute().parent)}
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-cdup"],
             cwd=path,
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -175,6 +181,11 @@ class LiteRepo:
         """The bytes of the file at ``path`` in ``commit``, or None if there is no such file."""
         found = self._request(f"{commit}:{path}")
         return found[3] if found is not None and found[1] == "blob" else None
+
+    def read_object(self, name: str) -> bytes | None:
+        """The content of the object ``name`` names (a sha: a blob's bytes, a tree's raw entries), or None."""
+        found = self._request(name)
+        return None if found is None else found[3]
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
         """Many blobs from the same ``cat-file --batch`` process, the requests written by a thread while
