@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.credentials import redact_url
@@ -28,12 +27,19 @@ from gitreg.gitoutput import (
 )
 from gitreg.gitrun import GitFailed, run_git, start_git
 from gitreg.layout import DEFAULT_BRANCH
+from gitreg.values import Frozen, set_fields
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(Frozen):
+    """Who commits: a name and an email, shown as git shows them."""
+
+    __match_args__ = ("name", "email")
+    __slots__ = __match_args__
     name: str
     email: str
+
+    def __init__(self, name: str, email: str) -> None:
+        set_fields(self, name, email)
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
