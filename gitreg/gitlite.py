@@ -4,7 +4,7 @@ persistent ``git cat-file --batch`` process (plus ``--batch-check`` for headers)
 calls for the index; a controller's poll is one ``git ls-remote`` (``ls_remote``). Importing GitPython costs
 more than such a command's whole work, and its start-up runs ``git version`` twice. Part of the git module
 family with ``gitrepo``: the same named methods a ``CommitSnapshot`` calls, raising the same errors;
-``GitRepo`` stays the home of everything else git does."""
+``GitRepo`` reads objects through a ``LiteRepo`` and stays the home of everything else git does."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from types import TracebackType
 
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
+from gitreg.gitrun import environment
 from gitreg.values import Frozen, set_fields
 
 _HINT = "run gitreg inside a registry checkout, or pass -C DIR"
@@ -265,7 +266,7 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
     Asks the remote for that one ref only: the cheapest way to learn whether anything changed. After
     ``timeout`` seconds git is ended, with whatever it started (ssh, a credential helper)."""
     ref = f"refs/heads/{branch}"
-    env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}  # git's messages in English, as GitPython has them
+    env = environment()  # git's messages in English: its error line is quoted
     try:
         process = subprocess.Popen(
             ["git", "ls-remote", "--", url, ref],

@@ -1,4 +1,4 @@
-"""The one place that starts git: named methods that return plain data (strings, bytes, dicts, dataclasses).
+"""The one place that starts git: named methods that return plain data (strings, bytes, dicts, values).
 With ``gitrun`` (the subprocess runner), ``gitlite`` (finding a repository, reading objects through
 ``cat-file``), ``gitoutput`` (parsing what git prints) and ``gitcommit`` (plumbing commits) it is the git
 module family; no other module builds a git command line or reads git's raw output. No GitPython: its
@@ -52,6 +52,7 @@ class GitRepo:
     def __init__(self, git_dir: Path, workdir: Path | None, env: Mapping[str, str] | None = None) -> None:
         self.git_dir = git_dir
         self._workdir = workdir
+        self._cwd = workdir or git_dir
         self._env = dict(env or {})
         #: objects are read through its ``cat-file --batch`` processes, started on first use
         self._objects = LiteRepo(git_dir, workdir)
@@ -128,7 +129,7 @@ class GitRepo:
     ) -> str:
         """``git args``'s output less one trailing newline; ``GitFailed`` if it fails."""
         env = {**self._env, **env} if env else self._env
-        return run_git(["git", *args], self._workdir or self.git_dir, env, stdin, timeout)
+        return run_git(["git", *args], self._cwd, env, stdin, timeout)
 
     def _run(self, *args: str, env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> str:
         """git's output for ``args``; a ``GitError`` quoting git's error if it fails."""
@@ -298,7 +299,7 @@ class GitRepo:
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
         argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
         try:
-            proc = start_git(argv, self._workdir or self.git_dir, self._env)
+            proc = start_git(argv, self._cwd, self._env)
         except GitFailed as exc:  # git is not there
             raise GitError(f"git log failed: {one_line(exc)}") from None
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
