@@ -7,7 +7,6 @@ starts it)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 from collections import deque
@@ -15,6 +14,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError
+from gitreg.gitrun import environment
 
 #: Bytes of requests written and not answered yet, at most: they wait in git's input pipe (64 KiB at least)
 #: while git is held up writing replies nobody reads yet, so they must fit in it. A longer request is
@@ -49,7 +49,6 @@ class BlobsAhead:
     context manager) to stop git."""
 
     def __init__(self, git_dir: Path) -> None:
-        env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
         argv = ["git", f"--git-dir={git_dir}", "cat-file", "--batch"]
         self._process = subprocess.Popen(
             argv,
@@ -57,7 +56,7 @@ class BlobsAhead:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=env,
+            env=environment(),
         )
         if self._process.stdin is None or self._process.stdout is None:  # pragma: no cover - piped above
             raise GitError("git cat-file has no pipes")

@@ -123,7 +123,7 @@ def _scratch(repo: GitRepo) -> Path:
     """Where new working-tree files are written before they are renamed into place: inside the git folder,
     so that a process killed mid-write leaves nothing in the working tree (where `gitreg validate` would
     take a half-written file for a stray one), and on the same file system, so the rename is atomic."""
-    return Path(repo._repo.git_dir) / "gitreg-tmp"
+    return repo.git_dir / "gitreg-tmp"
 
 
 def _write_atomically(path: Path, data: bytes | None, scratch: Path) -> None:

@@ -4,7 +4,7 @@ persistent ``git cat-file --batch`` process (plus ``--batch-check`` for headers)
 calls for the index; a controller's poll is one ``git ls-remote`` (``ls_remote``). Importing GitPython costs
 more than such a command's whole work, and its start-up runs ``git version`` twice. Part of the git module
 family with ``gitrepo``: the same named methods a ``CommitSnapshot`` calls, raising the same errors;
-``GitRepo`` stays the home of everything else git does."""
+``GitRepo`` reads objects through a ``LiteRepo`` and stays the home of everything else git does."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from types import TracebackType
 
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
+from gitreg.gitrun import environment
 from gitreg.values import Frozen, set_fields
 
 _HINT = "run gitreg inside a registry checkout, or pass -C DIR"
@@ -35,12 +36,18 @@ class Location(Frozen):
         set_fields(self, git_dir, workdir)
 
 
-def locate(path: Path) -> Location:
-    """The repository that contains ``path`` (searching its parents, as git does); NotFoundError if none."""
+def locate(path: Path, search_parents: bool = True) -> Location:
+    """The repository that contains ``path`` (searching its parents, as git does, unless not
+    ``search_parents``: then ``path`` must be the top of a working tree or a git folder); NotFoundError if
+    none."""
+    env = None
+    if not search_parents:  # git looks at the folder itself, but never goes up into its parent
+        env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(Path(path).absolute().parent)}
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-cdup"],
             cwd=path,
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -176,6 +183,11 @@ class LiteRepo:
         found = self._request(f"{commit}:{path}")
         return found[3] if found is not None and found[1] == "blob" else None
 
+    def read_object(self, name: str) -> bytes | None:
+        """The content of the object ``name`` names (a sha: a blob's bytes, a tree's raw entries), or None."""
+        found = self._request(name)
+        return None if found is None else found[3]
+
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
         """Many blobs from the same ``cat-file --batch`` process, the requests written by a thread while
         the replies are read: git answers one after the other without waiting for a round trip each."""
@@ -254,7 +266,7 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
     Asks the remote for that one ref only: the cheapest way to learn whether anything changed. After
     ``timeout`` seconds git is ended, with whatever it started (ssh, a credential helper)."""
     ref = f"refs/heads/{branch}"
-    env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}  # git's messages in English, as GitPython has them
+    env = environment()  # git's messages in English: its error line is quoted
     try:
         process = subprocess.Popen(
             ["git", "ls-remote", "--", url, ref],

@@ -12,8 +12,8 @@ from gitreg.values import Frozen, Value, set_fields
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
-if TYPE_CHECKING:  # only named in annotations: parsing git's output needs no GitPython (gitlite relies on it)
-    import git
+if TYPE_CHECKING:  # only named in annotations
+    from gitreg.gitrun import GitFailed
 
 #: The blob id git shows for "no file" (before an addition, after a deletion).
 ZERO_SHA = "0" * 40
@@ -148,10 +148,9 @@ def parse_signature(out: str) -> Signature:
     return Signature(status or "N", signer, key)
 
 
-def one_line(exc: git.GitCommandError) -> str:
+def one_line(exc: GitFailed) -> str:
     """The line of git's stderr that says what went wrong."""
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    return error_line(stderr, str(exc))
+    return error_line(exc.stderr, str(exc))
 
 
 def error_line(stderr: str, fallback: str) -> str:
@@ -162,13 +161,12 @@ def error_line(stderr: str, fallback: str) -> str:
     return redact(line)  # git's messages (and the command line in str(exc)) may hold a URL's token
 
 
-def push_reason(exc: git.GitCommandError) -> str:
+def push_reason(exc: GitFailed) -> str:
     """Why a push failed, in the remote's words: the ``[remote rejected] (reason)`` or ``[rejected]``
     status of ``git push --porcelain`` and the hook's ``remote:`` lines, else git's own error."""
-    stdout = exc.stdout if isinstance(exc.stdout, str) else str(exc.stdout or "")
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    stdout, stderr = exc.stdout, exc.stderr
     reasons = []
-    for line in stdout.replace("stdout: ", "").strip("'").splitlines():
+    for line in stdout.splitlines():
         if line.startswith("!") and "\t" in line:
             reasons.append(line.split("\t")[-1].strip())
     remote = [

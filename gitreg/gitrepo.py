@@ -1,26 +1,19 @@
-"""The one place that starts git (through GitPython): named methods that return plain data (strings, bytes,
-dicts, dataclasses). With ``gitoutput`` (parsing what git prints) and ``gitcommit`` (plumbing commits) it
-is the git module family; no other module builds a git command line or reads git's raw output."""
+"""The one place that starts git: named methods that return plain data (strings, bytes, dicts, values).
+With ``gitrun`` (the subprocess runner), ``gitlite`` (finding a repository, reading objects through
+``cat-file``), ``gitoutput`` (parsing what git prints) and ``gitcommit`` (plumbing commits) it is the git
+module family; no other module builds a git command line or reads git's raw output. No GitPython: its
+import costs more than most commands' work, and its start-up runs ``git version``."""
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tempfile
+import os
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import git
-from git.objects.fun import tree_entries_from_data
-from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitahead import BlobsAhead
-from gitreg.gitlite import ls_remote
+from gitreg.gitlite import LiteRepo, locate, ls_remote
 from gitreg.gitoutput import (
     LOG_FORMAT,
     SIGNATURE_FORMAT,
@@ -33,43 +26,52 @@ from gitreg.gitoutput import (
     parse_signature,
     push_reason,
 )
+from gitreg.gitrun import GitFailed, run_git, start_git
 from gitreg.layout import DEFAULT_BRANCH
+from gitreg.values import Frozen, set_fields
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(Frozen):
+    """Who commits: a name and an email, shown as git shows them."""
+
+    __match_args__ = ("name", "email")
+    __slots__ = __match_args__
     name: str
     email: str
+
+    def __init__(self, name: str, email: str) -> None:
+        set_fields(self, name, email)
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
 
 class GitRepo:
-    """A git repository on disk, with or without a working tree."""
+    """A git repository on disk, with or without a working tree. git runs in its working tree (in its git
+    folder when it has none), as ``git`` would from there; ``env`` is added to every command's."""
 
-    def __init__(self, repo: git.Repo) -> None:
-        self._repo = repo
-        self._git = repo.git
-        self._batch: Any = None  # the ``cat-file --batch`` process of ``read_blobs``, once started
+    def __init__(self, git_dir: Path, workdir: Path | None, env: Mapping[str, str] | None = None) -> None:
+        self.git_dir = git_dir
+        self._workdir = workdir
+        self._cwd = workdir or git_dir
+        self._env = dict(env or {})
+        #: objects are read through its ``cat-file --batch`` processes, started on first use
+        self._objects = LiteRepo(git_dir, workdir)
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
-        try:
-            return cls(git.Repo(path, search_parent_directories=search_parents))
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise NotFoundError(
-                f"{path} is not inside a git repository",
-                "run gitreg inside a registry checkout, or pass -C DIR",
-            ) from None
+        found = locate(path, search_parents)  # NotFoundError: "... is not inside a git repository"
+        return cls(found.git_dir, found.workdir)
 
     @classmethod
     def init(cls, path: Path, branch: str = DEFAULT_BRANCH) -> GitRepo:
+        if not path.exists():
+            path.mkdir(0o755, parents=True)
         try:
-            repo = git.Repo.init(path, initial_branch=branch)
-        except git.GitCommandError as exc:
+            run_git(["git", "init", f"--initial-branch={branch}"], path)
+        except GitFailed as exc:
             raise GitError(f"git init failed: {one_line(exc)}") from None
-        return cls(repo)
+        return cls.open(path, search_parents=False)
 
     @classmethod
     def init_bare(cls, path: Path) -> GitRepo:
@@ -78,9 +80,9 @@ class GitRepo:
         path = path.absolute()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            git.Git(str(path.parent)).execute(["git", "init", "--quiet", "--bare", "--", str(path)])
-        except (git.GitCommandError, OSError) as exc:
-            reason = one_line(exc) if isinstance(exc, git.GitCommandError) else exc.strerror
+            run_git(["git", "init", "--quiet", "--bare", "--", str(path)], path.parent)
+        except (GitFailed, OSError) as exc:
+            reason = one_line(exc) if isinstance(exc, GitFailed) else exc.strerror
             raise GitError(f"git init {path} failed: {reason}") from None
         return cls.open_bare(path)
 
@@ -90,69 +92,78 @@ class GitRepo:
         damaged repository must not lead git to an enclosing one), and runs on ``GIT_DIR=path``."""
         path = path.absolute()
         try:
-            repo = git.Repo(path, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
+            found = locate(path, search_parents=False)
+        except NotFoundError:
             raise NotFoundError(f"{path} is not a git repository") from None
-        if not repo.bare or Path(repo.git_dir).absolute() != path:
-            repo.close()
+        if found.workdir is not None or not _same_folder(found.git_dir, path):
             raise NotFoundError(f"{path} is not a bare git repository")
-        repo.git.update_environment(GIT_DIR=str(path))
-        return cls(repo)
+        return cls(path, None, {"GIT_DIR": str(path)})
 
     def close(self) -> None:
         """Stop the git processes kept running for reads (a repository about to be deleted)."""
-        self._stop_blob_batch()
-        self._repo.close()
+        self._objects.close()
 
     def cache_folder(self) -> Path:
         """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
         one, which a repository's worktrees share)."""
-        return Path(self._repo.common_dir) / "gitreg" / "cache"
+        return self._common_dir() / "gitreg" / "cache"
+
+    def _common_dir(self) -> Path:
+        """The git folder a linked worktree shares with the main one (named by its ``commondir`` file), else
+        its own."""
+        try:
+            named = (self.git_dir / "commondir").read_text().strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return self.git_dir
+        return Path(os.path.normpath(self.git_dir / named)) if named else self.git_dir
 
     @property
     def workdir(self) -> Path | None:
-        wt = self._repo.working_tree_dir
-        return Path(wt) if wt is not None and not self._repo.bare else None
+        return self._workdir
+
+    def _output(
+        self,
+        args: list[str],
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """``git args``'s output less one trailing newline; ``GitFailed`` if it fails."""
+        env = {**self._env, **env} if env else self._env
+        return run_git(["git", *args], self._cwd, env, stdin, timeout)
 
     def _run(self, *args: str, env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> str:
         """git's output for ``args``; a ``GitError`` quoting git's error if it fails."""
         try:
-            if stdin is None:
-                out: str = self._git.execute(["git", *args], env=env)
-            else:
-                with tempfile.TemporaryFile() as stream:
-                    stream.write(stdin)
-                    stream.seek(0)
-                    out = self._git.execute(["git", *args], env=env, istream=stream)
-        except git.GitCommandError as exc:
+            return self._output(list(args), env, stdin)
+        except GitFailed as exc:
             raise GitError(f"git {args[0]} failed: {one_line(exc)}") from None
-        return out
 
     # --- refs -------------------------------------------------------------------------------------------
 
     def rev_parse(self, ref: str) -> str | None:
         """The commit a ref names, or None if it names none."""
         try:
-            out: str = self._git.execute(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
-        except git.GitCommandError:
+            out: str = self._output(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+        except GitFailed:
             return None
         return out.strip() or None
 
     def rev_parse_shallow(self, ref: str) -> tuple[str | None, bool]:
         """(``rev_parse(ref)``, ``is_shallow()``) in one git process (None, False when ``ref`` names no
         commit): a history walk asks both before it starts."""
-        argv = ["git", "rev-parse", "--is-shallow-repository", "--verify", "--quiet", f"{ref}^{{commit}}"]
+        argv = ["rev-parse", "--is-shallow-repository", "--verify", "--quiet", f"{ref}^{{commit}}"]
         try:
-            out: str = self._git.execute(argv)
-        except git.GitCommandError:
+            out: str = self._output(argv)
+        except GitFailed:
             return None, False
         lines = out.split()
         return (lines[1] if len(lines) == 2 else None), lines[:1] == ["true"]
 
     def current_branch(self) -> str | None:
         try:
-            out: str = self._git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
-        except git.GitCommandError:
+            out: str = self._output(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        except GitFailed:
             return None  # detached HEAD
         return out.strip()
 
@@ -161,8 +172,8 @@ class GitRepo:
 
     def remote_url(self, remote: str = "origin") -> str | None:
         try:
-            out: str = self._git.execute(["git", "remote", "get-url", remote])
-        except git.GitCommandError:
+            out: str = self._output(["remote", "get-url", remote])
+        except GitFailed:
             return None
         return out.strip()
 
@@ -177,8 +188,8 @@ class GitRepo:
     def is_valid_branch_name(self, name: str) -> bool:
         """Whether git accepts ``name`` for a new branch (``git check-ref-format --branch``)."""
         try:
-            self._git.execute(["git", "check-ref-format", "--branch", name])
-        except git.GitCommandError:
+            self._output(["check-ref-format", "--branch", name])
+        except GitFailed:
             return False
         return True
 
@@ -199,9 +210,8 @@ class GitRepo:
     def fetch(self, remote: str, branch: str) -> str | None:
         """Update ``remote``/``branch``; its commit, or None if the remote has no such branch."""
         try:
-            self._git.execute(
+            self._output(
                 [
-                    "git",
                     "fetch",
                     "--quiet",
                     "--no-tags",
@@ -209,7 +219,7 @@ class GitRepo:
                     f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}",
                 ]
             )
-        except git.GitCommandError as exc:
+        except GitFailed as exc:
             message = one_line(exc)
             if "couldn't find remote ref" in message:
                 return None
@@ -221,10 +231,10 @@ class GitRepo:
     def push(self, remote: str, branch: str) -> None:
         """Push ``branch`` to ``remote`` (same name), never forced."""
         try:
-            self._git.execute(
-                ["git", "push", "--quiet", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"]
+            self._output(
+                ["push", "--quiet", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"]
             )
-        except git.GitCommandError as exc:
+        except GitFailed as exc:
             raise GitError(
                 f"the remote refused the push of {branch}: {push_reason(exc)}",
                 f"the branch is kept locally; fix the cause and run: git push {remote} {branch}",
@@ -256,8 +266,8 @@ class GitRepo:
 
     def merge_base(self, a: str, b: str) -> str | None:
         try:
-            out: str = self._git.execute(["git", "merge-base", a, b])
-        except git.GitCommandError:
+            out: str = self._output(["merge-base", a, b])
+        except GitFailed:
             return None
         return out.strip() or None
 
@@ -290,18 +300,18 @@ class GitRepo:
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
         argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
         try:
-            process = self._git.execute(argv, as_process=True)
-        except git.GitCommandError as exc:  # pragma: no cover - the process starts before it can fail
+            proc = start_git(argv, self._cwd, self._env)
+        except GitFailed as exc:  # git is not there
             raise GitError(f"git log failed: {one_line(exc)}") from None
-        proc = process.proc
-        if proc is None or proc.stdout is None:  # pragma: no cover - as_process gives the piped process
+        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
             raise GitError("git log failed: it did not start")
         try:
             stdout = proc.stdout  # a buffered pipe: read1 gives what git has written, up to the size
             yield from parse_log(iter(lambda: stdout.read1(1 << 16), b""))  # type: ignore[attr-defined]
         finally:
             proc.stdout.close()
-            stderr = proc.stderr.read() if proc.stderr else b""
+            stderr = proc.stderr.read()
+            proc.stderr.close()
             code = proc.wait()
         if code != 0:
             reason = stderr.decode("utf-8", "replace").strip().splitlines()
@@ -333,91 +343,41 @@ class GitRepo:
 
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
-        if "\n" in path:
-            return None
-        try:
-            sha, kind, size = self._git.get_object_header(f"{commit}:{path}")
-        except ValueError:
-            return None
-        # GitPython returns bytes here despite its annotations
-        return _text(sha), _text(kind), int(size)
+        return self._objects.object_at(commit, path)
 
     def read_path(self, commit: str, path: str) -> bytes | None:
         """The bytes of the file at ``path`` in ``commit``, or None if there is no such file."""
-        if "\n" in path:
-            return None
-        try:  # one request to the cat-file process: header and content together
-            _sha, kind, _size, data = self._git.get_object_data(f"{commit}:{path}")
-        except ValueError:
-            return None
-        except OSError as exc:  # the cat-file process died (a damaged object): a git error, not a crash
-            self._git.clear_cache()
-            raise GitError(f"git cat-file failed reading {path} at {commit[:12]}: {exc}") from None
-        return data if _text(kind) == "blob" else None
+        return self._objects.read_path(commit, path)
 
     def tree_names(self, commit: str, path: str) -> list[str]:
         """Names directly below folder ``path`` in ``commit`` (empty if it is not a folder)."""
-        found = self.object_at(commit, path)
-        if found is None or found[1] != "tree":
-            return []
-        return sorted(name for _sha, _mode, name in tree_entries_from_data(self.read_blob(found[0])))
+        return self._objects.tree_names(commit, path)
 
     def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
-        """Many blobs through one ``git cat-file --batch`` process kept for the repository's life:
-        requests written a chunk at a time and their replies read back, rather than a request and a
-        reply per file, or a process per call."""
-        blobs: dict[str, bytes] = {}
-        for start in range(0, len(shas), _BATCH_CHUNK):
-            chunk = shas[start : start + _BATCH_CHUNK]
-            process = self._blob_batch()
-            try:
-                # a chunk's requests fit in the pipe while git writes its replies, so this never blocks
-                process.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
-                process.stdin.flush()
-                for sha in chunk:
-                    header = process.stdout.readline().split()
-                    if len(header) == 3:
-                        size = int(header[2])
-                        blobs[sha] = _read_exactly(process.stdout, size)
-                        process.stdout.read(1)  # the newline after the contents
-                    elif len(header) != 2:
-                        raise OSError("git cat-file stopped")
-            except (OSError, ValueError) as exc:
-                self._stop_blob_batch()
-                raise GitError(f"git cat-file failed: {exc}") from None
-        return blobs
-
-    def _blob_batch(self) -> Any:
-        if self._batch is None:
-            argv = ["git", "cat-file", "--batch"]
-            self._batch = self._git.execute(argv, as_process=True, istream=subprocess.PIPE)
-        return self._batch.proc
-
-    def _stop_blob_batch(self) -> None:
-        batch, self._batch = self._batch, None
-        if batch is not None and batch.proc is not None:
-            with suppress(OSError):
-                batch.proc.stdin.close()
-            with suppress(OSError, subprocess.TimeoutExpired):
-                batch.proc.kill()
-                batch.proc.wait(timeout=10)
+        """Many blobs through one ``git cat-file --batch`` process kept for the repository's life (see
+        ``LiteRepo.read_blobs``); a missing one is left out."""
+        return self._objects.read_blobs(shas)
 
     def blobs_ahead(self) -> BlobsAhead:
         """A reader of blobs ahead of a walk, with a ``cat-file`` process of its own (``gitreg.gitahead``)."""
-        return BlobsAhead(Path(self._repo.git_dir))
+        return BlobsAhead(self.git_dir)
 
     def read_blob(self, sha: str) -> bytes:
+        """The content of the object ``sha`` (a blob's bytes; a tree's raw entries)."""
         try:
-            data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()
-        except (ValueError, git.BadObject, git.BadName) as exc:
+            name = bytes.fromhex(sha).hex()
+        except ValueError as exc:
             raise GitError(f"cannot read git object {sha}: {exc}") from None
-        return data
+        found = self._objects.read_object(name) if name else None
+        if found is None:
+            raise GitError(f"cannot read git object {sha}: git has no such object")
+        return found
 
     def identity(self) -> Identity:
         """Who commits here: git's author identity (config or GIT_AUTHOR_* variables)."""
         try:
-            ident: str = self._git.execute(["git", "var", "GIT_AUTHOR_IDENT"])
-        except git.GitCommandError:
+            ident: str = self._output(["var", "GIT_AUTHOR_IDENT"])
+        except GitFailed:
             raise GitError(
                 "git does not know who you are",
                 'set it with git config user.name "Your Name" and git config user.email you@example.com',
@@ -452,7 +412,7 @@ class GitRepo:
 
     def store_blob(self, data: bytes) -> str:
         """Write ``data`` to the object store as a blob; its sha."""
-        return str(self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode())
+        return self._run("hash-object", "-w", "--stdin", stdin=data).strip()
 
     # --- a controller's cache: one branch of a remote, fetched shallowly --------------------------------
 
@@ -470,11 +430,11 @@ class GitRepo:
         return self._fetch(url, f"--deepen={by}", f"refs/heads/{branch}", ref, timeout)
 
     def _fetch(self, url: str, depth: str, source: str, ref: str, timeout: float | None) -> str:
-        argv = ["git", "fetch", "--quiet", depth, "--no-tags", "--no-write-fetch-head"]
+        argv = ["fetch", "--quiet", depth, "--no-tags", "--no-write-fetch-head"]
         argv += ["--", url, f"+{source}:{ref}"]
         try:
-            self._git.execute(argv, kill_after_timeout=timeout)
-        except git.GitCommandError as exc:
+            self._output(argv, timeout=timeout)
+        except GitFailed as exc:
             raise GitError(f"git fetch failed: {one_line(exc)}") from None
         commit = self.rev_parse(ref)
         if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
@@ -486,7 +446,7 @@ class GitRepo:
         boundary cut it short)."""
         commits = set(self._run("rev-list", commit).split())
         try:
-            shallow = set((Path(self._repo.git_dir) / "shallow").read_text().split())
+            shallow = set((self.git_dir / "shallow").read_text().split())
         except FileNotFoundError:
             shallow = set()
         return commits, not commits & shallow
@@ -495,8 +455,8 @@ class GitRepo:
         """Whether every object held here is whole and ``commit``'s history and files are all there
         (``git fsck``: it reads everything, so only for a small repository such as a controller's cache)."""
         try:
-            self._git.execute(["git", "fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
-        except git.GitCommandError:
+            self._output(["fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
+        except GitFailed:
             return False
         return True
 
@@ -508,13 +468,13 @@ class GitRepo:
         """How ``commit``'s signature verifies: SSH signatures against ``allowed_signers`` (git's
         gpg.ssh.allowedSignersFile), GPG ones against the user's keyring. The same check as
         ``git verify-commit``, which succeeds exactly when ``status`` is ``G``."""
-        argv = ["git"]
+        argv = []
         if allowed_signers is not None:
             argv += ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"]
         argv += ["log", "-1", f"--format={SIGNATURE_FORMAT}", commit, "--"]
         try:
-            out: str = self._git.execute(argv)
-        except git.GitCommandError as exc:
+            out: str = self._output(argv)
+        except GitFailed as exc:
             raise GitError(f"git log failed: {one_line(exc)}") from None
         return parse_signature(out)
 
@@ -529,30 +489,18 @@ class GitRepo:
         return blob is not None and target.read_bytes() == self.read_blob(blob)
 
 
-#: Requests written to ``cat-file --batch`` before their replies are read (41 bytes each: well under a pipe).
-_BATCH_CHUNK = 256
-
-
-def _read_exactly(stream: Any, size: int) -> bytes:
-    parts, left = [], size
-    while left:
-        part = stream.read(left)
-        if not part:
-            raise OSError("git cat-file stopped")
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def repo_containing(path: Path) -> GitRepo | None:
     """The git repository that contains ``path``, if any."""
     try:
-        return GitRepo(git.Repo(path if path.is_dir() else path.parent, search_parent_directories=True))
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return GitRepo.open(path if path.is_dir() else path.parent)
+    except NotFoundError:
         return None
 
 

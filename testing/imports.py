@@ -33,3 +33,25 @@ def modules_after(tmp_path: Path, *args: str | Path) -> tuple[subprocess.Complet
         check=False,
     )
     return done, set(json.loads(out.read_text()))
+
+
+def modules_after_code(
+    tmp_path: Path, code: str, *args: str | Path
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``code`` run as a script (``sys.argv[1:]`` is ``args``) in a fresh interpreter: the finished process
+    and every module it had loaded, even if it failed."""
+    out = tmp_path / "modules.json"
+    probe = f"import json, sys\nout = sys.argv.pop(1)\ntry:\n{_indented(code)}\nfinally:\n"
+    probe += "    with open(out, 'w') as f:\n        json.dump(sorted(sys.modules), f)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(out), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done, set(json.loads(out.read_text()))
+
+
+def _indented(code: str) -> str:
+    return "".join(f"    {line}\n" for line in code.strip("\n").splitlines()) or "    pass\n"

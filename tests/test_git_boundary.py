@@ -1,7 +1,7 @@
 """Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitlite``, ``gitfetch``,
-``gitahead``) starts git or reads its raw output: every other module asks ``GitRepo``'s named methods. This
-scans the source, so a new ``repo._run(...)`` or a ``subprocess.run(["git", ...])`` elsewhere fails here
-rather than in review."""
+``gitrun``, ``gitahead``) starts git or reads its raw output: every other module asks ``GitRepo``'s named
+methods. This scans the source, so a new ``repo._run(...)`` or a ``subprocess.run(["git", ...])`` elsewhere
+fails here rather than in review."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from pathlib import Path
 import gitreg
 
 ROOT = Path(gitreg.__file__).parent
-GIT_FAMILY = {"gitrepo.py", "gitcommit.py", "gitoutput.py", "gitlite.py", "gitfetch.py", "gitahead.py"}
+GIT_FAMILY = {
+    "gitrepo.py",
+    "gitcommit.py",
+    "gitoutput.py",
+    "gitlite.py",
+    "gitfetch.py",
+    "gitrun.py",
+    "gitahead.py",
+}
 
 
 def modules() -> list[Path]:

@@ -19,7 +19,7 @@ RULE_MODULES = [
     "gitreg.validate.report",
     "gitreg.reader",
 ]
-IMPURE = ["git", "gitreg.gitrepo", "gitreg.storage", "fsspec"]
+IMPURE = ["git", "gitreg.gitrepo", "gitreg.gitrun", "gitreg.gitlite", "gitreg.storage", "fsspec"]
 
 
 def loaded_after_importing(modules: list[str]) -> list[str]:
@@ -41,4 +41,4 @@ def test_importing_the_rules_loads_neither_git_nor_storage() -> None:
 
 
 def test_the_runner_is_where_git_and_storage_come_in() -> None:
-    assert {"git", "gitreg.gitrepo"} <= set(loaded_after_importing(["gitreg.validate.runner"]))
+    assert {"gitreg.gitrepo", "gitreg.gitrun"} <= set(loaded_after_importing(["gitreg.validate.runner"]))

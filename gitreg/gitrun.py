@@ -1,0 +1,98 @@
+"""How ``GitRepo`` starts git: one plain ``subprocess`` runner, in place of GitPython's (whose import costs
+more than most commands' work, and whose start-up runs ``git version``). It keeps what gitreg relied on
+GitPython for: git's messages in English (``LC_ALL=C``, ``LANGUAGE=C``: error lines are parsed and quoted),
+output decoded as UTF-8 with undecodable bytes kept (``surrogateescape``) and one trailing newline
+stripped, a failure raised with git's stderr (``GitFailed``), and an optional deadline after which git is
+killed with everything it started. Part of the git module family with ``gitrepo``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class GitFailed(Exception):
+    """git exited with an error (or could not be started): its output, for the message the caller words
+    (``gitoutput.one_line`` picks git's error line). Never leaves the git module family."""
+
+    def __init__(self, argv: list[str], status: int | None, stdout: str, stderr: str) -> None:
+        super().__init__(argv, status, stdout, stderr)
+        self.argv = argv
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __str__(self) -> str:
+        return f"exit code {self.status}"
+
+
+def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment git runs in: this process's, with git's messages in English, and ``extra``."""
+    return {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **(extra or {})}
+
+
+def run_git(
+    argv: list[str],
+    cwd: Path | None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float | None = None,
+) -> str:
+    """What ``argv`` writes to stdout, less one trailing newline; ``GitFailed`` if it fails. After
+    ``timeout`` seconds git is killed (with its process group: ssh, a credential helper) and it fails."""
+    try:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=environment(env),
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=timeout is not None,  # its own group, ended whole when the deadline passes
+        )
+    except OSError as exc:
+        raise GitFailed(argv, None, "", f"cannot run git: {exc.strerror}") from None
+    try:
+        out, err = process.communicate(stdin, timeout=timeout)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+        # (Another interruption, a controller loop's Stopped, leaves git to the loop, which ends every
+        # process it started.)
+        with contextlib.suppress(OSError):
+            if timeout is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        process.communicate()
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        # the words GitPython's kill_after_timeout used, which gitreg's messages quote
+        said = f'Timeout: the command "{" ".join(argv)}" did not complete in {timeout:g} secs.'
+        raise GitFailed(argv, process.returncode, "", said) from None
+    text = out.decode("utf-8", "surrogateescape")
+    if process.returncode != 0:
+        raise GitFailed(argv, process.returncode, text, err.decode("utf-8", "replace"))
+    return text.removesuffix("\n")
+
+
+def start_git(
+    argv: list[str], cwd: Path | None, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``argv`` started with its stdout and stderr piped (no stdin), for output read as git writes it."""
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=environment(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise GitFailed(argv, None, "", f"cannot run git: {exc.strerror}") from None
+
+
+__all__ = ["GitFailed", "environment", "run_git", "start_git"]
