@@ -15,6 +15,7 @@ all the walk simply computes everything."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -289,9 +290,27 @@ def environment() -> str:
     """What the cached results depend on beyond the objects they are keyed by: this module's format,
     gitreg's version (its rules), and the loaders whose messages a verdict quotes."""
     import yaml  # noqa: PLC0415 - only for its version
-    from pydantic.version import VERSION  # noqa: PLC0415 - the verdicts' messages are pydantic's
 
     from gitreg import __version__  # noqa: PLC0415 - gitreg/__init__ imports lazily, but not this early
 
     libyaml = getattr(yaml, "__with_libyaml__", False)
-    return f"{FORMAT}; gitreg {__version__}; PyYAML {yaml.__version__} libyaml {libyaml}; pydantic {VERSION}"
+    pydantic = pydantic_version()  # the verdicts' messages are pydantic's
+    return f"{FORMAT}; gitreg {__version__}; PyYAML {yaml.__version__} libyaml {libyaml}; pydantic {pydantic}"
+
+
+def pydantic_version() -> str:
+    """pydantic's version, read from its ``version.py`` rather than imported: a walk that meets only plain
+    files never loads pydantic, which costs tens of milliseconds."""
+    spec = importlib.util.find_spec("pydantic")
+    if spec is not None and spec.origin:
+        with suppress(OSError):
+            found = _VERSION.search(Path(spec.origin).with_name("version.py").read_text(encoding="utf-8"))
+            if found:
+                return found.group(1)
+    from pydantic.version import VERSION  # noqa: PLC0415 - a layout this reader does not know
+
+    return VERSION
+
+
+#: The assignment in pydantic's version.py.
+_VERSION = re.compile(r"""^VERSION = ['"]([^'"]+)['"]""", re.MULTILINE)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pydantic.version
 import pytest
 
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import stage_path
 from gitreg.ops.history import AuditEntry, audit, stage_history
 from gitreg.ops.verdicts import Judge
-from gitreg.walk_cache import FILE_NAME, WalkCache, environment
+from gitreg.walk_cache import FILE_NAME, WalkCache, environment, pydantic_version
 from ops.test_audit_verdicts import MODELS, _reference, _write, crafted  # noqa: F401 - crafted: a fixture
 from ops.test_audit_walk import PATHS
 from testing import git
@@ -176,3 +177,7 @@ def test_warm_verdicts_are_the_same_whatever_the_commits_read_ahead(crafted: Pat
     cache.close()
     assert found == _reference(repo)
     assert judge.full_runs == 0 and cache.hits > 0
+
+
+def test_the_pydantic_version_read_from_its_source_is_the_imported_one() -> None:
+    assert pydantic_version() == pydantic.version.VERSION
