@@ -273,6 +273,8 @@ class _Authors:
 
 
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
+    if since is None and until is None:
+        return True
     landed = datetime.fromisoformat(landing.date)
     return not ((since and landed < since) or (until and landed > until))
 
