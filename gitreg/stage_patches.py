@@ -14,6 +14,7 @@ is not a plain ``model: version`` line."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from gitreg.gitahead import Ticket
@@ -92,22 +93,26 @@ class StagePatches:
         self.blobs_read = 0  # stage blobs read (for tests and benchmarks)
         self._planned: dict[str, str] = {}  # path -> the blob ``texts`` will hold once the windows asked for
 
-    def read_ahead(self, walk: Iterable[LogCommit], size: int = WINDOW) -> Iterator[LogCommit]:
-        """``walk`` as it comes, each window of ``size`` commits prepared before it: the next window's blobs
-        are asked of git (``GitRepo.blobs_ahead``) before this one is diffed and given out, so that git reads
-        them while the walk works."""
-        held: tuple[list[LogCommit], list[_Change], Ticket] | None = None
+    def read_ahead(
+        self, walk: Iterable[LogCommit], size: int = WINDOW, depth: int = 1
+    ) -> Iterator[LogCommit]:
+        """``walk`` as it comes, each window of ``size`` commits prepared before it: the blobs of the next
+        ``depth`` windows are asked of git (``GitRepo.blobs_ahead``) before this one is diffed and given out,
+        so that git reads them while the walk works (a caller that takes commits in longer runs than a
+        window asks for more ahead)."""
+        asked: deque[tuple[list[LogCommit], list[_Change], Ticket]] = deque()
         with self.repo.blobs_ahead() as ahead:
             for window in windows(walk, size):
                 changes, wanted = self._plan(window)
-                asked = (window, changes, ahead.request(wanted))
-                if held is not None:
-                    self._diff(held[1], held[2].result())
-                    yield from held[0]
-                held = asked
-            if held is not None:
-                self._diff(held[1], held[2].result())
-                yield from held[0]
+                asked.append((window, changes, ahead.request(wanted)))
+                if len(asked) > depth:
+                    done, changed, ticket = asked.popleft()
+                    self._diff(changed, ticket.result())
+                    yield from done
+            while asked:
+                done, changed, ticket = asked.popleft()
+                self._diff(changed, ticket.result())
+                yield from done
 
     def _plan(self, window: list[LogCommit]) -> tuple[list[_Change], list[str]]:
         """The window's stage changes, their transitions found in the cache, and the blobs the others need:

@@ -47,7 +47,7 @@ CACHE_SIZE = 4096
 #: Files a full validation keeps parsed across commits, before the cache starts over.
 SHARED_PARSES = 20000
 #: Commits read ahead of the one being judged, so that the files judging them reads come in one cat-file run.
-READ_AHEAD = 256
+READ_AHEAD = 64
 
 
 class Judge:
@@ -94,7 +94,8 @@ class Judge:
         read when asked, so it changes what is read when, never a verdict."""
         held: tuple[list[LogCommit], _Fetched] | None = None
         with self.repo.blobs_ahead() as ahead:
-            for window in _windows(self.stages.read_ahead(walk), self.ahead):
+            # the stage files' blobs asked a window further ahead than this takes commits
+            for window in _windows(self.stages.read_ahead(walk, self.ahead), self.ahead):
                 asked = (window, self._fetch(window, judged, ahead))
                 if held is not None:
                     self._take(held[1])
