@@ -194,6 +194,18 @@ def _list_plan(directory: str, args: list[str]) -> Command | None:
 
 def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
     """gitreg.cli.read's ``list``."""
+    import gc  # noqa: PLC0415
+
+    collecting = gc.isenabled()
+    gc.disable()  # a listing makes thousands of small objects and no garbage: 2-3 ms of collections at 10,000
+    try:
+        return _listing(directory, model, stage, as_json)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _listing(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
     from gitreg import summary  # noqa: PLC0415
     from gitreg.formatting import size, table_lines  # noqa: PLC0415
     from gitreg.registry import Registry  # noqa: PLC0415

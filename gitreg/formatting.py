@@ -25,8 +25,13 @@ def finite(data: Any) -> Any:
 def table_lines(rows: list[list[str]]) -> list[str]:
     """``rows`` (the first is the header) as columns two spaces apart, each as wide as its widest cell; no
     trailing blanks."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    columns = len(rows[0])
+    if any(len(row) != columns for row in rows):
+        raise ValueError("table_lines: every row needs as many cells as the header")
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    # One format per row ("{:<w}" pads as str.ljust does): a table of 1,000 models is one line a model.
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format
+    return [line(*row).rstrip() for row in rows]
 
 
 def size(n: int) -> str:

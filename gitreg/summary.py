@@ -109,13 +109,14 @@ def model_summary(registry: Registry, model: str) -> ModelSummary:
 def list_models(registry: Registry, stage: str | None = None) -> list[ModelSummary]:
     """Every model, by name; with ``stage``, only those that stage holds."""
     wanted = registry.stage(stage) if stage else None
-    stage_maps = {s: registry.stage(s) for s in registry.stage_names()}
+    stage_maps = [(s, registry.stage(s)) for s in registry.stage_names()]
+    version_numbers = registry.reader.version_numbers  # model_names are valid names: no check per model
     rows = []
     for name in registry.model_names():
         if wanted is not None and name not in wanted:
             continue
-        numbers = registry.version_numbers(name)
-        stages = {s: m[name] for s, m in stage_maps.items() if name in m}
+        numbers = version_numbers(name)
+        stages = {s: m[name] for s, m in stage_maps if name in m}
         rows.append(ModelSummary(name, numbers[-1] if numbers else None, len(numbers), stages))
     return rows
 
