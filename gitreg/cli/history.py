@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,18 +12,18 @@ from typing import Any, TextIO
 
 import click
 
-from gitreg import forge
 from gitreg.cli import cli, complete, output
 from gitreg.credentials import redact_data
+from gitreg.formatting import finite
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
-from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
+from gitreg.ops.review import FORGES, HOW_TO_CONFIRM, UNCONFIRMED, evidence
 
 forge_option = click.option(
     "--forge",
     "forge_name",
-    type=click.Choice(forge.FORGES),
+    type=click.Choice(FORGES),
     help="Forge whose API confirms review (with GITHUB_TOKEN or GITLAB_TOKEN), if not clear from the URL.",
 )
 
@@ -82,7 +83,7 @@ def history_command(
     branch = _default_ref(repo, ref)
     changes = stage_history(repo, branch, model, stage, evidence(repo, branch, forge_name))
     if as_json:
-        output.print_json([c.as_dict() for c in changes])
+        click.echo(_json_list([c.as_dict() for c in changes]))
     elif changes:
         header = ["DATE", "STAGE", "MODEL", "CHANGE", "PR", "AUTHOR", "MERGED BY", "COMMIT", ""]
         output.table([header, *(_change_row(c) for c in changes)])
@@ -153,7 +154,7 @@ def _json(
     each entry written to ``rows`` as it comes."""
     count = 0
     for entry in entries:
-        rows.write(("" if count == 0 else ",\n") + _json_row(redact_data(entry.as_dict())))
+        rows.write(("" if count == 0 else ",\n") + _redacted_row(entry.as_dict()))
         count += 1
     report = json.dumps(redact_data({**head, "evidence": source(), "changes": []}), indent=2)
     if not count:
@@ -161,17 +162,63 @@ def _json(
     return [report.removesuffix("[]\n}") + "[\n", rows, "\n  ]\n}\n"]
 
 
+def _json_list(rows: list[dict[str, Any]]) -> str:
+    """What ``output.print_json(rows)`` prints (without its newline): ``history --json``."""
+    texts = []
+    for row in rows:
+        text = _flat_row(row, "  ")
+        if text is None:
+            return json.dumps(finite(redact_data(rows)), indent=2, allow_nan=False)  # print_json's own
+        texts.append(text if "://" not in text else str(_flat_row(redact_data(row), "  ")))
+    return "[\n" + ",\n".join(texts) + "\n]" if texts else "[]"
+
+
+def _redacted_row(row: dict[str, Any]) -> str:
+    """``_json_row(redact_data(row))``. Redaction changes only a string that holds ``://``, and JSON writes
+    ``:`` and ``/`` as they are, so a row whose text has none is its own redaction: most rows are encoded
+    once, instead of copied value by value first."""
+    text = _json_row(row)
+    return text if "://" not in text else _json_row(redact_data(row))
+
+
 def _json_row(row: dict[str, Any]) -> str:
-    """``textwrap.indent(json.dumps(row, indent=2), "    ")`` of a flat row (values: JSON scalars, and lists
-    of them), written by the C encoder a value at a time (``indent`` makes json encode in Python)."""
-    lines = []
+    """``textwrap.indent(json.dumps(row, indent=2), "    ")``: an audit entry in the report's list."""
+    text = _flat_row(row, "    ")
+    return text if text is not None else textwrap.indent(json.dumps(row, indent=2), "    ")
+
+
+#: Fields one a line, and a list's items one a line, as ``json.dumps(indent=2)`` lays them out inside an
+#: object INDENT in: json's C encoder with separators that carry the indentation (``indent=`` makes json
+#: encode in Python, at about twice the cost of the whole row here).
+_FIELDS = {i: json.JSONEncoder(separators=(f",\n{i}  ", ": ")).encode for i in ("  ", "    ")}
+_ITEMS = {i: json.JSONEncoder(separators=(f",\n{i}    ", ": ")).encode for i in ("  ", "    ")}
+#: Values the encoder writes alike however it is called (a float is not: print_json writes NaN as null).
+_SCALARS = {str, int, bool, type(None)}
+
+
+def _flat_row(row: dict[str, Any], indent: str) -> str | None:
+    """``textwrap.indent(json.dumps(row, indent=2), indent)`` (``indent``: 2 or 4 spaces) of a flat row, its
+    values JSON scalars and lists of them: one call of the C encoder for each run of scalars, one for each
+    list. None for any other row."""
+    fields, items = _FIELDS[indent], _ITEMS[indent]
+    parts: list[str] = []
+    run: dict[str, Any] = {}
     for key, value in row.items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"        {json.dumps(item)}" for item in value)
-            lines.append(f"      {json.dumps(key)}: [\n{items}\n      ]")
+        kind = type(value)
+        if kind in _SCALARS or (kind is list and not value):
+            run[key] = value
+        elif kind is list and type(key) is str and all(type(item) in _SCALARS for item in value):
+            if run:
+                parts.append(fields(run)[1:-1])
+                run = {}
+            parts.append(f"{fields(key)}: [\n{indent}    {items(value)[1:-1]}\n{indent}  ]")
         else:
-            lines.append(f"      {json.dumps(key)}: {json.dumps(value)}")
-    return "    {\n" + ",\n".join(lines) + "\n    }" if lines else "    {}"
+            return None
+    if run:
+        parts.append(fields(run)[1:-1])
+    if not parts:
+        return f"{indent}{{}}"
+    return f"{indent}{{\n{indent}  " + f",\n{indent}  ".join(parts) + f"\n{indent}}}"
 
 
 _COLUMNS = [
