@@ -212,13 +212,15 @@ def _listing(directory: str, model: str | None, stage: str | None, as_json: bool
 
     reg = Registry.open(directory)
     if model is None:
-        models = summary.list_models(reg, stage)
         if as_json:
-            print_json([m.as_dict() for m in models])
-        elif models:
-            header = ["MODEL", "LATEST", "VERSIONS", "STAGES"]
-            rows = [[m.model, str(m.latest or "-"), str(m.versions), _stages_text(m.stages)] for m in models]
-            echo("\n".join(table_lines([header, *rows])))  # click's line by line, in one write
+            print_json([m.as_dict() for m in summary.list_models(reg, stage)])
+            return 0
+        rows = [
+            [name, str(latest or "-"), str(count), _stages_text(stages)]
+            for name, latest, count, stages in summary.model_rows(reg, stage)
+        ]
+        if rows:  # click's line by line, in one write
+            echo("\n".join(table_lines([["MODEL", "LATEST", "VERSIONS", "STAGES"], *rows])))
         return 0
     items = [v.row() for v in summary.list_versions(reg, model, stage)]
     if as_json:
@@ -242,7 +244,7 @@ def _listing(directory: str, model: str | None, stage: str | None, as_json: bool
 
 
 def _stages_text(stages: dict[str, int]) -> str:
-    return " ".join(f"{s}={v}" for s, v in stages.items()) or "-"
+    return " ".join([f"{s}={v}" for s, v in stages.items()]) or "-"  # gitreg.cli.read's
 
 
 def _controller_plan(args: list[str]) -> Command | None:

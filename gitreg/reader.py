@@ -134,6 +134,11 @@ class Reader:
         sorted; one regex search over the whole listing (``list`` asks this of every model)."""
         return sorted(map(int, _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))))
 
+    def version_span(self, model: str) -> tuple[int | None, int]:
+        """The highest of ``version_numbers(model)`` (None if none) and how many there are."""
+        found = _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))
+        return (max(map(int, found)) if found else None), len(found)
+
     def stage_files(self) -> list[str]:
         """The stages that have a file under stages/, declared or not."""
         return [n.removesuffix(".yaml") for n in self.snapshot.listdir(STAGES_DIR) if n.endswith(".yaml")]

@@ -1,7 +1,7 @@
 """``gitreg list``'s cheaper per-model work gives what the straightforward code gave: a versions folder's
 numbers found by one search over the whole listing are those ``VERSION_FILE_NAME`` finds name by name (odd
-names included, in the working tree and in a commit), and a table laid out with one format per row is the
-one ``str.ljust`` cell by cell gave."""
+names included, in the working tree and in a commit; so are the highest and the count ``list`` takes of
+them), and a table laid out with one format per row is the one ``str.ljust`` cell by cell gave."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def test_version_numbers_match_the_pattern_name_by_name(registry: Path) -> None:
         assert isinstance(reg.reader, Reader)
         assert reg.reader.version_numbers("fraud") == by_name(reg.snapshot.listdir("models/fraud/versions"))
     assert Registry.open(registry).version_numbers("fraud") == want
+    assert Registry.open(registry).reader.version_span("fraud") == (13, 5)
+    assert Registry.open(registry).reader.version_span("nosuch") == (None, 0)
     committed = git(registry, "ls-tree", "-z", "--name-only", "HEAD", "models/fraud/versions/").split("\0")
     assert Registry.open(registry, ref="HEAD").version_numbers("fraud") == by_name(
         [p.rsplit("/", 1)[-1] for p in committed if p]
@@ -73,7 +75,9 @@ def test_version_numbers_of_random_listings() -> None:
         names = sorted({"".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(12)})
         names = [n for n in names if "/" not in n]
         reader = Reader(MemorySnapshot({f"models/m/versions/{n}": b"x" for n in names}))
-        assert reader.version_numbers("m") == by_name(reader.snapshot.listdir("models/m/versions")), names
+        numbers = by_name(reader.snapshot.listdir("models/m/versions"))
+        assert reader.version_numbers("m") == numbers, names
+        assert reader.version_span("m") == (max(numbers, default=None), len(numbers)), names
 
 
 def ljust_lines(rows: list[list[str]]) -> list[str]:
