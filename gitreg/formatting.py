@@ -1,4 +1,4 @@
-"""How values read as text, with no click: the one size, JSON without NaN, the lines of a table.
+"""How values read as text, with no click: the one size, JSON without NaN, the lines of a table, a time.
 ``gitreg.cli.output`` prints through these, and so does ``gitreg.entry``'s click-free path, so both say
 1.5 GiB alike."""
 
@@ -34,6 +34,11 @@ def table_lines(rows: list[list[str]]) -> list[str]:
     return [line(*row).rstrip() for row in rows]
 
 
+def timestamp(iso: str) -> str:
+    """An ISO 8601 time as a table shows it: ``2026-11-01T12:00:00+00:00`` -> ``2026-11-01 12:00:00``."""
+    return iso[:19].replace("T", " ")
+
+
 def size(n: int) -> str:
     """``512 B``, ``1.5 KiB``, ``3.0 MiB``, ``2.0 GiB``, ``1.0 TiB`` (binary units, one decimal)."""
     value = float(n)
@@ -44,4 +49,4 @@ def size(n: int) -> str:
     return f"{value:.1f} TiB"
 
 
-__all__ = ["finite", "size", "table_lines"]
+__all__ = ["finite", "size", "table_lines", "timestamp"]

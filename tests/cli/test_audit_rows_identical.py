@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gitreg.cli.history import _json_list, _json_row, _redacted_row
+from gitreg.history_report import _json_list, _json_row, _redacted_row
 from gitreg.credentials import redact_data
 from gitreg.formatting import finite
 from gitreg.gitrepo import GitRepo
