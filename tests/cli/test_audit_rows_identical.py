@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from gitreg.history_report import _json_list, _json_row, _redacted_row
 from gitreg.credentials import redact_data
 from gitreg.formatting import finite
 from gitreg.gitrepo import GitRepo
+from gitreg.history_report import _json_list, _json_row, _redacted_row
 from gitreg.ops.history import audit, stage_history
 from testing import git, run
 
