@@ -8,7 +8,9 @@ work. This module recognises exactly the forms written below, with the options t
 answers them as the click path does, byte for byte: the same output, the same one-line ``error: ...`` and
 exit code (``tests/test_entry.py`` runs both paths over the same invocations). Any other word, option or
 form (``--help``, ``--stage=S``, an option added later, a value click would refuse, shell completion, a
-stream click would re-wrap) goes to click, which then behaves as it always has."""
+stream click would re-wrap) goes to click, which then behaves as it always has. ``pull`` is answered by
+``gitreg.entry_pull``, ``history`` and ``audit`` by ``gitreg.entry_history`` (``tests/test_entry_pull.py``,
+``tests/test_entry_history.py``)."""
 
 from __future__ import annotations
 
@@ -83,6 +85,12 @@ def plan(args: list[str]) -> Command | None:
         from gitreg.entry_pull import pull_plan  # noqa: PLC0415 - only pull needs it
 
         return pull_plan(directory, rest)
+    if name in ("history", "audit"):
+        from gitreg import entry_history  # noqa: PLC0415 - only these need it
+
+        return (entry_history.history_plan if name == "history" else entry_history.audit_plan)(
+            directory, rest
+        )
     if name == "hook" and rest[:1] == ["pre-commit"]:
         return _hook_plan(directory, rest[1:])
     return None
