@@ -51,6 +51,8 @@ def promoted(registry: Path, tmp_path: Path) -> Path:
         ("history", "fraud"),
         ("history", "fraud", "--json"),
         ("history", "fraud", "--stage", "staging"),
+        ("audit", "--format=json"),  # through click (gitreg.entry leaves this form to it)
+        ("history", "fraud", "--stage=staging"),
     ],
 )
 def test_no_forge_client_without_a_forge_api(promoted: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
