@@ -17,19 +17,33 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: Patterns of values that look like secrets. A manifest is read by everyone who can read the registry.
-CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("an AWS secret access key", re.compile(r"(?i:aws_?secret_?access_?key)\W{0,5}[A-Za-z0-9/+=]{40}\b")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]{1,20} )?PRIVATE KEY-----")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
-    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{40,}")),
+#: Compiled on first use (``CREDENTIAL_PATTERNS``): the validator scans with them, while every read,
+#: which only redacts what it prints, imports this module.
+_CREDENTIAL_SOURCES: list[tuple[str, str]] = [
+    ("an AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    ("an AWS secret access key", r"(?i:aws_?secret_?access_?key)\W{0,5}[A-Za-z0-9/+=]{40}\b"),
+    ("a private key", r"-----BEGIN (?:[A-Z]{1,20} )?PRIVATE KEY-----"),
+    ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+    ("a GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+    ("a Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
+    ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    ("an Azure storage account key", r"AccountKey=[A-Za-z0-9+/=]{40,}"),
     # A scheme starts where a run of letters starts and is at most 32 characters long: unanchored and
     # unbounded, the scheme was retried from every letter of a long word, quadratic in its length.
-    ("a password in a URL", re.compile(r"(?<![a-z])[a-z][a-z0-9+.-]{0,31}://[^/\s:@]+:[^/\s@]+@")),
+    ("a password in a URL", r"(?<![a-z])[a-z][a-z0-9+.-]{0,31}://[^/\s:@]+:[^/\s@]+@"),
 ]
+if TYPE_CHECKING:
+    CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]]
+
+
+def __getattr__(name: str) -> Any:
+    """``CREDENTIAL_PATTERNS``: the patterns compiled, once, on first use."""
+    if name == "CREDENTIAL_PATTERNS":
+        patterns = [(what, re.compile(source)) for what, source in _CREDENTIAL_SOURCES]
+        globals()[name] = patterns
+        return patterns
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Names of options (storage.options, GITREG_STORAGE_OPTIONS) and URL query parameters that hold secrets.
 SECRET_NAME = re.compile(

@@ -8,7 +8,9 @@ work. This module recognises exactly the forms written below, with the options t
 answers them as the click path does, byte for byte: the same output, the same one-line ``error: ...`` and
 exit code (``tests/test_entry.py`` runs both paths over the same invocations). Any other word, option or
 form (``--help``, ``--stage=S``, an option added later, a value click would refuse, shell completion, a
-stream click would re-wrap) goes to click, which then behaves as it always has."""
+stream click would re-wrap) goes to click, which then behaves as it always has. ``pull`` is answered by
+``gitreg.entry_pull``, ``history`` and ``audit`` by ``gitreg.entry_history`` (``tests/test_entry_pull.py``,
+``tests/test_entry_history.py``)."""
 
 from __future__ import annotations
 
@@ -83,6 +85,12 @@ def plan(args: list[str]) -> Command | None:
         from gitreg.entry_pull import pull_plan  # noqa: PLC0415 - only pull needs it
 
         return pull_plan(directory, rest)
+    if name in ("history", "audit"):
+        from gitreg import entry_history  # noqa: PLC0415 - only these need it
+
+        return (entry_history.history_plan if name == "history" else entry_history.audit_plan)(
+            directory, rest
+        )
     if name == "hook" and rest[:1] == ["pre-commit"]:
         return _hook_plan(directory, rest[1:])
     return None
@@ -194,19 +202,33 @@ def _list_plan(directory: str, args: list[str]) -> Command | None:
 
 def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
     """gitreg.cli.read's ``list``."""
+    import gc  # noqa: PLC0415
+
+    collecting = gc.isenabled()
+    gc.disable()  # a listing makes thousands of small objects and no garbage: 2-3 ms of collections at 10,000
+    try:
+        return _listing(directory, model, stage, as_json)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _listing(directory: str, model: str | None, stage: str | None, as_json: bool) -> int:
     from gitreg import summary  # noqa: PLC0415
     from gitreg.formatting import size, table_lines  # noqa: PLC0415
     from gitreg.registry import Registry  # noqa: PLC0415
 
     reg = Registry.open(directory)
     if model is None:
-        models = summary.list_models(reg, stage)
         if as_json:
-            print_json([m.as_dict() for m in models])
-        elif models:
-            header = ["MODEL", "LATEST", "VERSIONS", "STAGES"]
-            rows = [[m.model, str(m.latest or "-"), str(m.versions), _stages_text(m.stages)] for m in models]
-            echo("\n".join(table_lines([header, *rows])))  # click's line by line, in one write
+            print_json([m.as_dict() for m in summary.list_models(reg, stage)])
+            return 0
+        rows = [
+            [name, str(latest or "-"), str(count), _stages_text(stages)]
+            for name, latest, count, stages in summary.model_rows(reg, stage)
+        ]
+        if rows:  # click's line by line, in one write
+            echo("\n".join(table_lines([["MODEL", "LATEST", "VERSIONS", "STAGES"], *rows])))
         return 0
     items = [v.row() for v in summary.list_versions(reg, model, stage)]
     if as_json:
@@ -230,7 +252,7 @@ def _list(directory: str, model: str | None, stage: str | None, as_json: bool) -
 
 
 def _stages_text(stages: dict[str, int]) -> str:
-    return " ".join(f"{s}={v}" for s, v in stages.items()) or "-"
+    return " ".join([f"{s}={v}" for s, v in stages.items()]) or "-"  # gitreg.cli.read's
 
 
 def _controller_plan(args: list[str]) -> Command | None:

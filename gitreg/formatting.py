@@ -1,4 +1,4 @@
-"""How values read as text, with no click: the one size, JSON without NaN, the lines of a table.
+"""How values read as text, with no click: the one size, JSON without NaN, the lines of a table, a time.
 ``gitreg.cli.output`` prints through these, and so does ``gitreg.entry``'s click-free path, so both say
 1.5 GiB alike."""
 
@@ -25,8 +25,18 @@ def finite(data: Any) -> Any:
 def table_lines(rows: list[list[str]]) -> list[str]:
     """``rows`` (the first is the header) as columns two spaces apart, each as wide as its widest cell; no
     trailing blanks."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    columns = len(rows[0])
+    if any(len(row) != columns for row in rows):
+        raise ValueError("table_lines: every row needs as many cells as the header")
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    # One format per row ("{:<w}" pads as str.ljust does): a table of 1,000 models is one line a model.
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format
+    return [line(*row).rstrip() for row in rows]
+
+
+def timestamp(iso: str) -> str:
+    """An ISO 8601 time as a table shows it: ``2026-11-01T12:00:00+00:00`` -> ``2026-11-01 12:00:00``."""
+    return iso[:19].replace("T", " ")
 
 
 def size(n: int) -> str:
@@ -39,4 +49,4 @@ def size(n: int) -> str:
     return f"{value:.1f} TiB"
 
 
-__all__ = ["finite", "size", "table_lines"]
+__all__ = ["finite", "size", "table_lines", "timestamp"]

@@ -6,6 +6,8 @@ it, the validator's view (``gitreg.validate.view``) records it as findings. No g
 
 from __future__ import annotations
 
+import re
+
 from gitreg import records, yamlio
 from gitreg.errors import ManifestError
 from gitreg.layout import (
@@ -13,7 +15,6 @@ from gitreg.layout import (
     NAME,
     REGISTRY_FILE,
     STAGES_DIR,
-    VERSION_FILE_NAME,
     model_path,
     stage_path,
     version_path,
@@ -29,6 +30,11 @@ if TYPE_CHECKING:  # the typed models are loaded only when a typed parse is aske
     from pydantic import BaseModel
 
     T = TypeVar("T", bound="BaseModel")
+
+
+#: Every name ``VERSION_FILE_NAME`` matches (``^([1-9][0-9]*)\.yaml$``, whose ``$`` also takes a final
+#: newline) in a listing joined by NUL, which no file name holds: one call per folder instead of one a name.
+_version_files = re.compile(r"(?:^|\0)([1-9][0-9]*)\.yaml\n?(?=\0|\Z)").findall
 
 
 class Parsed(Frozen):
@@ -124,8 +130,14 @@ class Reader:
         return [n for n in self.model_folders() if NAME.fullmatch(n)]
 
     def version_numbers(self, model: str) -> list[int]:
-        match = VERSION_FILE_NAME.match  # once per name: a model may have thousands
-        return sorted([int(m[1]) for n in self.snapshot.listdir(versions_dir(model)) if (m := match(n))])
+        """The numbers of the files in the model's versions folder named as ``VERSION_FILE_NAME`` says,
+        sorted; one regex search over the whole listing (``list`` asks this of every model)."""
+        return sorted(map(int, _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))))
+
+    def version_span(self, model: str) -> tuple[int | None, int]:
+        """The highest of ``version_numbers(model)`` (None if none) and how many there are."""
+        found = _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))
+        return (max(map(int, found)) if found else None), len(found)
 
     def stage_files(self) -> list[str]:
         """The stages that have a file under stages/, declared or not."""

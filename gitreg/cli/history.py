@@ -1,70 +1,26 @@
-"""``gitreg history`` and ``gitreg audit``: what main's history says about the stages."""
+"""``gitreg history`` and ``gitreg audit``: what main's history says about the stages. What they print is
+``gitreg.history_report``'s (the entry point answers the commonest forms without click)."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from datetime import datetime
 
 import click
 
-from gitreg import forge
-from gitreg.cli import cli, complete, output
-from gitreg.credentials import redact_data
-from gitreg.gitrepo import GitRepo
-from gitreg.layout import DEFAULT_BRANCH, remote_branch
-from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
-from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
+from gitreg.cli import cli, complete
+from gitreg.history_report import _json_row, audit_text, history_text, when
+from gitreg.ops.review import FORGES
 
 forge_option = click.option(
     "--forge",
     "forge_name",
-    type=click.Choice(forge.FORGES),
+    type=click.Choice(FORGES),
     help="Forge whose API confirms review (with GITHUB_TOKEN or GITLAB_TOKEN), if not clear from the URL.",
 )
 
 ref_option = click.option(
     "--ref", metavar="REF", help="The branch whose history counts (default: origin/main, else main)."
 )
-
-
-def _default_ref(repo: GitRepo, ref: str | None) -> str:
-    if ref:
-        return ref
-    remote = remote_branch()
-    return remote if repo.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
-
-
-def _version(number: int | None) -> str:
-    return "-" if number is None else str(number)
-
-
-def _who(text: str | None) -> str:
-    return (text or "-").split(" <")[0]
-
-
-def _pull_request(c: StageChange) -> str:
-    """``#12`` when the forge confirms it; ``#12 (unconfirmed)`` or ``#12 (refuted)`` for a mere claim."""
-    if not c.pull_request:
-        return "-"
-    return f"#{c.pull_request}" if c.review == "confirmed" else f"#{c.pull_request} ({c.review})"
-
-
-def _change_row(c: StageChange) -> list[str]:
-    return [
-        output.timestamp(c.date),
-        c.stage,
-        c.model,
-        f"{_version(c.from_version)} -> {_version(c.to_version)}",
-        _pull_request(c),
-        _who(c.author),
-        _who(c.merged_by),
-        c.commit[:12],
-        "DIRECT PUSH" if c.direct_push else "UNCONFIRMED" if c.review == UNCONFIRMED else "",
-    ]
 
 
 @cli.command("history")
@@ -78,31 +34,17 @@ def history_command(
     directory: str, model: str, stage: str | None, ref: str | None, forge_name: str | None, as_json: bool
 ) -> int:
     """Every change of MODEL's stages along main's first-parent history."""
-    repo = GitRepo.open(Path(directory))
-    branch = _default_ref(repo, ref)
-    changes = stage_history(repo, branch, model, stage, evidence(repo, branch, forge_name))
-    if as_json:
-        output.print_json([c.as_dict() for c in changes])
-    elif changes:
-        header = ["DATE", "STAGE", "MODEL", "CHANGE", "PR", "AUTHOR", "MERGED BY", "COMMIT", ""]
-        output.table([header, *(_change_row(c) for c in changes)])
-    else:
-        click.echo(f"no stage changes for {model} on {_default_ref(repo, ref)}")
+    click.echo(history_text(directory, model, stage, ref, forge_name, as_json))
     return 0
 
 
 def _when(value: str | None, end: bool) -> datetime | None:
-    if value is None:
-        return None
     try:
-        moment = datetime.fromisoformat(value)
+        return when(value, end)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date such as 2026-11-01 or 2026-11-01T12:00:00Z"
         ) from None
-    if len(value) == 10 and end:
-        moment = moment.replace(hour=23, minute=59, second=59)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @cli.command("audit")
@@ -119,124 +61,9 @@ def audit_command(
 
     Review counts only where the forge shows it: its pull-request refs, when fetched, or its API, with
     GITHUB_TOKEN or GITLAB_TOKEN. A pull request only named in a commit message is flagged unconfirmed."""
-    repo = GitRepo.open(Path(directory))
-    branch = _default_ref(repo, ref)
-    source = evidence(repo, branch, forge_name)
-    entries = audit_entries(repo, branch, _when(since, False), _when(until, True), source)
-    # The rows go to temporary files as the walk finds them (memory stays flat however long the history),
-    # and the report is printed once whole, its counts on top: a failure halfway prints nothing.
-    with (
-        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as rows,
-        tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as flagged,
-    ):
-        if fmt == "json":
-            parts = _json(entries, rows, {"ref": branch, "since": since, "until": until}, lambda: source.name)
-        else:
-            parts = _markdown(entries, rows, flagged, branch, since, until)
-        for part in parts:
-            if isinstance(part, str):
-                click.echo(part, nl=False)
-                continue
-            part.seek(0)
-            while chunk := part.read(1 << 16):
-                click.echo(chunk, nl=False)
+    for text in audit_text(directory, since, until, fmt, ref, forge_name, _when):
+        click.echo(text, nl=False)
     return 0
 
 
-Parts = list[str | TextIO]
-
-
-def _json(
-    entries: Iterator[AuditEntry], rows: TextIO, head: dict[str, str | None], source: Callable[[], str]
-) -> Parts:
-    """What ``output.print_json`` prints of ``{**head, "evidence": source(), "changes": [...entries]}``,
-    each entry written to ``rows`` as it comes."""
-    count = 0
-    for entry in entries:
-        rows.write(("" if count == 0 else ",\n") + _json_row(redact_data(entry.as_dict())))
-        count += 1
-    report = json.dumps(redact_data({**head, "evidence": source(), "changes": []}), indent=2)
-    if not count:
-        return [report + "\n"]
-    return [report.removesuffix("[]\n}") + "[\n", rows, "\n  ]\n}\n"]
-
-
-def _json_row(row: dict[str, Any]) -> str:
-    """``textwrap.indent(json.dumps(row, indent=2), "    ")`` of a flat row (values: JSON scalars, and lists
-    of them), written by the C encoder a value at a time (``indent`` makes json encode in Python)."""
-    lines = []
-    for key, value in row.items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"        {json.dumps(item)}" for item in value)
-            lines.append(f"      {json.dumps(key)}: [\n{items}\n      ]")
-        else:
-            lines.append(f"      {json.dumps(key)}: {json.dumps(value)}")
-    return "    {\n" + ",\n".join(lines) + "\n    }" if lines else "    {}"
-
-
-_COLUMNS = [
-    "landed",
-    "stage",
-    "model",
-    "change",
-    "pull request",
-    "author",
-    "merged by",
-    "artifact",
-    "validator",
-    "flags",
-]
-
-
-def _markdown(
-    entries: Iterator[AuditEntry],
-    rows: TextIO,
-    flagged: TextIO,
-    branch: str,
-    since: str | None,
-    until: str | None,
-) -> Parts:
-    """The report: counts, the table (written to ``rows`` entry by entry) and the flagged changes (to
-    ``flagged``)."""
-    count = flags = direct = invalid = unconfirmed = 0
-    for e in entries:
-        c = e.change
-        artifact = f"`{e.digest}` ({e.size} B)" if e.digest else "-"
-        cells = [
-            c.date,
-            c.stage,
-            c.model,
-            f"{_version(c.from_version)} → {_version(c.to_version)}",
-            _pull_request(c),
-            _who(c.author),
-            _who(c.merged_by),
-            artifact,
-            e.verdict.replace("|", "/"),
-            ", ".join(e.flags) or "ok",
-        ]
-        rows.write("| " + " | ".join(cells) + " |\n")
-        count += 1
-        direct += "direct-push" in e.flags
-        invalid += "invalid" in e.flags
-        unconfirmed += UNCONFIRMED in e.flags
-        if e.flags:
-            flags += 1
-            target = f"{c.stage} {c.model} → {_version(c.to_version)}"
-            flagged.write(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})\n")
-    window = f" from {since}" if since else ""
-    window += f" until {until}" if until else ""
-    lines = [
-        f"# Stage changes on {branch}{window}",
-        "",
-        f"{count} changes; {flags} flagged ({direct} direct pushes, {invalid} failing validation"
-        + (f", {unconfirmed} unconfirmed reviews)." if unconfirmed else ")."),
-        "",
-        *([HOW_TO_CONFIRM, ""] if unconfirmed else []),
-        "| " + " | ".join(_COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
-    ]
-    head = "\n".join(lines) + "\n"
-    parts: Parts = [head, rows]
-    if flags:
-        parts += ["\n## Flagged\n\n", flagged]
-    return parts
+__all__ = ["_json_row", "audit_command", "history_command"]  # _json_row: tests/cli/test_audit_json_rows.py

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from gitreg.credentials import redact, redact_data
-from gitreg.formatting import finite, size, table_lines
+from gitreg.formatting import finite, size, table_lines, timestamp
 
 
 def print_json(data: Any) -> None:
@@ -36,11 +36,6 @@ def age(seconds: float) -> str:
         if seconds >= length:
             return f"{int(seconds // length)}{unit}"
     return f"{max(0, int(seconds))}s"
-
-
-def timestamp(iso: str) -> str:
-    """An ISO 8601 time as a table shows it: ``2026-11-01T12:00:00+00:00`` -> ``2026-11-01 12:00:00``."""
-    return iso[:19].replace("T", " ")
 
 
 def plural(count: int, noun: str) -> str:

@@ -10,17 +10,29 @@ locally with the message "Merge pull request #5 from org/x". The evidence is wha
   merged as that very commit into the branch audited.
 
 Refs show that what landed is exactly a pull request's content; only the API shows that the forge merged
-it. Without either, a claimed pull request is ``unconfirmed``, never reviewed."""
+it. Without either, a claimed pull request is ``unconfirmed``, never reviewed.
+
+The forges' API client (``gitreg.forge``, which loads an HTTP client) is imported only when an API is asked
+for: ``--forge`` given, or a token set. History and audit without one start without it."""
 
 from __future__ import annotations
 
+import os
 import re
-import urllib.parse
 from dataclasses import dataclass
 from typing import Protocol
 
-from gitreg import forge
 from gitreg.gitrepo import GitRepo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from gitreg.forge import GitHub, GitLab
+
+#: The forges whose API confirms review, and the variable that holds each one's token: ``gitreg.forge``'s
+#: ``FORGES`` and its clients' ``token_var`` (tests/cli/test_audit_imports.py keeps them in step), here so
+#: that choosing ``--forge`` and seeing that no token is set need no HTTP client.
+TOKEN_VARIABLES = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN"}
+FORGES = tuple(TOKEN_VARIABLES)
 
 #: confirmed: the forge's refs or API show it; unconfirmed: a message claims a pull request, nothing shows
 #: it; refuted: the forge shows the claim false; none: no claim and no evidence (a direct push).
@@ -137,12 +149,16 @@ class PullRefs(Evidence):
 class ForgeApi(Evidence):
     """The forge's REST API: the merged pull (merge) requests whose merge made the commit."""
 
-    def __init__(self, client: forge.GitHub | forge.GitLab, branch: str | None) -> None:
+    def __init__(self, client: GitHub | GitLab, branch: str | None) -> None:
         self.client = client
         self.branch = branch
         self.name = f"{client.name} API"
 
     def review(self, landing: Landed) -> Review:
+        import urllib.parse  # noqa: PLC0415
+
+        from gitreg import forge  # noqa: PLC0415 - loaded already: the client was made by it
+
         claim = claimed_pull_request(landing)
         sha = landing.commit
         if isinstance(self.client, forge.GitHub):
@@ -176,13 +192,17 @@ def _number(value: object) -> int | None:
 
 def evidence(repo: GitRepo, ref: str, forge_name: str | None = None) -> Evidence:
     """The best evidence at hand for ``ref``'s history: the forge's API if its token is set (GitHub's
-    ``GITHUB_TOKEN``, GitLab's ``GITLAB_TOKEN``), else the fetched pull-request refs, else none."""
-    remote_url = repo.remote_url("origin")
-    name = forge.detect(remote_url, forge_name)
-    if name is not None and remote_url is not None:
-        client = forge.client(name, remote_url)
-        if client.token:
-            return ForgeApi(client, _branch_name(ref))
+    ``GITHUB_TOKEN``, GitLab's ``GITLAB_TOKEN``), else the fetched pull-request refs, else none. Without
+    ``forge_name`` or a token no forge's API can be used: neither the remote nor the forges are looked at."""
+    if forge_name is not None or any(os.environ.get(v) for v in TOKEN_VARIABLES.values()):
+        from gitreg import forge  # noqa: PLC0415 - an API may be used: only then the HTTP client
+
+        remote_url = repo.remote_url("origin")
+        name = forge.detect(remote_url, forge_name)
+        if name is not None and remote_url is not None:
+            client = forge.client(name, remote_url)
+            if client.token:
+                return ForgeApi(client, _branch_name(ref))
     return PullRefs.of(repo) or Evidence()
 
 

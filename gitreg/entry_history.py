@@ -1,0 +1,58 @@
+"""``gitreg history MODEL`` and ``gitreg audit`` answered by the entry point (``gitreg.entry``) without
+click, as ``gitreg.cli.history`` answers them: ``history MODEL [--stage S] [--ref R] [--json]`` and ``audit
+[--since DATE] [--until DATE] [--format md|json] [--ref R]``, with what they print from
+``gitreg.history_report``. ``--forge``, a date or format click would refuse, ``--format=json`` or anything
+else stays click's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from gitreg.entry import Command, _options, echo
+
+
+def history_plan(directory: str, args: list[str]) -> Command | None:
+    values: dict[str, str | None] = {"--stage": None, "--ref": None}
+    flags, models = {"--json": False}, list[str]()
+    if not _options(args, values, flags, models) or len(models) != 1:
+        return None
+    return partial(_history, directory, models[0], values["--stage"], values["--ref"], flags["--json"])
+
+
+def _history(directory: str, model: str, stage: str | None, ref: str | None, as_json: bool) -> int:
+    """gitreg.cli.history's ``history``."""
+    from gitreg.history_report import history_text  # noqa: PLC0415 - what this command needs, when it runs
+
+    echo(history_text(directory, model, stage, ref, None, as_json))
+    return 0
+
+
+def audit_plan(directory: str, args: list[str]) -> Command | None:
+    values: dict[str, str | None] = dict.fromkeys(("--since", "--until", "--format", "--ref"))
+    if not _options(args, values, {}, None):
+        return None
+    fmt = values["--format"] or "md"
+    if fmt not in ("md", "json") or not all(_a_date(values[d]) for d in ("--since", "--until")):
+        return None  # click's usage errors
+    return partial(_audit, directory, values["--since"], values["--until"], fmt, values["--ref"])
+
+
+def _a_date(value: str | None) -> bool:
+    """What ``history_report.when`` reads (anything else is the click command's error to say)."""
+    if value is None:
+        return True
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _audit(directory: str, since: str | None, until: str | None, fmt: str, ref: str | None) -> int:
+    """gitreg.cli.history's ``audit``."""
+    from gitreg.history_report import audit_text  # noqa: PLC0415
+
+    for text in audit_text(directory, since, until, fmt, ref, None):
+        echo(text, nl=False)
+    return 0
