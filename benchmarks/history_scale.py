@@ -3,18 +3,18 @@ over the stage files of the same history.
 
     .venv/bin/python benchmarks/history_scale.py --promotions 1000 --models 10,1000 --versions 10 --repeat 3
 
-Untimed, for each --models count (one registry each, so one run gives the corners): `gitreg init`, --models
-x --versions manifests in one commit, then --promotions promotions, each landed as a forge lands a pull
-request (a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge
-"Merge pull request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone
-is); production only takes what staging holds. The history is checked (first-parent and merge counts, HEAD
-validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
-history MODEL` (also with `--stage production`, and as a process), `audit` of every change and of the last tenth, and `gitreg
-audit --format json` (in process, and as a process with its peak RSS), against `git log --first-parent
---raw -- stages/` and `... -p`. The untimed first round fills the walk cache in the registry's git folder
-(`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and their
-profile) walk without it, as the first run after a new commit does for that commit; the "first run" processes
-start with the cache folder removed (untimed)."""
+Untimed, for each --models count (one registry each, so one run gives the corners): `gitreg init`, --models x
+--versions manifests in one commit, then --promotions promotions, each landed as a forge lands a pull request
+(a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge "Merge pull
+request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone is); production
+only takes what staging holds. The history is checked (first-parent and merge counts, HEAD validates, history
+and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg history MODEL` (also with
+`--stage production`, and as a process), `audit` of every change and of the last tenth, and `gitreg audit
+--format json` (in process, and as a process with its peak RSS), against `git log --first-parent --raw --
+stages/` and `... -p`. The untimed first round fills the walk cache in the registry's git folder
+(`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and their profile)
+walk without it, as the first run after a new commit does for that commit; the "first run" processes start
+with the cache folder removed (untimed)."""
 
 from __future__ import annotations
 
