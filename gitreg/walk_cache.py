@@ -49,7 +49,7 @@ _SCHEMA = {
 # SQL (named, so that no statement reads like a command line to tests/test_git_boundary.py)
 _UNTRUSTED = "PRAGMA trusted_schema = OFF"
 _WAL = "PRAGMA journal_mode = WAL"
-_NORMAL = "PRAGMA synchronous = NORMAL"
+_UNSYNCED = "PRAGMA synchronous = OFF"
 _OBJECTS = "SELECT type, name, sql FROM sqlite_master"
 _SET_FORMAT = "INSERT INTO meta VALUES ('format', ?)"
 _FORMAT = "SELECT value FROM meta WHERE key = 'format'"
@@ -57,6 +57,10 @@ _FORMAT = "SELECT value FROM meta WHERE key = 'format'"
 _SELECT_TRANSITIONS = "SELECT old, new, delta, size FROM transitions WHERE "
 _SELECT_VERDICTS = "SELECT commit_id, verdict FROM verdicts WHERE commit_id IN "
 _SELECT_ARTIFACTS = "SELECT blob, digest, size FROM artifacts WHERE blob IN "
+_ANY_ROWS = (
+    "SELECT EXISTS (SELECT 1 FROM transitions) OR EXISTS (SELECT 1 FROM verdicts)"
+    " OR EXISTS (SELECT 1 FROM artifacts)"
+)
 _INSERT = {
     "transitions": "INSERT OR REPLACE INTO transitions VALUES (?, ?, ?, ?)",
     "verdicts": "INSERT OR REPLACE INTO verdicts VALUES (?, ?)",
@@ -79,6 +83,8 @@ class WalkCache:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        #: Nothing to find: a new cache is not asked (a walk's first run fills it and looks nothing up).
+        self._empty = self._select(_ANY_ROWS, ()) == [(0,)]
         self._pending: dict[str, list[tuple[object, ...]]] = {}
         self._count = 0  # rows pending
         self.hits = 0  # entries found (for tests and benchmarks)
@@ -103,7 +109,9 @@ class WalkCache:
     # --- reading --------------------------------------------------------------------------------------
 
     def transitions(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Transition]:
-        found = {}
+        found: dict[tuple[str, str], Transition] = {}
+        if self._empty:
+            return found
         wanted = sorted(set(pairs))
         for chunk in _chunks(wanted):
             where = " OR ".join(["(old = ? AND new = ?)"] * len(chunk))
@@ -116,7 +124,9 @@ class WalkCache:
         return found
 
     def verdicts(self, commits: Iterable[str]) -> dict[str, str]:
-        found = {}
+        found: dict[str, str] = {}
+        if self._empty:
+            return found
         for chunk in _chunks(sorted(set(commits))):
             for commit, verdict in self._select(_SELECT_VERDICTS + _marks(len(chunk)), chunk):
                 if isinstance(commit, str) and isinstance(verdict, str) and _verdict(verdict):
@@ -127,6 +137,8 @@ class WalkCache:
     def artifacts(self, blobs: Iterable[str]) -> dict[str, tuple[str, int] | None]:
         """{version file blob: (digest, size) it names, or None when it is not a valid version}."""
         found: dict[str, tuple[str, int] | None] = {}
+        if self._empty:
+            return found
         for chunk in _chunks(sorted(set(blobs))):
             for blob, digest, size in self._select(_SELECT_ARTIFACTS + _marks(len(chunk)), chunk):
                 if not isinstance(blob, str):
@@ -158,7 +170,8 @@ class WalkCache:
         self._add("artifacts", (blob, *(artifact or (None, None))))
 
     def _add(self, table: str, row: tuple[object, ...]) -> None:
-        if all(isinstance(v, str) and _OID.fullmatch(v) for v in row[:1]):
+        key = row[0]
+        if isinstance(key, str) and _OID.fullmatch(key):
             self._pending.setdefault(table, []).append(row)
             self._count += 1
             if self._count >= _PENDING_ROWS:
@@ -247,10 +260,11 @@ def _connect(path: Path, environment: str) -> sqlite3.Connection | None:
         return None
     try:
         connection.execute(_UNTRUSTED)
-        # a cache needs no durability: a commit writes the log without waiting for the disk (and a crash
-        # loses at most the last writes, never the file)
+        # a cache needs no durability: nothing waits for the disk. A crash of gitreg loses at most the last
+        # writes; one of the system may leave pages of an older state, whose rows are still true (each is a
+        # fact about objects named by their ids), or a damaged file, which is replaced
         connection.execute(_WAL)
-        connection.execute(_NORMAL)
+        connection.execute(_UNSYNCED)
         objects = connection.execute(_OBJECTS).fetchall()
         if not objects:
             with connection:
