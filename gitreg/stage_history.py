@@ -20,7 +20,7 @@ from gitreg.filesystem import is_name
 from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
-from gitreg.stage_patches import WINDOW, StagePatches
+from gitreg.stage_patches import AHEAD, WINDOW, StagePatches
 from gitreg.walk_cache import Delta, Transition, WalkCache
 
 
@@ -148,7 +148,7 @@ class StageTracker:
         """A raw walk (no ``--patch``) with the stage changes of each commit prepared to ``advance``
         over: found in the cache, or diffed from blobs read a window at a time (``StagePatches``), their
         blobs asked of git at least ``ahead`` commits before they are given out."""
-        return self.patches.read_ahead(walk, depth=1 + ahead // WINDOW)
+        return self.patches.read_ahead(walk, depth=AHEAD + ahead // WINDOW)
 
     def state(self, stage: str) -> StageFileState:
         return self.files.get(stage) or StageFileState({}, 0)

@@ -25,6 +25,8 @@ from gitreg.walk_cache import Transition, WalkCache
 
 #: Commits whose stage blobs are read in one ``cat-file`` run (their texts are held until diffed).
 WINDOW = 64
+#: Windows whose blobs are asked of git before the one being diffed.
+AHEAD = 2
 #: Cached transitions held for the commits read ahead (the audit reads further ahead than one window);
 #: ``StageTracker.advance`` takes each out as it applies it.
 KNOWN_HELD = 16384
@@ -94,7 +96,7 @@ class StagePatches:
         self._planned: dict[str, str] = {}  # path -> the blob ``texts`` will hold once the windows asked for
 
     def read_ahead(
-        self, walk: Iterable[LogCommit], size: int = WINDOW, depth: int = 1
+        self, walk: Iterable[LogCommit], size: int = WINDOW, depth: int = AHEAD
     ) -> Iterator[LogCommit]:
         """``walk`` as it comes, each window of ``size`` commits prepared before it: the blobs of the next
         ``depth`` windows are asked of git (``GitRepo.blobs_ahead``) before this one is diffed and given out,
