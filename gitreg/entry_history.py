@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 
 from gitreg.entry import Command, _options, echo
+from gitreg.layout import AUDIT_PATHS, history_paths
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from gitreg.gitrepo import GitRepo
 
 
 def history_plan(directory: str, args: list[str]) -> Command | None:
@@ -22,10 +28,25 @@ def history_plan(directory: str, args: list[str]) -> Command | None:
 
 def _history(directory: str, model: str, stage: str | None, ref: str | None, as_json: bool) -> int:
     """gitreg.cli.history's ``history``."""
-    from gitreg.history_report import history_text  # noqa: PLC0415 - what this command needs, when it runs
+    repo, branch = _walking(directory, ref, history_paths(stage))
+    try:
+        from gitreg.history_report import history_of  # noqa: PLC0415 - loaded while git works out the log
 
-    echo(history_text(directory, model, stage, ref, None, as_json))
+        echo(history_of(repo, branch, model, stage, None, as_json))
+    finally:
+        repo.close()
     return 0
+
+
+def _walking(directory: str, ref: str | None, paths: list[str]) -> tuple[GitRepo, str]:
+    """The repository and the branch whose history counts, its walk's ``git log`` started: git works the
+    whole log out before it writes the oldest commit, as long as the rest of the command takes to load."""
+    from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - what this command needs, when it runs
+
+    repo = GitRepo.open(Path(directory))
+    branch = repo.history_branch(ref)
+    repo.start_walk(branch, paths)
+    return repo, branch
 
 
 def audit_plan(directory: str, args: list[str]) -> Command | None:
@@ -51,8 +72,12 @@ def _a_date(value: str | None) -> bool:
 
 def _audit(directory: str, since: str | None, until: str | None, fmt: str, ref: str | None) -> int:
     """gitreg.cli.history's ``audit``."""
-    from gitreg.history_report import audit_text  # noqa: PLC0415
+    repo, branch = _walking(directory, ref, AUDIT_PATHS)
+    try:
+        from gitreg.history_report import audit_of  # noqa: PLC0415 - loaded while git works out the log
 
-    for text in audit_text(directory, since, until, fmt, ref, None):
-        echo(text, nl=False)
+        for text in audit_of(repo, branch, since, until, fmt, None):
+            echo(text, nl=False)
+    finally:
+        repo.close()
     return 0

@@ -7,7 +7,9 @@ import costs more than most commands' work, and its start-up runs ``git version`
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from gitreg.credentials import redact_url
@@ -27,7 +29,7 @@ from gitreg.gitoutput import (
     push_reason,
 )
 from gitreg.gitrun import GitFailed, run_git, start_git
-from gitreg.layout import DEFAULT_BRANCH
+from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.values import Frozen, set_fields
 
 
@@ -57,6 +59,7 @@ class GitRepo:
         self._env = dict(env or {})
         #: objects are read through its ``cat-file --batch`` processes, started on first use
         self._objects = LiteRepo(git_dir, workdir)
+        self._walks: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}  # see start_walk
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -100,8 +103,12 @@ class GitRepo:
         return cls(path, None, {"GIT_DIR": str(path)})
 
     def close(self) -> None:
-        """Stop the git processes kept running for reads (a repository about to be deleted)."""
+        """Stop the git processes kept running for reads (a repository about to be deleted), and the walks
+        started and not taken over."""
         self._objects.close()
+        walks, self._walks = list(self._walks.values()), {}
+        for proc in walks:
+            _stop(proc)
 
     def cache_folder(self) -> Path:
         """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
@@ -295,12 +302,26 @@ class GitRepo:
         the files its callers read line by line, from their blobs."""
         yield from self._log_stream(ref, list(paths))
 
+    def history_branch(self, ref: str | None = None) -> str:
+        """The branch whose history counts: ``ref``, else the remote's main if it was fetched, else main."""
+        if ref:
+            return ref
+        remote = remote_branch()
+        return remote if self.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
+
+    def start_walk(self, ref: str, paths: Iterable[str]) -> None:
+        """Start the ``git log`` of ``first_parent_walk(ref, paths)`` now, for that walk to take over: git
+        works the whole history out before it writes the oldest commit, so a command that starts it before
+        loading what the walk needs waits less. One not taken over is stopped by ``close``."""
+        key = (ref, tuple(paths))
+        if key not in self._walks:
+            with suppress(GitFailed):  # git is not there: the walk says so
+                self._walks[key] = start_git(_log_argv(ref, list(paths)), self._cwd, self._env)
+
     def _log_stream(self, ref: str, paths: list[str]) -> Generator[LogCommit, None, None]:
-        argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
-        argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
-        argv += [f"--format={LOG_FORMAT}", ref, "--", *paths]
+        proc = self._walks.pop((ref, tuple(paths)), None)
         try:
-            proc = start_git(argv, self._cwd, self._env)
+            proc = proc or start_git(_log_argv(ref, paths), self._cwd, self._env)
         except GitFailed as exc:  # git is not there
             raise GitError(f"git log failed: {one_line(exc)}") from None
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
@@ -505,3 +526,21 @@ def repo_containing(path: Path) -> GitRepo | None:
 
 
 __all__ = ["GitRepo", "Identity", "LogCommit", "Signature", "ls_remote", "repo_containing"]
+
+
+def _log_argv(ref: str, paths: list[str]) -> list[str]:
+    """``first_parent_walk``'s git log: raw changes, oldest first, in ``LOG_FORMAT`` records."""
+    argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
+    argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
+    return [*argv, f"--format={LOG_FORMAT}", ref, "--", *paths]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a git process nobody reads any more, and reap it."""
+    with suppress(OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait(timeout=10)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()

@@ -15,7 +15,6 @@ from typing import Any, TextIO
 from gitreg.credentials import redact_data
 from gitreg.formatting import finite, table_lines, timestamp
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import DEFAULT_BRANCH, remote_branch
 from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
 from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
 
@@ -28,7 +27,13 @@ def history_text(
 ) -> str:
     """What ``gitreg history`` prints (without its last newline)."""
     repo = GitRepo.open(Path(directory))
-    branch = _default_ref(repo, ref)
+    return history_of(repo, repo.history_branch(ref), model, stage, forge_name, as_json)
+
+
+def history_of(
+    repo: GitRepo, branch: str, model: str, stage: str | None, forge_name: str | None, as_json: bool
+) -> str:
+    """``history_text`` of ``branch`` of an open repository (whose walk may have been started)."""
     changes = stage_history(repo, branch, model, stage, evidence(repo, branch, forge_name))
     if as_json:
         return _json_list([c.as_dict() for c in changes])
@@ -60,7 +65,19 @@ def audit_text(
     """What ``gitreg audit`` prints, a piece at a time once the walk is done (``dates`` reads --since and
     --until: ``when``, or the click command's, which says a bad date its way)."""
     repo = GitRepo.open(Path(directory))
-    branch = _default_ref(repo, ref)
+    return audit_of(repo, repo.history_branch(ref), since, until, fmt, forge_name, dates)
+
+
+def audit_of(
+    repo: GitRepo,
+    branch: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    forge_name: str | None,
+    dates: Callable[[str | None, bool], datetime | None] = when,
+) -> Iterator[str]:
+    """``audit_text`` of ``branch`` of an open repository (whose walk may have been started)."""
     source = evidence(repo, branch, forge_name)
     entries = audit_entries(repo, branch, dates(since, False), dates(until, True), source)
     # The rows go to temporary files as the walk finds them (memory stays flat however long the history),
@@ -80,13 +97,6 @@ def audit_text(
             part.seek(0)
             while chunk := part.read(1 << 16):
                 yield chunk
-
-
-def _default_ref(repo: GitRepo, ref: str | None) -> str:
-    if ref:
-        return ref
-    remote = remote_branch()
-    return remote if repo.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
 
 
 def _version(number: int | None) -> str:

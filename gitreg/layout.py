@@ -65,5 +65,14 @@ def stage_path(stage: str) -> str:
     return f"{STAGES_DIR}/{stage}.yaml"
 
 
+def history_paths(stage: str | None = None) -> list[str]:
+    """What a stage history's walk logs: one stage's file, or every stage's."""
+    return [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
+
+
+#: What the audit's walk logs: the stages, and the files its verdicts read.
+AUDIT_PATHS = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
+
+
 def remote_branch(branch: str = DEFAULT_BRANCH, remote: str = DEFAULT_REMOTE) -> str:
     return f"{remote}/{branch}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
-from gitreg.layout import DEFAULT_BRANCH, MODELS_DIR, REGISTRY_FILE, STAGES_DIR, stage_path
+from gitreg.layout import AUDIT_PATHS, DEFAULT_BRANCH, history_paths
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.ops.verdicts import Judge
 from gitreg.stage_history import StageStep, StageTracker
@@ -65,7 +65,7 @@ def stage_history(
     evidence = _check_history(repo, ref, evidence)
     walk_cache = open_cache(repo) if cache else None
     stages = StageTracker(repo, walk_cache)
-    paths = [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
+    paths = history_paths(stage)
     changes: list[StageChange] = []
     merged: dict[str, str] = {}
     try:
@@ -225,8 +225,7 @@ def _judged(
     entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
     asked: _Authors | None = None  # the batch before, its merged branches' authors being asked of git
-    paths = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
-    walk = repo.first_parent_walk(ref, paths)
+    walk = repo.first_parent_walk(ref, AUDIT_PATHS)
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
         in_window = _in_window(landing, since, until)
