@@ -1,0 +1,50 @@
+"""``GitRepo.start_walk`` starts a walk's ``git log`` early for the walk to take over: the walk then reads the
+log as it stood when started (one process, not two), a start with other arguments is not taken over, and
+``close`` stops a start nobody took over."""
+
+from __future__ import annotations
+
+import select
+from pathlib import Path
+
+from gitreg.gitrepo import GitRepo
+from gitreg.layout import history_paths
+from testing import commit_all, git
+
+
+def _registry(root: Path) -> None:
+    git(root, "init", "--quiet", "--initial-branch=main")
+    for number in (1, 2):
+        (root / "stages").mkdir(exist_ok=True)
+        (root / "stages" / "staging.yaml").write_text(f"fraud: {number}\n")
+        commit_all(root, f"fraud {number}")
+
+
+def _subjects(repo: GitRepo, paths: list[str]) -> list[str]:
+    return [c.subject for c in repo.first_parent_walk("main", paths)]
+
+
+def test_the_walk_takes_over_the_log_started_before_it(tmp_path: Path) -> None:
+    _registry(tmp_path)
+    repo = GitRepo.open(tmp_path)
+    repo.start_walk("main", history_paths())
+    repo.start_walk("main", history_paths("production"))  # other paths: not the walk below
+    (started,) = [proc for (_ref, paths), proc in repo._walks.items() if list(paths) == history_paths()]
+    assert started.stdout is not None
+    assert select.select([started.stdout], [], [], 60)[0]  # git has written: it read main before the commit
+    (tmp_path / "stages" / "staging.yaml").write_text("fraud: 3\n")
+    commit_all(tmp_path, "fraud 3")  # after the start: the started log does not have it
+    assert _subjects(repo, history_paths()) == ["fraud 1", "fraud 2"]
+    assert _subjects(repo, history_paths()) == ["fraud 1", "fraud 2", "fraud 3"]  # a new walk, a new log
+    repo.close()
+
+
+def test_close_stops_a_start_nobody_took_over(tmp_path: Path) -> None:
+    _registry(tmp_path)
+    repo = GitRepo.open(tmp_path)
+    repo.start_walk("main", history_paths())
+    repo.start_walk("no-such-branch", history_paths())  # fails in git: the walk would say so
+    started = list(repo._walks.values())
+    repo.close()
+    assert [proc.returncode is not None for proc in started] == [True, True]
+    assert repo._walks == {}
