@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
 
 #: The file's format: bumped whenever what an entry means changes.
-FORMAT = "gitreg-walk-cache 1"
+FORMAT = "gitreg-walk-cache 2"
 FILE_NAME = "walk.sqlite"
 #: Keys asked of SQLite in one query.
 _CHUNK = 500
@@ -38,12 +38,14 @@ _PENDING_ROWS = 4096
 #: SQLite's files beside the database: anything there but a plain file is removed before it opens.
 _BESIDE = ("-journal", "-wal", "-shm")
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+#: The tables (rows kept in their keys' order, WITHOUT ROWID: a row is one insertion, not a row and an index
+#: entry; a first walk writes thousands).
 _SCHEMA = {
     "meta": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "transitions": "CREATE TABLE transitions (old TEXT NOT NULL, new TEXT NOT NULL, delta TEXT NOT NULL, "
-    "size INTEGER, PRIMARY KEY (old, new))",
-    "verdicts": "CREATE TABLE verdicts (commit_id TEXT PRIMARY KEY, verdict TEXT NOT NULL)",
-    "artifacts": "CREATE TABLE artifacts (blob TEXT PRIMARY KEY, digest TEXT, size INTEGER)",
+    "size INTEGER, PRIMARY KEY (old, new)) WITHOUT ROWID",
+    "verdicts": "CREATE TABLE verdicts (commit_id TEXT PRIMARY KEY, verdict TEXT NOT NULL) WITHOUT ROWID",
+    "artifacts": "CREATE TABLE artifacts (blob TEXT PRIMARY KEY, digest TEXT, size INTEGER) WITHOUT ROWID",
 }
 
 # SQL (named, so that no statement reads like a command line to tests/test_git_boundary.py)
