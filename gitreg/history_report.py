@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from gitreg.credentials import redact_data
+from gitreg.credentials import redact, redact_data
 from gitreg.formatting import finite, table_lines, timestamp
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
@@ -115,6 +115,11 @@ def _pull_request(c: StageChange) -> str:
 
 
 def _change_row(c: StageChange) -> list[str]:
+    """A row of ``history``'s table, each cell redacted (a name or subject may hold a URL's credentials)."""
+    return [redact(cell) for cell in _change_cells(c)]
+
+
+def _change_cells(c: StageChange) -> list[str]:
     return [
         timestamp(c.date),
         c.stage,
@@ -245,7 +250,7 @@ def _markdown(
             e.verdict.replace("|", "/"),
             ", ".join(e.flags) or "ok",
         ]
-        rows.write("| " + " | ".join(cells) + " |\n")
+        rows.write(redact("| " + " | ".join(cells) + " |\n"))  # a name or message may hold a URL's password
         count += 1
         direct += "direct-push" in e.flags
         invalid += "invalid" in e.flags
@@ -253,7 +258,7 @@ def _markdown(
         if e.flags:
             flags += 1
             target = f"{c.stage} {c.model} → {_version(c.to_version)}"
-            flagged.write(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})\n")
+            flagged.write(redact(f"- `{c.commit[:12]}` {target}: {', '.join(e.flags)} ({c.subject})\n"))
     window = f" from {since}" if since else ""
     window += f" until {until}" if until else ""
     lines = [
