@@ -1,5 +1,5 @@
-"""What ``gitreg audit`` and ``gitreg history`` print never shows a URL's credentials, by either path (the entry
-point's and click's): a commit's author name or message may hold one."""
+"""What ``gitreg audit`` and ``gitreg history`` print never shows a URL's credentials, by either path (the
+entry point's and click's): a commit's author name or message may hold one."""
 
 from __future__ import annotations
 
