@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gitreg.summary import FieldChange, VersionDiff
 
 #: Where each public name lives. They are imported on first use (PEP 562), so that `import gitreg` (and
-#: the CLI's start-up) does not load pydantic and GitPython before a command needs them.
+#: the CLI's start-up) does not load pydantic and the full git layer before a command needs them.
 _EXPORTS = {
     "ConflictError": "gitreg.errors",
     "DestinationExistsError": "gitreg.errors",

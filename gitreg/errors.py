@@ -95,7 +95,7 @@ class RefusedError(GitregError):
 
 class Stopped(BaseException):
     """Raised in a controller's loop thread by SIGTERM or SIGINT. Not an Exception, like KeyboardInterrupt:
-    code that catches every Exception (GitPython opening a repository does) must not swallow the stop."""
+    code that catches every Exception (as a library's clean-up may) must not swallow the stop."""
 
 
 class Problem(Frozen):

@@ -1,8 +1,8 @@
-"""git without GitPython, for what runs on every read, every commit and every poll: `gitreg show`, `list`,
+"""git in its lightest form, for what runs on every read, every commit and every poll: `gitreg show`, `list`,
 `pull` and the pre-commit hook find their repository with one ``git rev-parse`` and read objects through one
 persistent ``git cat-file --batch`` process (plus ``--batch-check`` for headers), with a few plain ``git``
-calls for the index; a controller's poll is one ``git ls-remote`` (``ls_remote``). Importing GitPython costs
-more than such a command's whole work, and its start-up runs ``git version`` twice. Part of the git module
+calls for the index; a controller's poll is one ``git ls-remote`` (``ls_remote``). (GitPython, which gitreg
+used before, cost more to import than such a command's whole work.) Part of the git module
 family with ``gitrepo``: the same named methods a ``CommitSnapshot`` calls, raising the same errors;
 ``GitRepo`` reads objects through a ``LiteRepo`` and stays the home of everything else git does."""
 

@@ -18,8 +18,9 @@ from gitreg.values import Frozen, set_fields
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
-# Reading a registry loads neither pydantic, GitPython nor the blob store: the typed models, the full git
-# repository and the store are imported where a caller asks for them (see gitreg.records).
+# Reading a registry loads neither pydantic, the full git layer (GitRepo) nor the blob store: the typed
+# models, the full git repository and the store are imported where a caller asks for them (see
+# gitreg.records).
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
@@ -133,7 +134,7 @@ class Registry:
 
     @property
     def repo(self) -> GitRepo | None:
-        """The git repository, opened (with GitPython) on first use: reads do not need it."""
+        """The git repository (``GitRepo``), opened on first use: reads do not need it."""
         if self._repo is None and self._git_dir is not None:
             from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - only commands that write or validate
 

@@ -1,7 +1,7 @@
 """``gitreg controller``: keep a target folder in step with a stage; ``gitreg controller status``.
 
 ``--once`` first asks ``controller.poll`` (the standard library and one ``git ls-remote``) whether there
-is anything to do; only then, or for the loop, is the full controller (pydantic, GitPython,
+is anything to do; only then, or for the loop, is the full controller (pydantic, ``GitRepo``,
 prometheus_client) imported. A test holds that: tests/controller/test_poll.py."""
 
 from __future__ import annotations
@@ -169,8 +169,8 @@ def controller_command(
         click.echo(event.json() if log_format == "json" else event.text(), err=True)
 
     def unraisable(what: sys.UnraisableHookArgs) -> None:
-        # An error Python cannot raise (a finaliser's, such as GitPython's after a stop cut its set-up
-        # short) is one log line like every other, not a traceback in the middle of JSON logs.
+        # An error Python cannot raise (a finaliser's, after a stop cut a library's set-up short) is one
+        # log line like every other, not a traceback in the middle of JSON logs.
         error = f"{type(what.exc_value).__name__}: {what.exc_value}"
         log(Event("ignored-error", "warning", {"error": error, "in": repr(what.object)[:200]}))
 
@@ -186,15 +186,11 @@ def controller_command(
             return 0
         answer = seen.answer
     from gitreg.controller import Controller  # noqa: PLC0415 - there is work: the full controller
-    from gitreg.controller.loop import STOP_GRACE, Loop, cancel_git_timers  # noqa: PLC0415
+    from gitreg.controller.loop import STOP_GRACE, Loop  # noqa: PLC0415
 
     with Controller(config, log) as controller:
         if once:
-            try:
-                result = controller.reconcile(force=True, answer=answer)
-            except KeyboardInterrupt:
-                cancel_git_timers()
-                raise
+            result = controller.reconcile(force=True, answer=answer)
             return _report(result)
         loop = Loop(controller, interval, stale_after=stale_after, stop_grace=STOP_GRACE)
         http = (

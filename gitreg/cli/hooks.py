@@ -17,7 +17,7 @@ from gitreg.validate import report as reports
 @click.pass_obj
 def install_hooks_command(directory: str, force: bool) -> int:
     """Install gitreg's plain git hooks (for registries without the pre-commit framework)."""
-    from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - GitPython: not for the hooks, run on every commit
+    from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - not for the hooks, run on every commit
 
     for path in hooks.install(GitRepo.open(Path(directory)), force):
         click.echo(f"installed {path}")

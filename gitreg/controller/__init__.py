@@ -9,7 +9,7 @@ an HTTP server beside it); ``status.json`` in the target's ``.gitreg`` folder sa
 
 The names are imported on first use (PEP 562): ``gitreg controller --once`` answers a poll that finds
 nothing new from the light modules of this package (``poll``, ``target``, ``events``, ``config``) without
-loading pydantic, GitPython or prometheus_client."""
+loading pydantic, ``GitRepo`` or prometheus_client."""
 
 from __future__ import annotations
 

@@ -74,7 +74,6 @@ class Loop:
                 if self._stopping:  # the Stopped raised by the signal was swallowed somewhere: stop now
                     raise Stopped(self._stopping)
         except Stopped as stop:
-            cancel_git_timers()
             ended = end_children(self._children)
             fields: dict[str, Field] = {"signal": str(stop)}
             if ended:
@@ -98,14 +97,6 @@ class Loop:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the kernel's doing: no Python needed to run it
             signal.alarm(self.stop_grace)
         raise Stopped(self._stopping)
-
-
-def cancel_git_timers() -> None:
-    """Cancel the watchdog timer GitPython starts for a git command with a timeout: interrupted by the
-    signal, the command never cancelled it, and the process would wait for it (minutes) before exiting."""
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.cancel()
 
 
 def end_children(known: list[int] | None = None, grace: float = CHILD_GRACE) -> int:

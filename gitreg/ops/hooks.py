@@ -34,8 +34,8 @@ def validate_index(directory: Path, everything: bool = False, named: Sequence[st
     had changed (the pre-commit framework names files under ``run --all-files`` and ``run --files``), and
     naming registry.yaml, or ``everything``, judges the whole index as ``gitreg validate`` does.
 
-    This runs on every commit, so it reads git through plain ``git`` calls (``gitreg.gitlite``), not
-    GitPython, and never opens the blob store."""
+    This runs on every commit, so it reads git through plain ``git`` calls (``gitreg.gitlite``), not the
+    full ``GitRepo``, and never opens the blob store."""
     with LiteRepo.open(directory) as repo:
         workdir = repo.workdir or directory  # a pre-commit hook runs in a working tree
         if not (workdir / REGISTRY_FILE).is_file():
