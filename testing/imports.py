@@ -5,6 +5,7 @@ assert on these (a test of what is imported, not of time)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,39 @@ def modules_after_code(
 
 def _indented(code: str) -> str:
     return "".join(f"    {line}\n" for line in code.strip("\n").splitlines()) or "    pass\n"
+
+
+#: The click path, forced: the group's own main, as `gitreg` ran before gitreg.entry.
+CLICK_SCRIPT = "import sys; from gitreg.cli import main; sys.argv = ['gitreg', *sys.argv[1:]]; main()"
+#: The entry point, writing at exit which modules it loaded.
+ENTRY_SCRIPT = """
+import atexit, json, sys
+atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
+from gitreg.entry import main
+sys.argv = ["gitreg", *sys.argv[1:]]
+main()
+"""
+
+#: (exit code, stdout, stderr) of a process.
+Outcome = tuple[int, bytes, bytes]
+
+
+def entry_and_click(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[Outcome, Outcome, set[str]]:
+    """``gitreg ARGS`` from ``tmp_path`` through the entry point and through the click group run directly:
+    what each did, and the modules the entry point loaded (the quick path's tests compare the two)."""
+    out = tmp_path / "modules.json"
+    out.unlink(missing_ok=True)
+    results = []
+    for code in (ENTRY_SCRIPT.replace("OUT", repr(str(out))), CLICK_SCRIPT):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, **(env or {})},
+        )
+        results.append((done.returncode, done.stdout, done.stderr))
+    return results[0], results[1], set(json.loads(out.read_text()))

@@ -17,35 +17,12 @@ from pathlib import Path
 import pytest
 
 from testing import commit_all, git, run, write_bytes
-
-#: The click path, forced: the group's own main, as `gitreg` ran before gitreg.entry.
-_CLICK = "import sys; from gitreg.cli import main; sys.argv = ['gitreg', *sys.argv[1:]]; main()"
-#: The entry point, writing at exit which modules it loaded.
-_ENTRY = """
-import atexit, json, sys
-atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
-from gitreg.entry import main
-sys.argv = ["gitreg", *sys.argv[1:]]
-main()
-"""
+from testing.imports import CLICK_SCRIPT, ENTRY_SCRIPT, entry_and_click
 
 
 def both(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[object, object, set[str]]:
     """(what the entry point did, what click did, the modules the entry point loaded)."""
-    out = tmp_path / "modules.json"
-    out.unlink(missing_ok=True)
-    results = []
-    for code in (_ENTRY.replace("OUT", repr(str(out))), _CLICK):
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            timeout=120,
-            check=False,
-            cwd=tmp_path,
-            env={**os.environ, **(env or {})},
-        )
-        results.append((done.returncode, done.stdout, done.stderr))
-    return results[0], results[1], set(json.loads(out.read_text()))
+    return entry_and_click(tmp_path, *args, env=env)
 
 
 @pytest.fixture
@@ -259,7 +236,7 @@ def test_a_closed_pipe_ends_both_paths_alike(populated: Path, tmp_path: Path) ->
     click ends it."""
     out = tmp_path / "modules.json"
     results = []
-    for code in (_ENTRY.replace("OUT", repr(str(out))), _CLICK):
+    for code in (ENTRY_SCRIPT.replace("OUT", repr(str(out))), CLICK_SCRIPT):
         done = subprocess.Popen(
             [sys.executable, "-c", code, "-C", str(populated), "list"],
             stdout=subprocess.PIPE,

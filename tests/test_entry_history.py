@@ -6,45 +6,18 @@ date or format click refuses, unusual option forms, help) is click's."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gitreg import entry
 from testing import git, isolate, run
-
-#: The click path, forced: the group's own main.
-_CLICK = "import sys; from gitreg.cli import main; sys.argv = ['gitreg', *sys.argv[1:]]; main()"
-#: The entry point, writing at exit which modules it loaded.
-_ENTRY = """
-import atexit, json, sys
-atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
-from gitreg.entry import main
-sys.argv = ["gitreg", *sys.argv[1:]]
-main()
-"""
+from testing.imports import entry_and_click
 
 
-def both(tmp_path: Path, *args: str) -> tuple[object, object, set[str]]:
+def both(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[object, object, set[str]]:
     """(what the entry point did, what click did, the modules the entry point loaded)."""
-    out = tmp_path / "modules.json"
-    out.unlink(missing_ok=True)
-    results = []
-    for code in (_ENTRY.replace("OUT", repr(str(out))), _CLICK):
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            timeout=120,
-            check=False,
-            cwd=tmp_path,
-            env=dict(os.environ),
-        )
-        results.append((done.returncode, done.stdout, done.stderr))
-    return results[0], results[1], set(json.loads(out.read_text()))
+    return entry_and_click(tmp_path, *args, env=env)
 
 
 def commit(repo: Path, text: str, subject: str, *config: str) -> None:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitrepo import GitRepo
 from testing import git
+from testing.servers import silent_port
 
 
 @pytest.fixture
@@ -83,28 +82,8 @@ def test_an_error_quotes_gits_last_error_line(repo_path: Path) -> None:
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A TCP port that accepts connections and never answers: a git host that hangs."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(timeout=5)
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_port() as port:
+        yield port
 
 
 #: A controller's fetch against a host that never answers, with a deadline; then whether any process

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from gitreg.storage import LocalStore
 from gitreg.storage.artifact import TreeEntry, tree_listing
 from testing import Unchanged, assert_error, commit_all, git, run, sha256, sha256_file
 from testing.published import files_of, populate, publish, uri
+from testing.servers import silent_port
 
 
 @pytest.fixture
@@ -323,28 +322,8 @@ def test_unreachable_repository(tmp_path: Path) -> None:
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A TCP port that accepts connections and never answers: a registry host that hangs."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(timeout=5)
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_port() as port:
+        yield port
 
 
 def test_a_hanging_registry_host_fails_after_the_timeout(silent_server: int, tmp_path: Path) -> None:
