@@ -4,6 +4,7 @@ user's next ``git commit`` would make real. Real processes, killed with SIGKILL.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -26,13 +27,28 @@ def start_register(registry: Path, source: Path) -> subprocess.Popen[bytes]:
 
 def kill(process: subprocess.Popen[bytes], registry: Path) -> None:
     """SIGKILL the register, then let a git command it had started finish: SIGKILL reaches gitreg, not its
-    git child, which goes on and drops its lock (``.git/index.lock``) when done. Checking the state while
-    that git still runs would see its lock rather than what the crash left (seen under load)."""
+    git child, which goes on (a commit writes the index, then moves HEAD) and drops its locks when done.
+    Checking the state while that git still runs would see a step of it rather than what the crash left
+    (seen under load): wait until no process works in the registry and no lock is left."""
     process.kill()
     process.wait(timeout=60)
     deadline = time.monotonic() + 30
-    while any((registry / ".git").rglob("*.lock")) and time.monotonic() < deadline:
+    while (_working_in(registry) or any((registry / ".git").rglob("*.lock"))) and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def _working_in(registry: Path) -> bool:
+    """Whether a process other than this one has its working folder in ``registry`` (Linux's /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = (entry / "cwd").resolve(strict=True)
+        except OSError:
+            continue  # gone, or not ours to see
+        if cwd == registry.resolve() or registry.resolve() in cwd.parents:
+            return True
+    return False
 
 
 def check_state(registry: Path, old: str) -> str:
