@@ -1,35 +1,24 @@
 """The one place that starts git: named methods that return plain data (strings, bytes, dicts, values).
 With ``gitrun`` (the subprocess runner), ``gitlite`` (finding a repository, reading objects through
-``cat-file``), ``gitoutput`` (parsing what git prints) and ``gitcommit`` (plumbing commits) it is the git
-module family; no other module builds a git command line or reads git's raw output. No GitPython: its
-import costs more than most commands' work, and its start-up runs ``git version``."""
+``cat-file``), ``gitoutput`` (parsing what git prints), ``gitcommit`` (plumbing commits), ``gitlog`` (history
+walks) and ``gitremote`` (fetch, push, a controller's cache) it is the git module family; no other module
+builds a git command line or reads git's raw output. No GitPython: its import costs more than most
+commands' work, and its start-up runs ``git version``."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Generator, Iterable, Iterator, Mapping
-from contextlib import suppress
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from gitreg.credentials import redact_url
 from gitreg.errors import GitError, NotFoundError
 from gitreg.gitahead import BlobsAhead
 from gitreg.gitlite import LiteRepo, locate, ls_remote
-from gitreg.gitoutput import (
-    LOG_FORMAT,
-    SIGNATURE_FORMAT,
-    LogCommit,
-    Signature,
-    one_line,
-    parse_log,
-    parse_ls_tree,
-    parse_ref_tips,
-    parse_signature,
-    push_reason,
-)
-from gitreg.gitrun import GitFailed, run_git, start_git
-from gitreg.layout import DEFAULT_BRANCH, remote_branch
+from gitreg.gitlog import LogOps
+from gitreg.gitoutput import LogCommit, Signature, one_line, parse_ls_tree, parse_ref_tips
+from gitreg.gitremote import RemoteOps
+from gitreg.gitrun import GitFailed, run_git
+from gitreg.layout import DEFAULT_BRANCH
 from gitreg.values import Frozen, set_fields
 
 
@@ -48,7 +37,7 @@ class Identity(Frozen):
         return f"{self.name} <{self.email}>"
 
 
-class GitRepo:
+class GitRepo(LogOps, RemoteOps):
     """A git repository on disk, with or without a working tree. git runs in its working tree (in its git
     folder when it has none), as ``git`` would from there; ``env`` is added to every command's."""
 
@@ -56,10 +45,10 @@ class GitRepo:
         self.git_dir = git_dir
         self._workdir = workdir
         self._cwd = workdir or git_dir
-        self._env = dict(env or {})
+        self._env: dict[str, str] = dict(env or {})
         #: objects are read through its ``cat-file --batch`` processes, started on first use
         self._objects = LiteRepo(git_dir, workdir)
-        self._walks: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}  # see start_walk
+        self._walks = {}  # see start_walk
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -106,9 +95,7 @@ class GitRepo:
         """Stop the git processes kept running for reads (a repository about to be deleted), and the walks
         started and not taken over."""
         self._objects.close()
-        walks, self._walks = list(self._walks.values()), {}
-        for proc in walks:
-            _stop(proc)
+        self._stop_walks()
 
     def cache_folder(self) -> Path:
         """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
@@ -177,13 +164,6 @@ class GitRepo:
     def head(self) -> str | None:
         return self.rev_parse("HEAD")
 
-    def remote_url(self, remote: str = "origin") -> str | None:
-        try:
-            out: str = self._output(["remote", "get-url", remote])
-        except GitFailed:
-            return None
-        return out.strip()
-
     def dirty_paths(self, paths: Iterable[str]) -> list[str]:
         """Those of ``paths`` with uncommitted changes (staged, unstaged or untracked)."""
         out = self._run("status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
@@ -213,44 +193,6 @@ class GitRepo:
         """The folder git runs this repository's hooks from (``core.hooksPath`` honoured)."""
         hooks = Path(self._run("rev-parse", "--git-path", "hooks").strip())
         return hooks if hooks.is_absolute() else (self.workdir or Path.cwd()) / hooks
-
-    def fetch(self, remote: str, branch: str) -> str | None:
-        """Update ``remote``/``branch``; its commit, or None if the remote has no such branch."""
-        try:
-            self._output(
-                [
-                    "fetch",
-                    "--quiet",
-                    "--no-tags",
-                    remote,
-                    f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}",
-                ]
-            )
-        except GitFailed as exc:
-            message = one_line(exc)
-            if "couldn't find remote ref" in message:
-                return None
-            raise GitError(
-                f"git fetch {remote} {branch} failed: {message}", "check the remote and your access to it"
-            ) from None
-        return self.rev_parse(f"refs/remotes/{remote}/{branch}")
-
-    def push(self, remote: str, branch: str) -> None:
-        """Push ``branch`` to ``remote`` (same name), never forced."""
-        try:
-            self._output(
-                ["push", "--quiet", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}"]
-            )
-        except GitFailed as exc:
-            raise GitError(
-                f"the remote refused the push of {branch}: {push_reason(exc)}",
-                f"the branch is kept locally; fix the cause and run: git push {remote} {branch}",
-            ) from None
-
-    def push_new_branch(self, url: str, branch: str) -> None:
-        """Push ``branch`` to the repository at ``url`` (same name), never forced: from a scratch clone,
-        so a failure is git's own error (there is no local branch to keep)."""
-        self._run("push", "--quiet", url, f"refs/heads/{branch}:refs/heads/{branch}")
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -291,53 +233,6 @@ class GitRepo:
             changes.update({p: "A" for p in out.split("\0") if p})
         return changes
 
-    def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
-        """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
-        changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
-        return iter(list(self._log_stream(ref, list(paths)))[::-1])
-
-    def first_parent_walk(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
-        """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
-        whole), from the root commit's additions on. git writes no diff: ``gitreg.stage_patches`` diffs
-        the files its callers read line by line, from their blobs."""
-        yield from self._log_stream(ref, list(paths))
-
-    def history_branch(self, ref: str | None = None) -> str:
-        """The branch whose history counts: ``ref``, else the remote's main if it was fetched, else main."""
-        if ref:
-            return ref
-        remote = remote_branch()
-        return remote if self.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
-
-    def start_walk(self, ref: str, paths: Iterable[str]) -> None:
-        """Start the ``git log`` of ``first_parent_walk(ref, paths)`` now, for that walk to take over: git
-        works the whole history out before it writes the oldest commit, so a command that starts it before
-        loading what the walk needs waits less. One not taken over is stopped by ``close``."""
-        key = (ref, tuple(paths))
-        if key not in self._walks:
-            with suppress(GitFailed):  # git is not there: the walk says so
-                self._walks[key] = start_git(_log_argv(ref, list(paths)), self._cwd, self._env)
-
-    def _log_stream(self, ref: str, paths: list[str]) -> Generator[LogCommit, None, None]:
-        proc = self._walks.pop((ref, tuple(paths)), None)
-        try:
-            proc = proc or start_git(_log_argv(ref, paths), self._cwd, self._env)
-        except GitFailed as exc:  # git is not there
-            raise GitError(f"git log failed: {one_line(exc)}") from None
-        if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
-            raise GitError("git log failed: it did not start")
-        try:
-            stdout = proc.stdout  # a buffered pipe: read1 gives what git has written, up to the size
-            yield from parse_log(iter(lambda: stdout.read1(1 << 16), b""))  # type: ignore[attr-defined]
-        finally:
-            proc.stdout.close()
-            stderr = proc.stderr.read()
-            proc.stderr.close()
-            code = proc.wait()
-        if code != 0:
-            reason = stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git log failed: {reason[-1] if reason else f'exit status {code}'}")
-
     def tree_of(self, commit: str) -> str:
         return self._run("rev-parse", f"{commit}^{{tree}}").strip()
 
@@ -347,20 +242,6 @@ class GitRepo:
             return self._run("merge-tree", "--write-tree", base, head).split()[0]
         except GitError:
             return None
-
-    def authors_of(self, commits: Iterable[str]) -> dict[str, str]:
-        """{commit: "Name <email>" of its author} for many commits in one ``git log --no-walk``."""
-        wanted = sorted(set(commits))
-        if not wanted:
-            return {}
-        out = self._run(
-            "log",
-            "--no-walk=unsorted",
-            "--stdin",
-            "--format=%H%x1f%an <%ae>",
-            stdin="\n".join(wanted).encode(),
-        )
-        return dict(line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line)
 
     def object_at(self, commit: str, path: str) -> tuple[str, str, int] | None:
         """(sha, type, size) of the object at ``path`` in ``commit`` ("" for its root tree), or None."""
@@ -435,70 +316,6 @@ class GitRepo:
         """Write ``data`` to the object store as a blob; its sha."""
         return self._run("hash-object", "-w", "--stdin", stdin=data).strip()
 
-    # --- a controller's cache: one branch of a remote, fetched shallowly --------------------------------
-
-    def fetch_branch(self, url: str, branch: str, ref: str, timeout: float | None = None) -> str:
-        """Fetch the tip of ``branch`` at ``url`` into the local ``ref``: see ``fetch_shallow``."""
-        return self.fetch_shallow(url, f"refs/heads/{branch}", ref, timeout)
-
-    def fetch_shallow(self, url: str, source: str, ref: str, timeout: float | None = None) -> str:
-        """Fetch ``source`` (a ref or ``HEAD``) at ``url`` with depth 1 (no tags) into the local ``ref``,
-        forced (a force-pushed branch is followed); return the commit fetched."""
-        return self._fetch(url, "--depth=1", source, ref, timeout)
-
-    def deepen(self, url: str, branch: str, ref: str, by: int, timeout: float | None = None) -> str:
-        """Fetch ``by`` more commits of ``branch``'s history below the shallow boundary; the tip fetched."""
-        return self._fetch(url, f"--deepen={by}", f"refs/heads/{branch}", ref, timeout)
-
-    def _fetch(self, url: str, depth: str, source: str, ref: str, timeout: float | None) -> str:
-        argv = ["fetch", "--quiet", depth, "--no-tags", "--no-write-fetch-head"]
-        argv += ["--", url, f"+{source}:{ref}"]
-        try:
-            self._output(argv, timeout=timeout)
-        except GitFailed as exc:
-            raise GitError(f"git fetch failed: {one_line(exc)}") from None
-        commit = self.rev_parse(ref)
-        if commit is None:  # pragma: no cover - the fetch succeeded, so the ref exists
-            raise GitError(f"git fetch of {source} from {redact_url(url)} wrote no {ref}")
-        return commit
-
-    def history(self, commit: str) -> tuple[set[str], bool]:
-        """The commits of ``commit``'s history present here, and whether that is all of it (no shallow
-        boundary cut it short)."""
-        commits = set(self._run("rev-list", commit).split())
-        try:
-            shallow = set((self.git_dir / "shallow").read_text().split())
-        except FileNotFoundError:
-            shallow = set()
-        return commits, not commits & shallow
-
-    def intact(self, commit: str) -> bool:
-        """Whether every object held here is whole and ``commit``'s history and files are all there
-        (``git fsck``: it reads everything, so only for a small repository such as a controller's cache)."""
-        try:
-            self._output(["fsck", "--no-dangling", "--no-progress", "--no-reflogs", commit])
-        except GitFailed:
-            return False
-        return True
-
-    def has_commit(self, sha: str) -> bool:
-        """Whether the commit object ``sha`` (a full sha) is in this repository."""
-        return self.rev_parse(sha) == sha
-
-    def signature(self, commit: str, allowed_signers: Path | None = None) -> Signature:
-        """How ``commit``'s signature verifies: SSH signatures against ``allowed_signers`` (git's
-        gpg.ssh.allowedSignersFile), GPG ones against the user's keyring. The same check as
-        ``git verify-commit``, which succeeds exactly when ``status`` is ``G``."""
-        argv = []
-        if allowed_signers is not None:
-            argv += ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"]
-        argv += ["log", "-1", f"--format={SIGNATURE_FORMAT}", commit, "--"]
-        try:
-            out: str = self._output(argv)
-        except GitFailed as exc:
-            raise GitError(f"git log failed: {one_line(exc)}") from None
-        return parse_signature(out)
-
     def worktree_matches(self, path: str, commit: str) -> bool:
         """Whether ``path`` in the working tree is as at ``commit`` (both absent counts as a match)."""
         if self.workdir is None:
@@ -526,21 +343,3 @@ def repo_containing(path: Path) -> GitRepo | None:
 
 
 __all__ = ["GitRepo", "Identity", "LogCommit", "Signature", "ls_remote", "repo_containing"]
-
-
-def _log_argv(ref: str, paths: list[str]) -> list[str]:
-    """``first_parent_walk``'s git log: raw changes, oldest first, in ``LOG_FORMAT`` records."""
-    argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
-    argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
-    return [*argv, f"--format={LOG_FORMAT}", ref, "--", *paths]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a git process nobody reads any more, and reap it."""
-    with suppress(OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait(timeout=10)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            with suppress(OSError):
-                stream.close()
