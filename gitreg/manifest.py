@@ -1,145 +1,49 @@
 """Pydantic models of the files in a registry repository: registry.yaml, model.yaml, version manifests and
 stage files. Every model forbids unknown fields; ``parse`` turns pydantic's errors into one
-``path:line:col: message`` problem each, with a "did you mean" hint for a misspelt field."""
+``path:line:col: message`` problem each, with a "did you mean" hint for a misspelt field (see
+``manifest_problems``). The constrained field types the models are built from are in ``manifest_fields``."""
 
 from __future__ import annotations
 
-import difflib
-import re
-import types
-import typing
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     RootModel,
-    StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
-    WithJsonSchema,
 )
 
-from gitreg import durations
-from gitreg.errors import ManifestError, Problem
+from gitreg.errors import ManifestError
 from gitreg.filesystem import is_name as is_name  # noqa: PLC0414 - a re-export: callers import it here
-from gitreg.filesystem import name_problem
-from gitreg.layout import MAX_SIZE, NAME
-from gitreg.records import THRESHOLD, without_empty_fields
+from gitreg.layout import MAX_SIZE
+
+# the field types, re-exported: callers import them here
+from gitreg.manifest_fields import API_VERSION as API_VERSION  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import DIGEST_PATTERN as DIGEST_PATTERN  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import NAME_SCHEMA as NAME_SCHEMA  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Digest as Digest  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import KeepLast as KeepLast  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Name as Name  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Number as Number  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import PositiveInt as PositiveInt  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import RetentionPeriod as RetentionPeriod  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Scalar as Scalar  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Threshold as Threshold  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import Timestamp as Timestamp  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import VersionNumber as VersionNumber  # noqa: PLC0414 - a re-export
+from gitreg.manifest_fields import name_error as name_error  # noqa: PLC0414 - a re-export
+from gitreg.manifest_problems import problems, unwrap
 from gitreg.records import threshold_holds as threshold_holds  # noqa: PLC0414 - a re-export: its old home
+from gitreg.records import without_empty_fields
 from gitreg.yamlio import Document
 
-API_VERSION = "gitreg/v1"
-DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
-_NAME_RE = NAME
-
-
-def name_error(value: str) -> str | None:
-    """Why ``value`` cannot name a model or a stage (both become file names), or None when it can."""
-    if not _NAME_RE.fullmatch(value):
-        return (
-            f"{value!r} is not a valid name: use 1-64 lowercase letters, digits, '.', '_' or '-', "
-            "starting and ending with a letter or digit"
-        )
-    problem = name_problem(value)
-    return None if problem is None else f"{value!r} is not a valid name: it {problem}"
-
-
-def _name(value: str) -> str:
-    error = name_error(value)
-    if error is not None:
-        raise ValueError(error)
-    return value
-
-
-#: What JSON Schema can say of a name: the pattern, and not a Windows device name (filesystem.name_problem).
-NAME_SCHEMA = {
-    "type": "string",
-    "pattern": NAME.pattern,
-    "not": {"pattern": r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)"},
-}
-Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema(NAME_SCHEMA)]
-Digest = Annotated[StrictStr, Field(pattern=DIGEST_PATTERN)]
-PositiveInt = Annotated[StrictInt, Field(gt=0)]
-
-
-_NUMBER_LIKE = re.compile(r"[-+]?[0-9][0-9A-Za-z_:.]*")
-_DECIMAL = re.compile(r"[1-9][0-9]*")
-
-
-def _not_text(value: Any) -> Any:
-    """Say why 010, 0x0a, 1_0 or +10 is not a version (the YAML loader leaves them as text: see yamlio);
-    other text gets pydantic's "should be a valid integer"."""
-    if isinstance(value, str) and _NUMBER_LIKE.fullmatch(value) and not _DECIMAL.fullmatch(value):
-        raise ValueError(f"expected a version number in plain decimal digits, such as 3, not {value!r}")
-    return value
-
-
-#: A version number: a positive integer written in plain decimal digits.
-VersionNumber = Annotated[PositiveInt, BeforeValidator(_not_text)]
-Scalar = StrictStr | StrictBool | StrictInt | StrictFloat | None
-Number = StrictInt | StrictFloat
-
-_THRESHOLD_RE = THRESHOLD
-
-
-def _threshold(value: str) -> str:
-    if not _THRESHOLD_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a threshold: write an operator and a number, such as '>= 0.9'")
-    return value
-
-
-Threshold = Annotated[
-    StrictStr,
-    AfterValidator(_threshold),
-    WithJsonSchema({"type": "string", "pattern": _THRESHOLD_RE.pattern}),
-]
-
-
-def _iso_timestamp(value: str) -> str:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 timestamp such as '2026-11-22T10:00:00Z'") from None
-    return value
-
-
-#: What JSON Schema can say of an ISO 8601 timestamp: it starts with a date (the rest only Python can judge).
-_TIMESTAMP_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}(-?[0-9]{2}-?[0-9]{2}|-?W[0-9]{2})"}
-Timestamp = Annotated[StrictStr, AfterValidator(_iso_timestamp), WithJsonSchema(_TIMESTAMP_SCHEMA)]
-
-
-def _retention_period(value: Any) -> Any:
-    problem = durations.retention_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-def _at_least_one(value: Any) -> Any:
-    if type(value) is int and value < 1:
-        raise ValueError(f"{value} is below 1: the newest version is always kept, so write 1 or more")
-    return value
-
-
-#: How many of a model's newest active versions retention always keeps.
-KeepLast = Annotated[
-    StrictInt, BeforeValidator(_at_least_one), WithJsonSchema({"type": "integer", "minimum": 1})
-]
-#: A retention period: days or weeks with the unit, such as 180d or 26w (see gitreg.durations).
-RetentionPeriod = Annotated[
-    StrictStr,
-    BeforeValidator(_retention_period),
-    WithJsonSchema({"type": "string", "pattern": durations.RETENTION_PATTERN}),
-]
+_unwrap = unwrap  # its old name here, which tests walk the models' annotations with
 
 
 class _Strict(BaseModel):
@@ -425,118 +329,7 @@ def parse(cls: type[T], doc: Document) -> T:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise ManifestError(_problems(cls, doc, exc)) from None
-
-
-_TYPE_NAMES = {
-    "string_type": "a string",
-    "bool_type": "a boolean",
-    "int_type": "an integer",
-    "float_type": "a number",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "none_required": "null",
-}
-
-
-def _problems(cls: type[BaseModel], doc: Document, exc: ValidationError) -> list[Problem]:
-    """One problem per error, at the document key it concerns; a value that fails every member of a union
-    on its type is one "expected a or b" problem (and none at all if a member matched deeper down)."""
-    by_loc: dict[tuple[str | int, ...], list[Any]] = {}
-    for err in exc.errors():
-        by_loc.setdefault(_document_loc(doc.data, err), []).append(err)
-    problems: list[Problem] = []
-    for loc, errs in by_loc.items():
-        type_errors = all(e["type"] in _TYPE_NAMES for e in errs)
-        if type_errors and len(errs) > 1:
-            if any(len(other) > len(loc) and other[: len(loc)] == loc for other in by_loc):
-                continue  # a container member matched, and its items say what is wrong
-            expected = " or ".join(dict.fromkeys(_TYPE_NAMES[e["type"]] for e in errs))
-            first = _problem(cls, doc, loc, errs[0])
-            head = first.message.split(": ", 1)[0] if loc else ""
-            message = f"{head}: expected {expected}" if head else f"expected {expected}"
-            problems.append(Problem(first.path, first.line, first.col, message))
-        else:
-            problems += [_problem(cls, doc, loc, e) for e in errs]
-    unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.line, p.col))
-
-
-def _document_loc(data: Any, err: Any) -> tuple[str | int, ...]:
-    """The error's location as keys of the document: pydantic also puts union members' names ("str",
-    "function-after[...]") and "[key]" markers in locations, which are not keys; walking the data tells
-    them apart, even from a model that is really named "str"."""
-    raw = tuple(err["loc"])
-    keep_last = err["type"] in ("missing", "extra_forbidden")
-    out: list[str | int] = []
-    current = data
-    for index, part in enumerate(raw):
-        in_dict = isinstance(current, dict) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        if in_dict or in_list:
-            out.append(part)
-            current = current[part]
-        elif keep_last and index == len(raw) - 1:
-            out.append(part)
-    return tuple(out)
-
-
-def _problem(cls: type[BaseModel], doc: Document, loc: tuple[str | int, ...], err: Any) -> Problem:
-    dotted = ".".join(str(p) for p in loc)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        message = f"unknown field {loc[-1]!r}"
-        candidates = _field_names(cls, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.6)
-        if close:
-            message += f" (did you mean {close[0]!r}?)"
-        elif candidates:
-            message += f" (allowed: {', '.join(sorted(candidates))})"
-    elif kind == "missing":
-        message = f"missing required field {dotted!r}"
-    else:
-        text = str(err["msg"]).removeprefix("Value error, ")
-        message = f"{dotted}: {text}" if dotted else text
-    line, col = doc.position(loc)
-    return Problem(doc.path, line, col, message)
-
-
-def _field_names(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """The field names (as written in YAML) of the model found at ``loc`` below ``cls``."""
-    target: Any = cls
-    for part in loc:
-        target = _unwrap(target)
-        if isinstance(target, type) and issubclass(target, BaseModel):
-            field = next(
-                (f for n, f in target.model_fields.items() if part in (n, f.alias)),
-                None,
-            )
-            if field is None:
-                return []
-            target = field.annotation
-        elif typing.get_origin(target) in (list, dict):
-            target = typing.get_args(target)[-1]
-        else:
-            return []
-    target = _unwrap(target)
-    if isinstance(target, type) and issubclass(target, BaseModel):
-        return [f.alias or n for n, f in target.model_fields.items()]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Optional[...] and Annotated[...] down to the model or container inside."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
+        raise ManifestError(problems(cls, doc, exc)) from None
 
 
 def json_schema(kind: str) -> dict[str, Any]:
