@@ -14,6 +14,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError
+from gitreg.gitlite import read_replies
 from gitreg.gitrun import environment
 
 #: Bytes of requests written and not answered yet, at most: they wait in git's input pipe (64 KiB at least)
@@ -33,7 +34,7 @@ class Ticket:
         self.reader = reader
         self.shas = shas
         self.request = request
-        self.blobs: dict[str, bytes] = {}  # sha -> contents; a sha git does not have is left out
+        self.blobs: dict[str, bytes] = {}  # sha -> contents; a sha git has no blob for is left out
         self.error: str | None = None
         self.done = False
 
@@ -116,13 +117,7 @@ class BlobsAhead:
         try:
             if self._failed is not None:
                 raise OSError(self._failed)
-            for sha in ticket.shas:
-                header = stdout.readline().split()
-                if len(header) == 3:
-                    ticket.blobs[sha] = _read_exactly(stdout, int(header[2]))
-                    stdout.read(1)  # the newline after the contents
-                elif len(header) != 2:  # "<sha> missing" is two words: left out
-                    raise OSError("git cat-file stopped")
+            ticket.blobs = read_replies(stdout, ticket.shas)
         except (OSError, ValueError) as exc:
             self._failed = self._failed or str(exc)
             ticket.error = self._failed
@@ -150,15 +145,3 @@ def _enlarge(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
     except (ImportError, AttributeError, OSError):
         pass  # a smaller pipe: git waits for the walk sooner, nothing else changes
-
-
-def _read_exactly(stream: object, size: int) -> bytes:
-    read = stream.read  # type: ignore[attr-defined]
-    parts, left = [], size
-    while left:
-        part = read(left)
-        if not part:
-            raise OSError("git cat-file stopped")
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)

@@ -21,6 +21,10 @@ from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
 from gitreg.gitrun import environment
 from gitreg.values import Frozen, set_fields
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import IO
+
 _HINT = "run gitreg inside a registry checkout, or pass -C DIR"
 
 
@@ -208,21 +212,8 @@ class LiteRepo:
 
         writer = threading.Thread(target=write, name="gitreg-cat-file", daemon=True)
         writer.start()
-        blobs = {}
         try:
-            for sha in shas:
-                line = stdout.readline()
-                if line.endswith((b" missing\n", b" ambiguous\n")):
-                    continue
-                header = line.split()
-                if len(header) != 3:
-                    raise OSError("no reply")
-                size = int(header[2])
-                data = stdout.read(size + 1)[:size]
-                if len(data) != size:
-                    raise OSError("the object was cut short")
-                if header[1] == b"blob":
-                    blobs[sha] = data
+            blobs = read_replies(stdout, shas)
         except (OSError, ValueError) as exc:
             batch.kill()  # the writer's pending write fails at once, and nothing waits on a full pipe
             writer.join(timeout=60)
@@ -297,3 +288,24 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
 
 
 __all__ = ["LiteRepo", "Location", "locate", "ls_remote"]
+
+
+def read_replies(stdout: IO[bytes], shas: list[str]) -> dict[str, bytes]:
+    """The blobs among ``cat-file --batch``'s replies to ``shas`` (asked in that order), read from its
+    ``stdout``: a name git does not have, or an object that is not a blob, is left out. OSError or
+    ValueError if the replies stop or do not parse."""
+    blobs = {}
+    for sha in shas:
+        line = stdout.readline()
+        if line.endswith((b" missing\n", b" ambiguous\n")):
+            continue
+        header = line.split()
+        if len(header) != 3:
+            raise OSError("no reply")
+        size = int(header[2])
+        data = stdout.read(size + 1)[:size]
+        if len(data) != size:
+            raise OSError("the object was cut short")
+        if header[1] == b"blob":
+            blobs[sha] = data
+    return blobs

@@ -1,5 +1,6 @@
 """``gitreg.gitahead``: blobs asked of git ahead of a walk come back whole, in any order taken; a missing or
-damaged one is left out; git gone is a GitError, never a hang; closing with requests unread does not hang."""
+damaged one, or an object that is not a blob, is left out; git gone is a GitError, never a hang; closing
+with requests unread does not hang."""
 
 from __future__ import annotations
 
@@ -84,6 +85,13 @@ def test_a_damaged_object_is_left_out_as_git_calls_it_missing(tmp_path: Path) ->
     loose.write_bytes(b"not a zlib stream")
     with GitRepo.open(tmp_path).blobs_ahead() as ahead:
         assert _within(ahead.request([damaged, *others]).result) == {sha: blobs[sha] for sha in others}
+
+
+def test_an_object_that_is_not_a_blob_is_left_out(tmp_path: Path) -> None:
+    blobs = _blobs(tmp_path, 3, 100)
+    tree, commit = git(tmp_path, "rev-parse", "HEAD^{tree}", "HEAD").split()
+    with GitRepo.open(tmp_path).blobs_ahead() as ahead:
+        assert _within(ahead.request([tree, *blobs, commit]).result) == blobs
 
 
 def test_git_gone_is_an_error_not_a_hang(tmp_path: Path) -> None:
