@@ -102,10 +102,12 @@ class LogOps:
 
 
 def _log_argv(ref: str, paths: list[str]) -> list[str]:
-    """``first_parent_walk``'s git log: raw changes, oldest first, in ``LOG_FORMAT`` records."""
+    """``first_parent_walk``'s git log: raw changes, oldest first, in ``LOG_FORMAT`` records. ``ref`` comes
+    after ``--end-of-options``: a ref such as ``--output=FILE`` is a revision git does not know, never an
+    option (a walk may start before the ref is checked: ``start_walk``)."""
     argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
     argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
-    return [*argv, f"--format={LOG_FORMAT}", ref, "--", *paths]
+    return [*argv, f"--format={LOG_FORMAT}", "--end-of-options", ref, "--", *paths]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -1,12 +1,15 @@
 """``GitRepo.start_walk`` starts a walk's ``git log`` early for the walk to take over: the walk then reads the
 log as it stood when started (one process, not two), a start with other arguments is not taken over, and
-``close`` stops a start nobody took over."""
+``close`` stops a start nobody took over; a ref that reads as an option is never one."""
 
 from __future__ import annotations
 
 import select
 from pathlib import Path
 
+import pytest
+
+from gitreg.errors import GitError
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import history_paths
 from testing import commit_all, git
@@ -48,3 +51,20 @@ def test_close_stops_a_start_nobody_took_over(tmp_path: Path) -> None:
     repo.close()
     assert [proc.returncode is not None for proc in started] == [True, True]
     assert repo._walks == {}
+
+
+@pytest.mark.parametrize("ref", ["--output=OUT", "--output OUT", "-oOUT", "--no-walk=OUT"])
+def test_a_ref_that_reads_as_an_option_is_only_a_revision_git_does_not_know(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "r").mkdir()
+    _registry(tmp_path / "r")
+    out = tmp_path / "written"
+    repo = GitRepo.open(tmp_path / "r")
+    hostile = ref.replace("OUT", str(out))
+    repo.start_walk(hostile, history_paths())  # started before any check of the ref, as the commands do
+    (started,) = repo._walks.values()
+    started.wait(timeout=60)
+    with pytest.raises(GitError, match="git log failed"):
+        list(repo.first_parent_walk(hostile, history_paths()))
+    repo.close()
+    assert not out.exists()
+    assert started.returncode != 0
