@@ -28,7 +28,7 @@ def history_plan(directory: str, args: list[str]) -> Command | None:
 
 def _history(directory: str, model: str, stage: str | None, ref: str | None, as_json: bool) -> int:
     """gitreg.cli.history's ``history``."""
-    repo, branch = _walking(directory, ref, history_paths(stage))
+    repo, branch = _walking(directory, ref, history_paths(stage), oldest_first=False)
     try:
         from gitreg.history_report import history_of  # noqa: PLC0415 - loaded while git works out the log
 
@@ -38,14 +38,16 @@ def _history(directory: str, model: str, stage: str | None, ref: str | None, as_
     return 0
 
 
-def _walking(directory: str, ref: str | None, paths: list[str]) -> tuple[GitRepo, str]:
-    """The repository and the branch whose history counts, its walk's ``git log`` started: git works the
-    whole log out before it writes the oldest commit, as long as the rest of the command takes to load."""
+def _walking(
+    directory: str, ref: str | None, paths: list[str], oldest_first: bool = True
+) -> tuple[GitRepo, str]:
+    """The repository and the branch whose history counts, its walk's ``git log`` started (oldest first, or
+    newest first for ``history``): git works the log out while the rest of the command loads."""
     from gitreg.gitrepo import GitRepo  # noqa: PLC0415 - what this command needs, when it runs
 
     repo = GitRepo.open(Path(directory))
     branch = repo.history_branch(ref)
-    repo.start_walk(branch, paths)
+    repo.start_walk(branch, paths, oldest_first)
     return repo, branch
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gitreg.errors import GitError
 from gitreg.gitlite import read_replies
-from gitreg.gitrun import environment
+from gitreg.gitrun import enlarge_pipe, environment
 
 #: Bytes of requests written and not answered yet, at most: they wait in git's input pipe (64 KiB at least)
 #: while git is held up writing replies nobody reads yet, so they must fit in it. A longer request is
@@ -63,7 +63,7 @@ class BlobsAhead:
             raise GitError("git cat-file has no pipes")
         self._stdin = self._process.stdin
         self._stdout = self._process.stdout
-        _enlarge(self._stdout.fileno())
+        enlarge_pipe(self._stdout.fileno(), PIPE_SIZE)
         self._unread: deque[Ticket] = deque()  # asked, in order, replies not read yet
         self._asked = 0  # bytes of their requests
         self._failed: str | None = None  # why git can answer no more
@@ -135,13 +135,3 @@ class BlobsAhead:
         for ticket in self._unread:
             ticket.error, ticket.done = "the reader is closed", True
         self._unread.clear()
-
-
-def _enlarge(fd: int) -> None:
-    """Make the pipe ``fd`` reads from as large as the system lets (Linux; elsewhere it stays as it is)."""
-    try:
-        import fcntl  # noqa: PLC0415 - Unix only
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    except (ImportError, AttributeError, OSError):
-        pass  # a smaller pipe: git waits for the walk sooner, nothing else changes

@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError
 from gitreg.gitoutput import LOG_FORMAT, LogCommit, one_line, parse_log
-from gitreg.gitrun import GitFailed, start_git
+from gitreg.gitrun import GitFailed, enlarge_pipe, start_git
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
+
+#: The size asked for a started walk's output pipe: a newest-first log fills it while the command loads.
+LOG_PIPE_SIZE = 1 << 20
 
 
 class LogOps:
@@ -23,7 +26,7 @@ class LogOps:
 
     _cwd: Path
     _env: dict[str, str]
-    _walks: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]]
+    _walks: dict[tuple[str, tuple[str, ...], bool], subprocess.Popen[bytes]]
 
     if TYPE_CHECKING:  # what the mixin uses of GitRepo, which defines them
 
@@ -36,13 +39,19 @@ class LogOps:
     def first_parent_log(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """The commits on ``ref``'s first-parent line that changed ``paths``, newest first, each with its
         changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
-        return iter(list(self._log_stream(ref, list(paths)))[::-1])
+        return iter(list(self._log_stream(ref, list(paths), True))[::-1])
 
     def first_parent_walk(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
         whole), from the root commit's additions on. git writes no diff: ``gitreg.stage_patches`` diffs
         the files its callers read line by line, from their blobs."""
-        yield from self._log_stream(ref, list(paths))
+        yield from self._log_stream(ref, list(paths), True)
+
+    def first_parent_rewind(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
+        """``first_parent_walk`` newest first: git writes each commit as it walks back to it, so the walk
+        starts at once (oldest first, git works the whole history out before it writes the first commit),
+        and git reads the newest blobs first, as it packs them (older ones are deltas of newer ones)."""
+        yield from self._log_stream(ref, list(paths), False)
 
     def history_branch(self, ref: str | None = None) -> str:
         """The branch whose history counts: ``ref``, else the remote's main if it was fetched, else main."""
@@ -51,14 +60,18 @@ class LogOps:
         remote = remote_branch()
         return remote if self.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
 
-    def start_walk(self, ref: str, paths: Iterable[str]) -> None:
-        """Start the ``git log`` of ``first_parent_walk(ref, paths)`` now, for that walk to take over: git
-        works the whole history out before it writes the oldest commit, so a command that starts it before
-        loading what the walk needs waits less. One not taken over is stopped by ``close``."""
-        key = (ref, tuple(paths))
+    def start_walk(self, ref: str, paths: Iterable[str], oldest_first: bool = True) -> None:
+        """Start the ``git log`` of ``first_parent_walk(ref, paths)`` (``first_parent_rewind`` if not
+        ``oldest_first``) now, for that walk to take over: git works the whole history out before it writes
+        the oldest commit, so a command that starts it before loading what the walk needs waits less. One
+        not taken over is stopped by ``close``."""
+        key = (ref, tuple(paths), oldest_first)
         if key not in self._walks:
             with suppress(GitFailed):  # git is not there: the walk says so
-                self._walks[key] = start_git(_log_argv(ref, list(paths)), self._cwd, self._env)
+                proc = start_git(_log_argv(ref, list(paths), oldest_first), self._cwd, self._env)
+                if proc.stdout is not None:  # git writes ahead while the command loads, up to the pipe's size
+                    enlarge_pipe(proc.stdout.fileno(), LOG_PIPE_SIZE)
+                self._walks[key] = proc
 
     def _stop_walks(self) -> None:
         """Stop the walks started and not taken over."""
@@ -66,10 +79,10 @@ class LogOps:
         for proc in walks:
             _stop(proc)
 
-    def _log_stream(self, ref: str, paths: list[str]) -> Generator[LogCommit, None, None]:
-        proc = self._walks.pop((ref, tuple(paths)), None)
+    def _log_stream(self, ref: str, paths: list[str], oldest_first: bool) -> Generator[LogCommit, None, None]:
+        proc = self._walks.pop((ref, tuple(paths), oldest_first), None)
         try:
-            proc = proc or start_git(_log_argv(ref, paths), self._cwd, self._env)
+            proc = proc or start_git(_log_argv(ref, paths, oldest_first), self._cwd, self._env)
         except GitFailed as exc:  # git is not there
             raise GitError(f"git log failed: {one_line(exc)}") from None
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
@@ -101,11 +114,12 @@ class LogOps:
         return dict(line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line)
 
 
-def _log_argv(ref: str, paths: list[str]) -> list[str]:
-    """``first_parent_walk``'s git log: raw changes, oldest first, in ``LOG_FORMAT`` records. ``ref`` comes
-    after ``--end-of-options``: a ref such as ``--output=FILE`` is a revision git does not know, never an
-    option (a walk may start before the ref is checked: ``start_walk``)."""
-    argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--reverse", "--root", "--raw"]
+def _log_argv(ref: str, paths: list[str], oldest_first: bool) -> list[str]:
+    """``first_parent_walk``'s git log: raw changes, oldest first (else newest first), in ``LOG_FORMAT``
+    records. ``ref`` comes after ``--end-of-options``: a ref such as ``--output=FILE`` is a revision git
+    does not know, never an option (a walk may start before the ref is checked: ``start_walk``)."""
+    argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--root", "--raw"]
+    argv += ["--reverse"] if oldest_first else []
     argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
     return [*argv, f"--format={LOG_FORMAT}", "--end-of-options", ref, "--", *paths]
 

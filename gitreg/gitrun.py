@@ -95,4 +95,15 @@ def start_git(
         raise GitFailed(argv, None, "", f"cannot run git: {exc.strerror}") from None
 
 
-__all__ = ["GitFailed", "environment", "run_git", "start_git"]
+def enlarge_pipe(fd: int, size: int) -> None:
+    """Make the pipe ``fd`` reads from as large as the system lets, up to ``size`` (Linux; elsewhere, or
+    where the system refuses, it stays as it is: the writer only waits for the reader sooner)."""
+    try:
+        import fcntl  # noqa: PLC0415 - Unix only
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+__all__ = ["GitFailed", "enlarge_pipe", "environment", "run_git", "start_git"]

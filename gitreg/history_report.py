@@ -5,7 +5,6 @@ they print the same bytes."""
 from __future__ import annotations
 
 import json
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -78,6 +77,8 @@ def audit_of(
     dates: Callable[[str | None, bool], datetime | None] = when,
 ) -> Iterator[str]:
     """``audit_text`` of ``branch`` of an open repository (whose walk may have been started)."""
+    import tempfile  # noqa: PLC0415 - audit's alone, not history's
+
     source = evidence(repo, branch, forge_name)
     entries = audit_entries(repo, branch, dates(since, False), dates(until, True), source)
     # The rows go to temporary files as the walk finds them (memory stays flat however long the history),

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gitreg import yamlio
 from gitreg.credentials import CREDENTIAL_PATTERNS
 from gitreg.errors import GitregError
 from gitreg.filesystem import is_name
@@ -65,6 +64,8 @@ class StageReader:
 
     def entries(self, blob: str) -> dict[str, int]:
         if blob not in self.cache:
+            from gitreg import yamlio  # noqa: PLC0415 - the YAML loader, only for a file not in plain lines
+
             try:
                 doc = yamlio.load(self.repo.read_blob(blob), "stage")
                 self.cache[blob] = _typed_entries(doc.data)

@@ -84,16 +84,23 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
 
 
 class StagePatches:
-    """Reads ahead the stage-file changes of a walk (see the module's docstring). ``known`` holds the
-    cached transitions of the windows being walked, by (old blob, new blob)."""
+    """Reads ahead the stage-file changes of a walk (see the module's docstring), oldest first, or newest
+    first if ``rewinding`` (``GitRepo.first_parent_rewind``: then the text held for a file is its old
+    blob's, which the next change met, an older one, has as its new). ``known`` holds the cached
+    transitions of the windows being walked, by (old blob, new blob)."""
 
-    def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
+    def __init__(self, repo: GitRepo, cache: WalkCache | None = None, rewinding: bool = False) -> None:
         self.repo = repo
         self.cache = cache
+        self.rewinding = rewinding
         self.texts: dict[str, tuple[str, bytes]] = {}  # path -> (blob, text) as last read
+        #: Rewinding: each file's text after the newest change of it that was diffed (the first met), by
+        #: path, for ``StageRewinder`` to start from instead of reading it again.
+        self.tips: dict[str, tuple[str, bytes]] = {}
         self.known: dict[tuple[str, str], Transition] = {}
         self.blobs_read = 0  # stage blobs read (for tests and benchmarks)
         self._planned: dict[str, str] = {}  # path -> the blob ``texts`` will hold once the windows asked for
+        self._met: set[str] = set()  # rewinding: the paths whose newest change was planned
 
     def read_ahead(
         self, walk: Iterable[LogCommit], size: int = WINDOW, depth: int = AHEAD
@@ -133,7 +140,9 @@ class StagePatches:
         last = self._planned
         wanted: dict[str, None] = {}
         for _landing, path, old, new, status in changes:
-            if status not in ("A", "M"):
+            if self.rewinding:
+                _plan_back(last, wanted, path, old, new, status, (old, new) in self.known)
+            elif status not in ("A", "M"):
                 last.pop(path, None)
             elif (old, new) not in self.known:
                 if old != ZERO_SHA and last.get(path) != old:
@@ -145,6 +154,9 @@ class StagePatches:
     def _diff(self, changes: list[_Change], read: dict[str, bytes]) -> None:
         """Write the diff of each change not in the cache, from the blobs ``read`` and those last held."""
         self.blobs_read += len(read)
+        if self.rewinding:
+            self._diff_back(changes, read)
+            return
         for landing, path, old, new, status in changes:
             if status not in ("A", "M"):
                 self.texts.pop(path, None)
@@ -161,6 +173,55 @@ class StagePatches:
             patch = text_patch(before, after) if before is not None else None
             if patch is not None:
                 landing.patches[path] = patch
+
+    def _diff_back(self, changes: list[_Change], read: dict[str, bytes]) -> None:
+        """``_diff`` of changes met newest first: the text held for a file is the old blob's of the change
+        met before (a newer one), which is this change's new one."""
+        for landing, path, old, new, status in changes:
+            first = path not in self._met
+            self._met.add(path)
+            if status == "D":
+                text = read.get(old)
+                self._hold(path, old, text)
+                continue
+            if status not in ("A", "M") or (old, new) in self.known:
+                self.texts.pop(path, None)
+                continue
+            held = self.texts.get(path)
+            after = held[1] if held and held[0] == new else read.get(new)
+            before = b"" if old == ZERO_SHA else read.get(old)
+            if first and after is not None:
+                self.tips[path] = (new, after)
+            self._hold(path, old, before if old != ZERO_SHA else None)
+            patch = text_patch(before, after) if before is not None and after is not None else None
+            if patch is not None:
+                landing.patches[path] = patch
+
+    def _hold(self, path: str, blob: str, text: bytes | None) -> None:
+        if text is None:
+            self.texts.pop(path, None)
+        else:
+            self.texts[path] = (blob, text)
+
+
+def _plan_back(
+    last: dict[str, str], wanted: dict[str, None], path: str, old: str, new: str, status: str, known: bool
+) -> None:
+    """``_plan`` of a change met newest first: its new blob unless the walk will hold it (the old one of the
+    change met before), and its old one; the walk holds that one next."""
+    if status == "D":
+        wanted[old] = None
+        last[path] = old
+    elif status not in ("A", "M") or known:
+        last.pop(path, None)
+    else:
+        if last.get(path) != new:
+            wanted[new] = None
+        if old != ZERO_SHA:
+            wanted[old] = None
+            last[path] = old
+        else:
+            last.pop(path, None)
 
 
 #: (commit, path, old blob, new blob, status) of a stage-file change.

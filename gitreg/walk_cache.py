@@ -305,13 +305,32 @@ def _replace_with_empty(path: Path) -> bool:
 def environment() -> str:
     """What the cached results depend on beyond the objects they are keyed by: this module's format,
     gitreg's version (its rules), and the loaders whose messages a verdict quotes."""
-    import yaml  # noqa: PLC0415 - only for its version
-
     from gitreg import __version__  # noqa: PLC0415 - gitreg/__init__ imports lazily, but not this early
 
-    libyaml = getattr(yaml, "__with_libyaml__", False)
+    yaml, libyaml = yaml_version()
     pydantic = pydantic_version()  # the verdicts' messages are pydantic's
-    return f"{FORMAT}; gitreg {__version__}; PyYAML {yaml.__version__} libyaml {libyaml}; pydantic {pydantic}"
+    return f"{FORMAT}; gitreg {__version__}; PyYAML {yaml} libyaml {libyaml}; pydantic {pydantic}"
+
+
+def yaml_version() -> tuple[str, bool]:
+    """PyYAML's version, and whether its libyaml extension is there (``yaml.__with_libyaml__``), read from
+    its files rather than imported: a walk that meets only plain files never loads the YAML loader."""
+    import importlib.machinery  # noqa: PLC0415 - loaded already, as importlib.util is
+
+    spec = importlib.util.find_spec("yaml")
+    if spec is not None and spec.origin:
+        with suppress(OSError):
+            init = Path(spec.origin)
+            found = _YAML_VERSION.search(init.read_text(encoding="utf-8"))
+            if found and init.name == "__init__.py":
+                suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+                extension = any(
+                    p.name.startswith("_yaml.") and p.name.endswith(suffixes) for p in init.parent.iterdir()
+                )
+                return found.group(1), extension
+    import yaml  # noqa: PLC0415 - a layout this reader does not know
+
+    return yaml.__version__, bool(getattr(yaml, "__with_libyaml__", False))
 
 
 def pydantic_version() -> str:
@@ -328,5 +347,7 @@ def pydantic_version() -> str:
     return VERSION
 
 
+#: The assignment in PyYAML's __init__.py.
+_YAML_VERSION = re.compile(r"""^__version__ = ['"]([^'"]+)['"]""", re.MULTILINE)
 #: The assignment in pydantic's version.py.
 _VERSION = re.compile(r"""^VERSION = ['"]([^'"]+)['"]""", re.MULTILINE)

@@ -15,15 +15,18 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import AUDIT_PATHS, DEFAULT_BRANCH, history_paths
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
-from gitreg.ops.verdicts import Judge
-from gitreg.stage_history import StageStep, StageTracker
+from gitreg.stage_history import StageStep
+from gitreg.stage_rewind import StageRewinder
 from gitreg.walk_cache import WalkCache, environment
+
+if TYPE_CHECKING:
+    from gitreg.ops.verdicts import Judge
 
 #: A commit on main's first-parent line, as it landed.
 Landing = LogCommit
@@ -61,22 +64,24 @@ def stage_history(
 ) -> list[StageChange]:
     """Every change of a stage entry along ``ref``'s first-parent history, oldest first; review as
     ``evidence`` shows it (default: the fetched pull-request refs, if any). ``cache``: use (and fill) the
-    walk cache in the git folder (``gitreg.walk_cache``)."""
+    walk cache in the git folder (``gitreg.walk_cache``). The history is walked newest first
+    (``gitreg.stage_rewind``): only the changes found are held, in the order they are given back."""
     evidence = _check_history(repo, ref, evidence)
     walk_cache = open_cache(repo) if cache else None
-    stages = StageTracker(repo, walk_cache)
-    paths = history_paths(stage)
-    changes: list[StageChange] = []
+    stages = StageRewinder(repo, walk_cache)
+    landed: list[list[StageChange]] = []  # each commit's changes, newest commit first
     merged: dict[str, str] = {}
     try:
-        for landing in stages.read_ahead(repo.first_parent_walk(ref, paths)):
-            found = _stage_changes(repo, landing, stages.advance(landing), model, evidence)
-            if found and landing.is_merge:
-                merged[landing.commit] = landing.parents[1]
-            changes += found
+        for landing in stages.read_ahead(repo.first_parent_rewind(ref, history_paths(stage))):
+            found = _stage_changes(repo, landing, stages.rewind(landing), model, evidence)
+            if found:
+                landed.append(found)
+                if landing.is_merge:
+                    merged[landing.commit] = landing.parents[1]
     finally:
         if walk_cache is not None:
             walk_cache.close()
+    changes = [change for found in reversed(landed) for change in found]
     _proposers(repo, changes, merged)
     return changes
 
@@ -206,6 +211,8 @@ def _audit_walk(
     batch: int,
     cache: WalkCache | None,
 ) -> Iterator[AuditEntry]:
+    from gitreg.ops.verdicts import Judge  # noqa: PLC0415 - the validator's rules: audit's alone, not history's
+
     try:
         yield from _judged(repo, ref, since, until, evidence, batch, Judge(repo, cache=cache))
     finally:

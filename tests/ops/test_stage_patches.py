@@ -222,5 +222,7 @@ def test_wide_verdicts_equal_full_validation_with_and_without_the_cache(wide: Pa
     counting = CountingRepo.open(wide)
     assert isinstance(counting, CountingRepo)
     assert [e.as_dict() for e in audit(counting, "main")] == [e.as_dict() for e in cold]
-    assert stage_history(counting, "main", model) == stage_history(repo, "main", model, cache=False)
     assert (counting.single, counting.batches) == (0, 0)  # the cache answered: not a blob read
+    assert stage_history(counting, "main", model) == stage_history(repo, "main", model, cache=False)
+    # history walks newest first: it reads each stage file as it stands (its newest blob), and no other
+    assert (counting.single, counting.batches) == (2, 0)

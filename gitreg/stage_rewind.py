@@ -1,0 +1,108 @@
+"""The stage files along a first-parent walk taken newest first (``GitRepo.first_parent_rewind``), for
+``history``: git writes a newest-first log as it walks, so reading the stage files' blobs starts at once
+instead of after git has worked out the whole history, and git reads the newest blobs fastest (a pack keeps
+them whole and the older ones as deltas of them). ``audit`` walks oldest first (``StageTracker``): its rules
+need what came before.
+
+Each file starts from what it holds at the walk's first (newest) change of it, read whole, and is moved back
+over each change: by the change the walk cache knows, if it ends where the file stands; by the diff of its
+blobs read backwards (``gitreg.stage_patches``, ``rewinding``), if the file is in plain lines; else by its
+old blob read whole. The steps are the ones ``StageTracker`` gives the same commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from gitreg.gitoutput import ZERO_SHA, LogCommit
+from gitreg.gitrepo import GitRepo
+from gitreg.layout import STAGE_FILE
+from gitreg.stage_history import (
+    StageFileState,
+    StageStep,
+    StageTracker,
+    _apply,
+    _Before,
+    _bound,
+    _difference,
+    simple_entries,
+)
+from gitreg.stage_patches import StagePatches
+from gitreg.walk_cache import Delta, Transition, WalkCache
+
+
+class StageRewinder(StageTracker):
+    """``StageTracker`` for a walk newest first: ``rewind`` each commit in turn. ``files`` holds each
+    stage file as it stands before the commit last rewound (a ``plain_size`` of None: not in plain lines,
+    or not known)."""
+
+    def __init__(self, repo: GitRepo, cache: WalkCache | None = None) -> None:
+        super().__init__(repo, cache)
+        self.patches = StagePatches(repo, cache, rewinding=True)
+
+    def read_ahead(self, walk: Iterable[LogCommit], ahead: int = 0) -> Iterator[LogCommit]:
+        """``StageTracker.read_ahead`` of a walk newest first."""
+        return self.patches.read_ahead(walk)
+
+    def advance(self, commit: LogCommit) -> list[StageStep]:
+        raise TypeError("a walk newest first is rewound, not advanced over: call rewind")
+
+    def rewind(self, commit: LogCommit) -> list[StageStep]:
+        """The stage steps of ``commit`` (by path), as ``StageTracker.advance`` gives them; the files moved
+        back to before it."""
+        found = []
+        for path, (old, new, status) in commit.changes.items():
+            match = STAGE_FILE.match(path)
+            if match:
+                found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
+        steps = []
+        for path, stage, old, new, status, patch in sorted(found):
+            state = self.files.get(stage)
+            if state is None:  # its newest change: the file as that change left it
+                state = self.files[stage] = self._tip(path, new, status)
+            after_size = state.plain_size
+            known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
+            if known is not None and _ends_at(state.entries, known.delta):
+                delta = known.delta
+                _undo(state.entries, delta)
+                state.plain_size = None  # not known: a change the cache does not know reads the file whole
+            else:
+                back = _apply(state, _backwards(patch)) if patch is not None else None
+                if back is None:
+                    before = self._read(old, "M")
+                    delta = _difference(before.entries, state.entries)
+                    self.files[stage] = state = before
+                else:
+                    delta = tuple((name, was, now) for name, now, was in back)
+                if self.cache is not None and status in ("A", "M") and after_size is not None:
+                    self.cache.add_transition(old, new, Transition(delta, after_size))
+            undone = tuple((name, now, was) for name, was, now in delta)
+            steps.append(StageStep(commit, stage, state.entries, _Before(state.entries, undone), delta))
+        return steps
+
+    def _tip(self, path: str, new: str, status: str) -> StageFileState:
+        """The file as its newest change left it: from the text the read-ahead kept, else read whole."""
+        tip = self.patches.tips.pop(path, None)
+        if status != "D" and new != ZERO_SHA and tip is not None and tip[0] == new:
+            plain = simple_entries(tip[1])
+            if plain is not None:
+                return StageFileState(plain, _bound(tip[1].decode().split("\n")))
+        return self._read(new, status)
+
+
+def _ends_at(entries: dict[str, int], delta: Delta) -> bool:
+    """Whether a cached change ends where the file stands (a cache is never trusted beyond what it shows)."""
+    return all(entries.get(name) == new and old != new for name, old, new in delta)
+
+
+def _undo(entries: dict[str, int], delta: Delta) -> None:
+    for name, old, _new in delta:
+        if old is None:
+            del entries[name]
+        else:
+            entries[name] = old
+
+
+def _backwards(patch: list[str]) -> list[str]:
+    """A zero-context diff section that undoes ``patch``: its added lines removed, its removed ones added."""
+    flipped = {"-": "+", "+": "-"}
+    return [flipped[line[0]] + line[1:] if line[:1] in flipped else line for line in patch]
