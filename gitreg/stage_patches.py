@@ -100,7 +100,8 @@ class StagePatches:
         self.known: dict[tuple[str, str], Transition] = {}
         self.blobs_read = 0  # stage blobs read (for tests and benchmarks)
         self._planned: dict[str, str] = {}  # path -> the blob ``texts`` will hold once the windows asked for
-        self._met: set[str] = set()  # rewinding: the paths whose newest change was planned
+        self._met: set[str] = set()  # rewinding: the paths whose newest change was diffed
+        self._tips_asked: set[str] = set()  # rewinding: the paths whose newest change was planned
 
     def read_ahead(
         self, walk: Iterable[LogCommit], size: int = WINDOW, depth: int = AHEAD
@@ -141,6 +142,9 @@ class StagePatches:
         wanted: dict[str, None] = {}
         for _landing, path, old, new, status in changes:
             if self.rewinding:
+                if path not in self._tips_asked and status != "D":  # its newest blob: where the walk starts
+                    self._tips_asked.add(path)
+                    wanted[new] = None
                 _plan_back(last, wanted, path, old, new, status, (old, new) in self.known)
             elif status not in ("A", "M"):
                 last.pop(path, None)
@@ -178,7 +182,8 @@ class StagePatches:
         """``_diff`` of changes met newest first: the text held for a file is the old blob's of the change
         met before (a newer one), which is this change's new one."""
         for landing, path, old, new, status in changes:
-            first = path not in self._met
+            if path not in self._met and status != "D" and new in read:
+                self.tips[path] = (new, read[new])
             self._met.add(path)
             if status == "D":
                 text = read.get(old)
@@ -190,8 +195,6 @@ class StagePatches:
             held = self.texts.get(path)
             after = held[1] if held and held[0] == new else read.get(new)
             before = b"" if old == ZERO_SHA else read.get(old)
-            if first and after is not None:
-                self.tips[path] = (new, after)
             self._hold(path, old, before if old != ZERO_SHA else None)
             patch = text_patch(before, after) if before is not None and after is not None else None
             if patch is not None:

@@ -90,7 +90,9 @@ def test_wide_history_with_the_cache_filled_by_either_walk(wide: Path, tmp_path:
     counting = CountingRepo.open(root)
     assert isinstance(counting, CountingRepo)
     assert stage_history(counting, "main", model) == cold
-    assert (counting.single, counting.batches) == (2, 0)  # each stage file as it stands, and nothing else
+    assert (counting.single, counting.batches) == (0, 0)
+    (reader,) = counting.readers  # history's read-ahead asked once: each stage file as it stands, no other
+    assert reader.requests == 1
     assert [e.as_dict() for e in audit(counting, "main")] == [
         e.as_dict() for e in audit(repo, "main", cache=False)
     ]
