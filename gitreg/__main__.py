@@ -1,6 +1,6 @@
 """``python -m gitreg``."""
 
-from gitreg.entry import main  # the quick path for common reads, else the click command line
+from gitreg.console import main  # the quick path for common reads, else the click command line
 
 if __name__ == "__main__":
     main()

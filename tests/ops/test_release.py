@@ -40,7 +40,7 @@ def test_the_distribution_has_a_name_of_its_own_and_one_version() -> None:
     project = PYPROJECT["project"]
     # the package index holds an unrelated `gitreg` (0.0.1): users install this one by another name
     assert project["name"] == DISTRIBUTION == "gitreg-registry"
-    assert project["scripts"] == {"gitreg": "gitreg.entry:main"}  # the quick path, then gitreg.cli
+    assert project["scripts"] == {"gitreg": "gitreg.console:main"}  # the quick path, then gitreg.cli
     assert project["urls"]["Repository"] == REPOSITORY
     # the version is gitreg.__version__, read by the build: no second copy in pyproject.toml
     assert "version" not in project
