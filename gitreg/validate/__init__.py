@@ -112,7 +112,7 @@ def _validate(view: View, base: Base | None, extra: Sequence[FileRule]) -> Repor
         if view.snapshot.listdir(f"models/{folder}"):
             findings += check_model_folder(view, folder)
     for stage, models in targets.entries.items():
-        findings += check_stage_entries(view, stage, sorted(models))
+        findings += check_stage_entries(view, stage, sorted(models), files)
     if base is not None and base.change_rules:
         for path, status in base.changes.items():
             findings += check_version_change(view, base.view, path, status)

@@ -59,7 +59,7 @@ RULES: tuple[Rule, ...] = (
         "a retention policy (registry.yaml's or a model's) protects only stages registry.yaml declares",
     ),
     Rule("missing-model-file", "cross-file", "model-folder", "every model folder has its model.yaml"),
-    Rule("stage-entry", "cross-file", "stage-entry", "a stage entry names an existing model and version"),
+    Rule("stage-entry", "cross-file", "stage-entry", "a stage entry names an existing, valid version"),
     Rule("stage-archived", "cross-file", "stage-entry", "a stage entry names an active version"),
     Rule("policy-field", "cross-file", "stage-entry", "a staged version has the fields its stage requires"),
     Rule(

@@ -70,3 +70,25 @@ def test_a_file_the_light_path_refuses_loads_the_model_and_the_verdicts_stay(
         verdict for _commit, verdict in _reference(GitRepo.open(registry))
     ]
     assert "pydantic" in modules  # the refused file went to the typed model, and the commit to the validator
+
+
+def test_a_promotion_to_a_version_that_is_not_valid_fails(registry: Path, tmp_path: Path) -> None:
+    """The version file broke in an earlier commit (which fails on its own); the promotion that puts it in
+    a stage leaves the file alone, and fails too: the stage names a version no one can deploy."""
+    version = registry / "models" / MODELS[0] / "versions" / "1.yaml"
+    version.write_text(version.read_text().replace("\nstatus: active", "\nstatus: retired"))
+    commit_all(registry, "A status the schema does not know")
+    (registry / "stages" / "staging.yaml").write_text(
+        stage_manifest({**dict.fromkeys(MODELS, 2), MODELS[0]: 1})
+    )
+    commit_all(registry, "Back to version 1")
+    changes, _modules = _audit(registry, tmp_path)
+    last = changes[-1]
+    assert (last["model"], last["to_version"]) == (MODELS[0], 1)
+    assert last["verdict"] == (
+        f"fail: stages/staging.yaml:1:1: stage-entry: {MODELS[0]}@1 is not a valid version: "
+        f"models/{MODELS[0]}/versions/1.yaml fails validation (gitreg validate says why)"
+    )
+    assert [c["verdict"] for c in changes] == [
+        verdict for _commit, verdict in _reference(GitRepo.open(registry))
+    ]

@@ -3,7 +3,7 @@ active version that meets the stage's policy (registry.yaml's and the model's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from gitreg.layout import model_path, stage_path, version_path
@@ -30,8 +30,12 @@ def check_model_folder(view: View, folder: str) -> list[Finding]:
     ]
 
 
-def check_stage_entries(view: View, stage: str, models: Iterable[str]) -> list[Finding]:
-    """Check the entries of ``stage`` for ``models`` (all of the stage's entries in a full run)."""
+def check_stage_entries(
+    view: View, stage: str, models: Iterable[str], checked: Collection[str] = ()
+) -> list[Finding]:
+    """Check the entries of ``stage`` for ``models`` (all of the stage's entries in a full run). ``checked``:
+    the files whose own findings the same report holds (an entry naming a version file that is not valid
+    is reported here only when its file's findings are not there: a change that leaves the file alone)."""
     config = view.config
     if config is None or config.stage(stage) is None:
         return []  # an undeclared stage is reported by the file rule; its entries mean nothing
@@ -39,11 +43,11 @@ def check_stage_entries(view: View, stage: str, models: Iterable[str]) -> list[F
     findings: list[Finding] = []
     for model in models:
         if model in entries:
-            findings += _entry(view, stage, model, entries[model])
+            findings += _entry(view, stage, model, entries[model], checked)
     return findings
 
 
-def _entry(view: View, stage: str, model: str, number: int) -> Iterator[Finding]:
+def _entry(view: View, stage: str, model: str, number: int, checked: Collection[str]) -> Iterator[Finding]:
     path = stage_path(stage)
     line, col = view.position(path, (model,))
     if not view.exists(model_path(model)) and not view.version_numbers(model):
@@ -53,8 +57,12 @@ def _entry(view: View, stage: str, model: str, number: int) -> Iterator[Finding]
         yield Finding(path, line, col, "stage-entry", f"{model}@{number} does not exist")
         return
     version = view.version(model, number)
-    if version is None:
-        return  # the version file's own findings say why
+    if version is None:  # the version file's own findings say why, if this report holds them
+        where = version_path(model, number)
+        if where not in checked:
+            message = f"{model}@{number} is not a valid version: {where} fails validation"
+            yield Finding(path, line, col, "stage-entry", f"{message} (gitreg validate says why)")
+        return
     if version.status == "archived":
         yield Finding(
             path,
