@@ -1,5 +1,5 @@
 """Reading a registry at one snapshot: its configuration, models, versions and stages, and resolving refs
-such as ``fraud@3``, ``fraud@production`` or ``fraud@latest``."""
+such as ``fraud@3``, ``fraud@production`` or ``fraud@latest`` (parsed by ``gitreg.reference``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from gitreg.filesystem import check_artifact_name
 from gitreg.layout import DEFAULT_BRANCH, NAME, REGISTRY_FILE, model_path, version_path
 from gitreg.reader import Reader
 from gitreg.records import Record, VersionRecord
+from gitreg.reference import Ref, parse_version_number, shorten
 from gitreg.snapshot import CommitSnapshot, Snapshot, WorkTreeSnapshot
-from gitreg.values import Frozen, set_fields
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
@@ -32,71 +32,6 @@ if TYPE_CHECKING:
     from gitreg.query import Query
     from gitreg.storage import BlobStore
     from gitreg.summary import VersionDiff
-
-_REF = re.compile(r"^(?P<model>[^@\s]+)(?:@(?P<selector>[^@\s]+))?$")
-#: A version number as people and files write it. 18 digits always fit in 63 bits.
-VERSION_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
-#: What only a version number could have been meant as: a sign, leading zeros, 1_0, 1:30, 0x0a, 0b1010.
-_NUMBER_LIKE = re.compile(r"[-+]?(?:[0-9][0-9_]*(?::[0-9_]+)*|0[xXoObB][0-9a-fA-F_]+)")
-
-
-#: MLflow's model URIs: ``models:/fraud@production``, ``models:/fraud/3``.
-MLFLOW_PREFIX = "models:/"
-
-
-def _from_mlflow(text: str, rest: str) -> str:
-    """An MLflow model URI's path (after ``models:/``) as gitreg writes the reference: ``NAME@ALIAS`` stays,
-    ``NAME/SELECTOR`` becomes ``NAME@SELECTOR``."""
-    model, slash, selector = rest.partition("/")
-    if not model or "/" in selector or (slash and (not selector or "@" in model)):
-        raise UsageError(
-            f"{_shorten(text)!r} is not a model URI",
-            "write models:/MODEL@STAGE, models:/MODEL/VERSION or models:/MODEL/latest",
-        )
-    return f"{model}@{selector}" if slash else model
-
-
-def parse_version_number(text: str) -> int | None:
-    """The version ``text`` names in plain decimal digits, or None."""
-    return int(text) if VERSION_NUMBER.fullmatch(text) else None
-
-
-class Ref(Frozen):
-    """A parsed reference: a model, and a version number, a stage, ``latest``, or nothing."""
-
-    __match_args__ = ("model", "selector")
-    __slots__ = __match_args__
-    model: str
-    selector: str | None
-
-    def __init__(self, model: str, selector: str | None) -> None:
-        set_fields(self, model, selector)
-
-    @classmethod
-    def parse(cls, text: str) -> Ref:
-        """``MODEL``, ``MODEL@VERSION``, ``MODEL@STAGE``, ``MODEL@latest``, and MLflow's forms of the same:
-        ``models:/MODEL@ALIAS`` and ``models:/MODEL/VERSION`` (or ``/STAGE``, ``/latest``)."""
-        hint = "write MODEL, MODEL@VERSION, MODEL@STAGE or MODEL@latest"
-        stripped = text.strip()
-        if stripped.startswith(MLFLOW_PREFIX):
-            stripped = _from_mlflow(text, stripped.removeprefix(MLFLOW_PREFIX))
-        match = _REF.match(stripped)
-        if not match:
-            raise UsageError(f"{_shorten(text)!r} is not a reference", hint)
-        selector = match["selector"]
-        number_like = selector and (_NUMBER_LIKE.fullmatch(selector) or selector.isnumeric())  # ² and ٣ too
-        if number_like and not VERSION_NUMBER.fullmatch(selector):
-            raise UsageError(
-                f"{_shorten(text)!r} is not a reference: a version is written in plain decimal digits", hint
-            )
-        return cls(match["model"], selector)
-
-    @property
-    def version(self) -> int | None:
-        return parse_version_number(self.selector) if self.selector else None
-
-    def __str__(self) -> str:
-        return f"{self.model}@{self.selector}" if self.selector else self.model
 
 
 class _Write:
@@ -243,7 +178,7 @@ class Registry:
 
     def _unknown(self, name: str) -> NotFoundError:
         return NotFoundError(
-            f"model {_shorten(name)!r} is not in the registry", _suggest(name, self.model_names())
+            f"model {shorten(name)!r} is not in the registry", _suggest(name, self.model_names())
         )
 
     def _named(self, name: str) -> str:
@@ -454,10 +389,6 @@ def _holds(path: Path, digest: str, kind: str) -> bool:
     from gitreg.storage import placing  # noqa: PLC0415 - see Registry.store
 
     return placing.holds(path, digest, kind)
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) < limit else text[: limit // 2] + "..."
 
 
 def _span(numbers: list[int]) -> str:

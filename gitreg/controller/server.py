@@ -5,8 +5,7 @@
     GET  /metrics     Prometheus text format
     POST /reconcile   reconcile now (202); with a webhook secret, only with a valid signature
 
-A webhook is authenticated the way forges sign them: GitHub's ``X-Hub-Signature-256: sha256=<hex
-HMAC-SHA256 of the body>`` (Gitea and Forgejo send the same), or GitLab's ``X-Gitlab-Token: <secret>``.
+A webhook is authenticated the way forges sign them (``gitreg.controller.webhook``).
 
 The server is exposed to whatever can reach the port, so it bounds what a client can cost: one request
 per connection; the request (line, headers, body) must arrive within ``timeout`` seconds; bodies have a
@@ -18,8 +17,6 @@ HTTP error with a JSON body and one ``request-refused`` log line; a client that 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import re
 import socket
@@ -35,6 +32,7 @@ from typing import Any, cast
 from gitreg.controller.events import Event, Field, Log
 from gitreg.controller.health import Health
 from gitreg.controller.reconcile import Controller
+from gitreg.controller.webhook import check_secret, header_error, signature_error
 from gitreg.errors import UsageError
 
 MAX_BODY = 64 * 1024  # a forge's push event is a few KiB; the body is only hashed, never parsed
@@ -44,7 +42,6 @@ MAX_CONNECTIONS = 32
 LINGER_SECONDS = 1.0  # after the answer, what a client still sends is read and dropped for this long,
 LINGER_BYTES = 256 * 1024  # up to this much
 LENGTH = re.compile(r"[0-9]+")
-MISSING_SIGNATURE = "missing X-Hub-Signature-256 header (the webhook must be signed with the shared secret)"
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -55,38 +52,6 @@ def parse_address(text: str) -> tuple[str, int]:
             f"--listen {text!r} is not an address", "write HOST:PORT, e.g. 127.0.0.1:9100 or :9100"
         )
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - ":PORT" asks for every interface
-
-
-def check_secret(secret: str | None) -> bytes | None:
-    """The webhook secret as bytes; UsageError if it is empty or blank, which would accept anyone."""
-    if secret is None:
-        return None
-    if not secret.strip():
-        raise UsageError(
-            "the webhook secret (--webhook-secret or GITREG_WEBHOOK_SECRET) is empty",
-            "set it to the secret the forge signs webhooks with, or unset it",
-        )
-    return secret.encode()
-
-
-def header_error(secret: bytes, headers: Any) -> str | None:
-    """What the headers alone say is wrong (no signature at all, a wrong GitLab token): checked before
-    the body is read, so an unauthenticated client cannot make the server read anything."""
-    token = headers.get("X-Gitlab-Token")
-    if token is not None:
-        return None if hmac.compare_digest(token.encode(), secret) else "X-Gitlab-Token does not match"
-    return MISSING_SIGNATURE if headers.get("X-Hub-Signature-256") is None else None
-
-
-def signature_error(secret: bytes, body: bytes, headers: Any) -> str | None:
-    """Why a webhook request is not authentic, or None if it is."""
-    problem = header_error(secret, headers)
-    if problem is not None or headers.get("X-Gitlab-Token") is not None:
-        return problem
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(headers["X-Hub-Signature-256"].strip().encode(), expected.encode()):
-        return "X-Hub-Signature-256 does not match the body signed with the webhook secret"
-    return None
 
 
 class Server:
