@@ -12,6 +12,7 @@ import pytest
 
 from testing import isolate, run
 from testing.forge_server import Team
+from testing.mlflow_server import MlflowServer, start_mlflow
 from testing.scenarios import History, build_history, build_team, copy_team
 
 
@@ -68,3 +69,14 @@ def landed(team: Team, history_template: History) -> dict[str, str]:
     it landed, by name."""
     copy_team(history_template.team, team.work)
     return dict(history_template.commits)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real ``mlflow server`` (SQLite backend, local artifacts served by it), one per worker; each test
+    imports models of its own."""
+    started = start_mlflow(tmp_path_factory.mktemp("mlflow-server"))
+    try:
+        yield started
+    finally:
+        started.stop()

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,21 +26,11 @@ from testing.mlflow_server import (
     cutting_proxy,
     free_port,
     model_folder,
-    start_mlflow,
 )
 
 mlflow = pytest.importorskip("mlflow")
 
 TIMEOUT = 120
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    started = start_mlflow(tmp_path_factory.mktemp("mlflow-server"))
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
