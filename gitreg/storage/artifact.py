@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -25,7 +23,7 @@ from gitreg.errors import (
 )
 from gitreg.filesystem import displayed, name_problem, path_problem, paths_problem, shown
 from gitreg.layout import DIGEST, MAX_SIZE
-from gitreg.storage import placing, progress
+from gitreg.storage import placing, progress, staging
 from gitreg.storage.protocol import BlobStore, VerifyingReader, put_files
 from gitreg.values import Frozen, set_fields
 
@@ -217,6 +215,7 @@ def download(
     With ``inside`` (a file artifact), ``dest`` is a folder that is to hold that one file under that name,
     and nothing else: it is checked, filled and replaced as a whole, as a folder artifact is. Returns the
     artifact's path."""
+    staging.clear_leftovers(dest, within=kind == "tree" or inside is not None)
     existing = dest.exists() or dest.is_symlink()
     filling = False
     result = dest / inside if inside is not None else dest
@@ -229,10 +228,10 @@ def download(
     parent = dest if filling else dest.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        # a short prefix: a name of the longest length allowed still leaves room for the suffix
-        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{dest.name[:40]}.gitreg-"))
+        stage = staging.Staging(parent, dest)
     except OSError as exc:
         raise StorageError(f"cannot write to {parent}: {exc.strerror}") from None
+    tmp = stage.folder
     try:
         staged = _stage(store, digest, kind, tmp)
         if inside is not None:  # the folder that holds the file, put in place as a whole
@@ -248,7 +247,7 @@ def download(
     except OSError as exc:
         raise StorageError(f"cannot write to {dest}: {exc.strerror}") from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        stage.close()
     return result
 
 
