@@ -20,6 +20,7 @@ from pathlib import Path
 from gitreg.credentials import redact
 from gitreg.errors import GitError
 from gitreg.gitoutput import error_line, parse_ls_tree
+from gitreg.gitrun import environment
 
 #: Seconds one git command may take before it is ended (``GITREG_GIT_TIMEOUT`` overrides).
 DEFAULT_TIMEOUT = 120.0
@@ -66,13 +67,8 @@ class RemoteCommit:
     def _git(self, *args: str, stdin: bytes | None = None, in_repo: bool = True, what: str = "") -> str:
         argv = ["git", *(["--git-dir", str(self.git_dir)] if in_repo else []), *args]
         command = next(a for i, a in enumerate(args) if a != "-c" and (i == 0 or args[i - 1] != "-c"))
-        env = {
-            **os.environ,
-            "GIT_TERMINAL_PROMPT": "0",  # no prompt for a user name or password: fail instead
-            "GCM_INTERACTIVE": "never",
-            "LANGUAGE": "C",
-            "LC_ALL": "C",
-        }
+        # no prompt for a user name or password: fail instead
+        env = environment({"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"})
         for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
             env.pop(name, None)
         try:
