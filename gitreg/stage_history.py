@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 
 from gitreg.credentials import CREDENTIAL_PATTERNS
@@ -20,19 +19,31 @@ from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
 from gitreg.stage_patches import AHEAD, WINDOW, StagePatches
+from gitreg.values import Frozen, Value, set_fields
 from gitreg.walk_cache import Delta, Transition, WalkCache
 
 
-@dataclass(frozen=True)
-class StageStep:
+class StageStep(Frozen):
     """A first-parent commit that changed a stage file: what the stage held before it and after it."""
 
+    __match_args__ = ("commit", "stage", "before", "after", "delta")
+    __slots__ = __match_args__
     commit: LogCommit
     stage: str
     before: Mapping[str, int]
     after: Mapping[str, int]
     #: The entries that differ, sorted by model, when the step was read from git's diff (else computed).
-    delta: tuple[tuple[str, int | None, int | None], ...] | None = None
+    delta: tuple[tuple[str, int | None, int | None], ...] | None
+
+    def __init__(
+        self,
+        commit: LogCommit,
+        stage: str,
+        before: Mapping[str, int],
+        after: Mapping[str, int],
+        delta: tuple[tuple[str, int | None, int | None], ...] | None = None,
+    ) -> None:
+        set_fields(self, commit, stage, before, after, delta)
 
     def changed(self, model: str | None = None) -> list[tuple[str, int | None, int | None]]:
         """(model, from version, to version) of each entry this step changed (None: not in the stage)."""
@@ -120,13 +131,18 @@ def simple_entries(data: bytes) -> dict[str, int] | None:
     return entries
 
 
-@dataclass
-class StageFileState:
+class StageFileState(Value):
     """One stage file as a walk left it: its entries (what the validator reads; empty if it does not
     parse) and, when every line is plain, an upper bound of its size in bytes (else None)."""
 
+    __match_args__ = ("entries", "plain_size")
+    __slots__ = __match_args__
     entries: dict[str, int]
     plain_size: int | None
+
+    def __init__(self, entries: dict[str, int], plain_size: int | None) -> None:
+        self.entries = entries
+        self.plain_size = plain_size
 
 
 def _bound(lines: Iterable[str]) -> int:
