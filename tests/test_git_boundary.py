@@ -16,6 +16,7 @@ GIT_FAMILY = {
     "gitcommit.py",
     "gitoutput.py",
     "gitlite.py",
+    "gitfind.py",
     "gitfetch.py",
     "gitrun.py",
     "gitahead.py",
