@@ -56,6 +56,9 @@ def main() -> None:
 
         click_main()
         return
+    import gc  # noqa: PLC0415
+
+    gc.freeze()  # the process ends: its last collection need not walk every object it made (2-4 ms)
     sys.exit(code)
 
 

@@ -83,8 +83,7 @@ class _Discovery:
     reads what git said."""
 
     def __init__(self, path: Path, search_parents: bool) -> None:
-        import signal  # noqa: PLC0415 - light; what subprocess restores in a child, restored here too
-        import time  # noqa: PLC0415
+        import time  # noqa: PLC0415 - built in
 
         self.path = path
         self.env = dict(os.environ)
@@ -103,7 +102,6 @@ class _Discovery:
                     (os.POSIX_SPAWN_DUP2, write_end, 1),
                     (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
                 ],
-                setsigdef=[signal.SIGPIPE, signal.SIGXFSZ],
             )
         except (FileNotFoundError, PermissionError):  # no git to run: no repository found
             os.close(read_end)
@@ -151,10 +149,10 @@ class _Discovery:
         if out is not None:
             os.close(out)
         pid, self.pid = self.pid, None
-        if pid is not None:
-            import signal  # noqa: PLC0415
+        if pid is not None and os.waitpid(pid, os.WNOHANG)[0] == 0:  # still running: not asked, or no answer
+            import signal  # noqa: PLC0415 - only then
 
-            os.kill(pid, signal.SIGKILL)  # it was not asked, or did not answer in time (or is done)
+            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
 
