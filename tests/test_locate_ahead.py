@@ -140,9 +140,9 @@ def test_no_repository_is_not_found(tmp_path: Path, where: str) -> None:
     if where != "missing":
         folder.mkdir()
     for ahead in (False, True):
-        with LocateAhead(folder) if ahead else LocateAhead(tmp_path / "unused"):
-            with pytest.raises(NotFoundError, match=r"is not inside a git repository"):
-                locate(folder)
+        started = LocateAhead(folder if ahead else tmp_path / "unused")
+        with started, pytest.raises(NotFoundError, match=r"is not inside a git repository"):
+            locate(folder)
 
 
 def test_no_git_on_the_path_is_not_found(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
