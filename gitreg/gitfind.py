@@ -32,7 +32,7 @@ def locate(path: Path, search_parents: bool = True) -> Location:
     """The repository that contains ``path`` (searching its parents, as git does, unless not
     ``search_parents``: then ``path`` must be the top of a working tree or a git folder); NotFoundError if
     none. git's answer, from the ``git rev-parse`` a ``LocateAhead`` block started for ``path`` if any."""
-    discovery = _AHEAD.pop(_ahead_key(path), None) if search_parents else None
+    discovery = _AHEAD.pop(_ahead_key(path), None) if search_parents and _AHEAD else None
     if discovery is None or discovery.env != dict(os.environ):
         discovery = _Discovery(path, search_parents)
     return discovery.answer()
