@@ -38,13 +38,17 @@ _version_files = re.compile(r"(?:^|\0)([1-9][0-9]*)\.yaml\n?(?=\0|\Z)").findall
 
 
 #: A versions folder's sorted listing when it holds exactly ``1.yaml`` to ``N.yaml`` (as registering leaves
-#: it), by N: made once per N, then compared as a whole (about 2 us a model less than the search).
+#: it), by N: made on first use, then compared as a whole (about 2 us a model less than the search). Up to
+#: _PLAIN_MAX: a few lists at most, whatever the registry holds (a longer listing is searched).
 _PLAIN_LISTINGS: dict[int, list[str]] = {}
+_PLAIN_MAX = 64
 
 
 def _contiguous(names: list[str]) -> int:
     """N if ``names`` (sorted) is exactly ``1.yaml`` ... ``N.yaml``, else 0: then the pattern finds 1 to N."""
     count = len(names)
+    if not 0 < count <= _PLAIN_MAX:
+        return 0
     plain = _PLAIN_LISTINGS.get(count)
     if plain is None:
         plain = _PLAIN_LISTINGS[count] = sorted(f"{n}.yaml" for n in range(1, count + 1))

@@ -44,7 +44,7 @@ def near_plain(count: int) -> list[list[str]]:
     ]
 
 
-@pytest.mark.parametrize("count", [1, 2, 9, 10, 11, 99, 100, 1000])
+@pytest.mark.parametrize("count", [1, 2, 9, 10, 11, 63, 64, 65, 100, 1000])
 def test_plain_and_nearly_plain_listings(count: int) -> None:
     for names in near_plain(count):
         reader = Reader(MemorySnapshot({f"models/m/versions/{n}": b"x" for n in names}))
