@@ -103,8 +103,10 @@ class _Discovery:
                     (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
                 ],
             )
-        except (FileNotFoundError, PermissionError):  # no git to run: no repository found
+        except BaseException as exc:
             os.close(read_end)
+            if not isinstance(exc, FileNotFoundError | PermissionError):  # else: no git to run, none found
+                raise
         else:
             self.out = read_end
         finally:
