@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import partial
+from pathlib import Path
 
 from gitreg.entry import Command, _name_like, _options, _readable_or_absent, echo, print_json
 
@@ -32,7 +33,16 @@ def pull_plan(directory: str, args: list[str]) -> Command | None:
 
 def _pull(directory: str, ref: str, folder: str | None, dest: str | None, force: bool, as_json: bool) -> int:
     """gitreg.cli.read's ``pull`` for a reference to this registry, without a progress bar."""
-    from gitreg.errors import DestinationExistsError, UsageError  # noqa: PLC0415 - what this command needs
+    from gitreg.gitfind import LocateAhead  # noqa: PLC0415 - what this command needs
+
+    with LocateAhead(Path(directory)):  # git finds the repository while the rest is imported
+        return _pulled(directory, ref, folder, dest, force, as_json)
+
+
+def _pulled(
+    directory: str, ref: str, folder: str | None, dest: str | None, force: bool, as_json: bool
+) -> int:
+    from gitreg.errors import DestinationExistsError, UsageError  # noqa: PLC0415
     from gitreg.registry import Registry  # noqa: PLC0415
 
     if folder is not None and dest is not None:

@@ -8,63 +8,20 @@ family with ``gitrepo``: the same named methods a ``CommitSnapshot`` calls, rais
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import threading
 from pathlib import Path
-from types import TracebackType
 
-from gitreg.errors import GitError, NotFoundError
-from gitreg.gitoutput import error_line, parse_ls_remote, parse_ls_tree
-from gitreg.gitrun import environment
-from gitreg.values import Frozen, set_fields
+from gitreg.errors import GitError
+from gitreg.gitfind import LocateAhead, Location, locate
 
+# subprocess (with the threading, signal, selectors and locale it loads: about 4 ms a process, a tenth of
+# `gitreg list`), the git output parsers and contextlib are imported where they are used: finding the
+# repository, all that `show` and `list` ask of git, needs none of them (gitreg.gitfind).
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    import subprocess
+    from types import TracebackType
     from typing import IO
-
-_HINT = "run gitreg inside a registry checkout, or pass -C DIR"
-
-
-class Location(Frozen):
-    """Where a repository is: its git folder, and its working tree (None for a bare repository)."""
-
-    __match_args__ = ("git_dir", "workdir")
-    __slots__ = __match_args__
-    git_dir: Path
-    workdir: Path | None
-
-    def __init__(self, git_dir: Path, workdir: Path | None) -> None:
-        set_fields(self, git_dir, workdir)
-
-
-def locate(path: Path, search_parents: bool = True) -> Location:
-    """The repository that contains ``path`` (searching its parents, as git does, unless not
-    ``search_parents``: then ``path`` must be the top of a working tree or a git folder); NotFoundError if
-    none."""
-    env = None
-    if not search_parents:  # git looks at the folder itself, but never goes up into its parent
-        env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(Path(path).absolute().parent)}
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-cdup"],
-            cwd=path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
-        done = None
-    if done is None or done.returncode != 0:
-        raise NotFoundError(f"{path} is not inside a git repository", _HINT)
-    bare, git_dir, *rest = [*done.stdout.splitlines(), ""]
-    if bare == "true":
-        return Location(Path(git_dir), None)
-    return Location(Path(git_dir), Path(os.path.normpath(Path(path).absolute() / rest[0])))
 
 
 class LiteRepo:
@@ -92,8 +49,10 @@ class LiteRepo:
         self.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # a finaliser must not raise
+        try:  # noqa: SIM105 - contextlib is not loaded on the read path
             self.close()
+        except Exception:  # noqa: S110 - a finaliser must not raise
+            pass
 
     def close(self) -> None:
         """Stop the ``cat-file`` processes started for reads."""
@@ -108,6 +67,10 @@ class LiteRepo:
         return ["git", "--git-dir", str(self.git_dir), *args]
 
     def _run(self, *args: str) -> str:
+        import subprocess  # noqa: PLC0415 - see the imports
+
+        from gitreg.gitoutput import error_line  # noqa: PLC0415
+
         done = subprocess.run(self._git(*args), cwd=self.workdir, capture_output=True, check=False)
         if done.returncode != 0:
             stderr = done.stderr.decode("utf-8", "replace")
@@ -169,6 +132,8 @@ class LiteRepo:
         return header[0].decode(), header[1].decode(), size, data
 
     def _start(self, mode: str) -> subprocess.Popen[bytes]:
+        import subprocess  # noqa: PLC0415 - see the imports
+
         batch = self._batches[mode] = subprocess.Popen(
             self._git("cat-file", mode),
             stdin=subprocess.PIPE,
@@ -199,6 +164,9 @@ class LiteRepo:
             return {}
         if len(shas) == 1 or any(not sha.isalnum() for sha in shas):
             return self._blobs_one_by_one(shas)
+        import contextlib  # noqa: PLC0415 - see the imports
+        import threading  # noqa: PLC0415
+
         batch = self._batches.get("--batch") or self._start("--batch")
         stdin, stdout = batch.stdin, batch.stdout
         if stdin is None or stdout is None:  # pragma: no cover - both are pipes
@@ -247,6 +215,8 @@ class LiteRepo:
     def ls_tree_sizes(self, commit: str, others: dict[str, str] | None = None) -> dict[str, tuple[str, int]]:
         """{path: (blob sha, size in bytes)} of every file at ``commit``: one ``git ls-tree -r -l``.
         Entries that are not blobs go into ``others`` ({path: type}), if given."""
+        from gitreg.gitoutput import parse_ls_tree  # noqa: PLC0415 - see the imports
+
         return parse_ls_tree(
             self._run("ls-tree", "-r", "-l", "-z", "--full-tree", commit), sizes=True, others=others
         )
@@ -256,6 +226,13 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
     """The commit ``branch`` points at in the repository at ``url``, or None if it has no such branch.
     Asks the remote for that one ref only: the cheapest way to learn whether anything changed. After
     ``timeout`` seconds git is ended, with whatever it started (ssh, a credential helper)."""
+    import contextlib  # noqa: PLC0415 - see the imports
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from gitreg.gitoutput import error_line, parse_ls_remote  # noqa: PLC0415
+    from gitreg.gitrun import environment  # noqa: PLC0415
+
     ref = f"refs/heads/{branch}"
     env = environment()  # git's messages in English: its error line is quoted
     try:
@@ -287,7 +264,7 @@ def ls_remote(url: str, branch: str, timeout: float | None = None) -> str | None
     return parse_ls_remote(out.decode(errors="replace"), ref)
 
 
-__all__ = ["LiteRepo", "Location", "locate", "ls_remote"]
+__all__ = ["LiteRepo", "LocateAhead", "Location", "locate", "ls_remote"]
 
 
 def read_replies(stdout: IO[bytes], shas: list[str]) -> dict[str, bytes]:

@@ -37,6 +37,24 @@ if TYPE_CHECKING:  # the typed models are loaded only when a typed parse is aske
 _version_files = re.compile(r"(?:^|\0)([1-9][0-9]*)\.yaml\n?(?=\0|\Z)").findall
 
 
+#: A versions folder's sorted listing when it holds exactly ``1.yaml`` to ``N.yaml`` (as registering leaves
+#: it), by N: made on first use, then compared as a whole (about 2 us a model less than the search). Up to
+#: _PLAIN_MAX: a few lists at most, whatever the registry holds (a longer listing is searched).
+_PLAIN_LISTINGS: dict[int, list[str]] = {}
+_PLAIN_MAX = 64
+
+
+def _contiguous(names: list[str]) -> int:
+    """N if ``names`` (sorted) is exactly ``1.yaml`` ... ``N.yaml``, else 0: then the pattern finds 1 to N."""
+    count = len(names)
+    if not 0 < count <= _PLAIN_MAX:
+        return 0
+    plain = _PLAIN_LISTINGS.get(count)
+    if plain is None:
+        plain = _PLAIN_LISTINGS[count] = sorted(f"{n}.yaml" for n in range(1, count + 1))
+    return count if names == plain else 0
+
+
 class Parsed(Frozen):
     """One file parsed as one kind: its value, or None and why. A model whose YAML does not load has
     neither value nor error (the YAML document's own outcome says why)."""
@@ -131,12 +149,19 @@ class Reader:
 
     def version_numbers(self, model: str) -> list[int]:
         """The numbers of the files in the model's versions folder named as ``VERSION_FILE_NAME`` says,
-        sorted; one regex search over the whole listing (``list`` asks this of every model)."""
-        return sorted(map(int, _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))))
+        sorted; one regex search over the whole listing, or none when it is ``1.yaml`` to ``N.yaml``."""
+        names = self.snapshot.listdir(versions_dir(model))
+        if count := _contiguous(names):
+            return list(range(1, count + 1))
+        return sorted(map(int, _version_files("\0".join(names))))
 
     def version_span(self, model: str) -> tuple[int | None, int]:
-        """The highest of ``version_numbers(model)`` (None if none) and how many there are."""
-        found = _version_files("\0".join(self.snapshot.listdir(versions_dir(model))))
+        """The highest of ``version_numbers(model)`` (None if none) and how many there are (``list`` asks
+        this of every model)."""
+        names = self.snapshot.listdir(versions_dir(model))
+        if count := _contiguous(names):
+            return count, count
+        found = _version_files("\0".join(names))
         return (max(map(int, found)) if found else None), len(found)
 
     def stage_files(self) -> list[str]:

@@ -69,7 +69,9 @@ class WorkTreeSnapshot:
 
     def __init__(self, root: Path, repo: GitRepo | None = None) -> None:
         self.root = root
-        self._root = os.fspath(root)  # listing a folder joins strings: a Path per folder costs more
+        #: the root and a slash: a folder's path is one concatenation (os.path.join's result for a relative
+        #: path; ``list`` lists a folder a model), not a Path or a join per folder
+        self._prefix = os.path.join(os.fspath(root), "")  # noqa: PTH118
         self.repo = repo
         #: Opens the repository when ``files()`` first needs git's list (reads of named files do not).
         self.open_repo: Callable[[], GitRepo | None] | None = None
@@ -82,10 +84,13 @@ class WorkTreeSnapshot:
             return None
 
     def listdir(self, path: str) -> list[str]:
+        where = path if path.startswith("/") else self._prefix + path  # os.path.join(root, path)
         try:
-            return sorted(os.listdir(os.path.join(self._root, path)))  # noqa: PTH118, PTH208 - see _root
+            names = os.listdir(where)  # noqa: PTH208 - see _prefix
         except (FileNotFoundError, NotADirectoryError):
             return []
+        names.sort()
+        return names
 
     def files(self) -> list[str]:
         if self.repo is None and self.open_repo is not None:

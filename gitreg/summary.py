@@ -119,14 +119,17 @@ def model_rows(registry: Registry, stage: str | None = None) -> list[ModelRow]:
     """``list_models``'s fields, a tuple a model: what ``gitreg list`` prints of a registry of 1,000 models
     without an object and a sorted list of numbers a model."""
     wanted = registry.stage(stage) if stage else None
-    stage_maps = [(s, registry.stage(s)) for s in registry.stage_names()]
+    held: dict[str, dict[str, int]] = {}  # {model: {stage: version}}, stages in registry.yaml's order
+    for s in registry.stage_names():
+        for name, number in registry.stage(s).items():
+            held.setdefault(name, {})[s] = number
     span = registry.reader.version_span  # model_names are valid names: no check per model
     rows: list[ModelRow] = []
     for name in registry.model_names():
         if wanted is not None and name not in wanted:
             continue
         latest, count = span(name)
-        rows.append((name, latest, count, {s: m[name] for s, m in stage_maps if name in m}))
+        rows.append((name, latest, count, held.get(name) or {}))
     return rows
 
 

@@ -1,7 +1,7 @@
-"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitlite``, ``gitfetch``,
-``gitrun``, ``gitahead``, ``gitlog``, ``gitremote``) starts git or reads its raw output: every other module
-asks ``GitRepo``'s named methods. This scans the source, so a new ``repo._run(...)`` or a
-``subprocess.run(["git", ...])`` elsewhere fails here rather than in review."""
+"""Only the git module family (``gitrepo``, ``gitcommit``, ``gitoutput``, ``gitlite``, ``gitfind``,
+``gitfetch``, ``gitrun``, ``gitahead``, ``gitlog``, ``gitremote``) starts git or reads its raw output:
+every other module asks ``GitRepo``'s named methods. This scans the source, so a new ``repo._run(...)`` or
+a ``subprocess.run(["git", ...])`` elsewhere fails here rather than in review."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ GIT_FAMILY = {
     "gitcommit.py",
     "gitoutput.py",
     "gitlite.py",
+    "gitfind.py",
     "gitfetch.py",
     "gitrun.py",
     "gitahead.py",
