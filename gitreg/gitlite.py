@@ -61,7 +61,9 @@ class LiteRepo:
             for stream in (batch.stdin, batch.stdout):
                 if stream is not None:
                     stream.close()
-            batch.wait(timeout=60)
+            # git ends at the end of its input: reaped now if it has, else by subprocess when this process
+            # next starts a child (or at exit), rather than sleeping in a wait loop while it does
+            batch.poll()
 
     def _git(self, *args: str) -> list[str]:
         return ["git", "--git-dir", str(self.git_dir), *args]
