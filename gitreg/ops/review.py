@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Protocol
 
 from gitreg.gitrepo import GitRepo
+from gitreg.values import Frozen, set_fields
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
@@ -51,10 +51,14 @@ _GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!([0-9]{1,18})")
 _SQUASH = re.compile(r"\(#([0-9]{1,18})\)\s*$")
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(Frozen):
+    __match_args__ = ("status", "number")
+    __slots__ = __match_args__
     status: str
     number: int | None  # the pull request: as the evidence shows it, else as the message claims it
+
+    def __init__(self, status: str, number: int | None) -> None:
+        set_fields(self, status, number)
 
 
 class Landed(Protocol):
