@@ -1,0 +1,101 @@
+"""The walk cache's writes (``gitreg.walk_cache``), done on a thread of their own so that the walk does not
+wait for them.
+
+The walk hands over each batch of rows as one JSON text per table (json's C encoder: about a microsecond a
+row), and a thread inserts each text with ONE statement (``INSERT ... SELECT ... FROM json_each(?)``): SQLite
+runs the whole insert without Python's lock, so it runs on another core while the walk goes on, instead of
+a row at a time between the walk's own steps. One batch is written at a time (the next waits for the one
+before: memory holds at most two), each in one transaction as before, on the thread's own connection to
+the same file (write-ahead log: the walk's reads go on meanwhile). ``close`` waits for the last one. It is
+a cache: a batch that cannot be written (the file locked by another gitreg, a full disk, a read-only file)
+is dropped, and the next walk computes it again; nothing escapes the thread, and a thread that died is not
+waited for."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import suppress
+from pathlib import Path
+
+#: Each table's rows, taken from a JSON array of rows (arrays in the table's column order), those whose key
+#: is an object id (as ``walk_cache._OID``, checked here by SQLite). A transition's delta (an array) comes out
+#: as its JSON text, as ``json.dumps`` writes it but for the spaces.
+INSERT_JSON = {
+    "transitions": "INSERT OR REPLACE INTO transitions SELECT k, json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "verdicts": "INSERT OR REPLACE INTO verdicts SELECT k, json_extract(value, '$[1]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "artifacts": "INSERT OR REPLACE INTO artifacts SELECT k, json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+}
+#: Whether this SQLite reads JSON (built in since 3.38; an extension before): asked once per file opened.
+JSON_WORKS = "SELECT json_extract(value, '$[1]') FROM json_each('[[\"a\",1]]')"
+_UNTRUSTED = "PRAGMA trusted_schema = OFF"
+_UNSYNCED = "PRAGMA synchronous = OFF"
+
+#: A batch's rows as one JSON text (no spaces, text as it is: a lone surrogate fails the batch, not the walk).
+encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+class CacheWriter:
+    """Writes batches of rows to the cache at ``path`` (a file ``walk_cache`` has opened and checked), one
+    batch at a time, each on a thread of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: sqlite3.Connection | None = None  # opened by the first batch's thread
+        self._thread: threading.Thread | None = None
+
+    def write(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` ({table: JSON text of its rows}) once the batch before is written."""
+        self._start(batch, last=False)
+
+    def close(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` (it may be empty), close the connection, and return once it is done."""
+        self._start(batch, last=True)
+        self.wait()
+
+    def wait(self) -> None:
+        """Return once the batch being written is written (or dropped)."""
+        if self._thread is not None:
+            self._thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
+            self._thread = None
+
+    def _start(self, batch: dict[str, str], last: bool) -> None:
+        self.wait()
+        self._thread = threading.Thread(
+            target=self._write, args=(batch, last), name="gitreg-walk-cache", daemon=True
+        )
+        self._thread.start()
+
+    def _write(self, batch: dict[str, str], last: bool) -> None:
+        try:
+            if batch:
+                self._db = self._db or _connect(self._path)
+                with self._db:
+                    for table, text in batch.items():
+                        self._db.execute(INSERT_JSON[table], (text,))
+        except Exception:  # noqa: S110 - a cache: a batch not written is computed again by the next walk
+            pass
+        finally:
+            if last and self._db is not None:
+                with suppress(Exception):
+                    self._db.close()  # the last connection closed writes the log back: here, not on the walk
+                self._db = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A second connection to the cache ``walk_cache`` opened (and checked) at ``path``."""
+    if path.is_symlink():
+        raise sqlite3.OperationalError("the cache was replaced by a link")
+    connection = sqlite3.connect(path, timeout=2, isolation_level="DEFERRED", check_same_thread=False)
+    connection.execute(_UNTRUSTED)
+    connection.execute(_UNSYNCED)
+    return connection
