@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -190,7 +190,7 @@ def audit_entries(
     evidence: Evidence | None = None,
     batch: int = AUDIT_BATCH,
     cache: bool = True,
-) -> Iterator[AuditEntry]:
+) -> Generator[AuditEntry, None, None]:
     """``audit``'s entries as the walk finds them, ``batch`` at a time (memory does not grow with the
     history); a ref that is not there or a shallow clone is refused at the call, before any entry.
     ``cache``: use (and fill) the walk cache in the git folder (``gitreg.walk_cache``)."""
@@ -206,7 +206,7 @@ def _audit_walk(
     evidence: Evidence,
     batch: int,
     cache: WalkCache | None,
-) -> Iterator[AuditEntry]:
+) -> Generator[AuditEntry, None, None]:
     entries = _judged(repo, ref, since, until, evidence, batch, Judge(repo, cache=cache))
     try:
         while True:
