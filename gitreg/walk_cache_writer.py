@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from contextlib import suppress
 from pathlib import Path
@@ -62,18 +63,33 @@ class CacheWriter:
         self._start(batch, last=True)
         self.wait()
 
-    def wait(self) -> None:
-        """Return once the batch being written is written (or dropped)."""
-        if self._thread is not None:
-            self._thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
-            self._thread = None
+    def wait(self) -> bool:
+        """Return once the batch being written is written (or dropped): True, or False when the interpreter
+        is exiting and its thread is not done (a thread then never ends: it is left, and so are its rows)."""
+        thread = self._thread
+        if thread is None:
+            return True
+        if sys.is_finalizing() and thread.is_alive():
+            return False
+        thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
+        self._thread = None
+        return True
 
     def _start(self, batch: dict[str, str], last: bool) -> None:
-        self.wait()
-        self._thread = threading.Thread(
+        if not self.wait():
+            return  # the connection may still be in use: this batch is dropped
+        if sys.is_finalizing():  # a thread started now would never run: written here
+            self._write(batch, last)
+            return
+        thread = threading.Thread(
             target=self._write, args=(batch, last), name="gitreg-walk-cache", daemon=True
         )
-        self._thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # no new thread (a limit of the system): written here
+            self._write(batch, last)
+            return
+        self._thread = thread
 
     def _write(self, batch: dict[str, str], last: bool) -> None:
         try:

@@ -2,11 +2,13 @@
 table and batch. What the thread writes is what was added (read back by a second walk, text of any kind
 exactly), ``close`` returns only once it is written, and a cache that cannot be written mid-walk (locked by
 another gitreg, replaced by a link) costs only its rows: the audit is the same, nothing is written through
-a link, and nothing hangs."""
+a link, and nothing hangs, not even a walk left open when the interpreter exits."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -151,3 +153,30 @@ def test_a_cache_replaced_by_a_link_mid_walk_is_not_written_through(crafted: Pat
     assert path.is_symlink()  # left for the next walk, which replaces it
     _check(crafted)
     assert not path.is_symlink() and outside.read_bytes() == before
+
+
+#: A walk left open: its generator is closed (and the cache with it) as the interpreter exits, when a new
+#: thread would never run.
+LEFT_OPEN = """
+import sys
+from pathlib import Path
+from gitreg.gitrepo import GitRepo
+from gitreg.ops.history import audit_entries
+entries = audit_entries(GitRepo.open(Path(sys.argv[1])), "main", batch=int(sys.argv[2]))
+print(next(entries).verdict)
+"""
+
+
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_a_walk_left_open_at_exit_neither_hangs_nor_loses_its_rows(crafted: Path, batch: int) -> None:  # noqa: F811
+    repo = GitRepo.open(crafted)
+    done = subprocess.run(
+        [sys.executable, "-c", LEFT_OPEN, str(crafted), str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang fails the test
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert _verdict_count(repo) > 0  # written by the exiting interpreter itself
+    _check(crafted)
