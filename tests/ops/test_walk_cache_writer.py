@@ -16,7 +16,7 @@ import pytest
 
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import audit, audit_entries
-from gitreg.walk_cache import _PENDING_ROWS, FILE_NAME, Transition, WalkCache, environment
+from gitreg.walk_cache import _PENDING_ROWS, FILE_NAME, Transition, WalkCache, _connect, environment
 from ops.test_audit_verdicts import _reference, crafted  # noqa: F401 - crafted: a fixture
 from ops.test_walk_cache import _check, _rows, _verdict_count
 
@@ -180,3 +180,20 @@ def test_a_walk_left_open_at_exit_neither_hangs_nor_loses_its_rows(crafted: Path
     assert (done.returncode, done.stderr) == (0, "")
     assert _verdict_count(repo) > 0  # written by the exiting interpreter itself
     _check(crafted)
+
+
+def test_where_sqlite_reads_no_json_the_rows_are_written_on_the_walks_thread(tmp_path: Path) -> None:
+    """A cache made without its file's path has no writer (as where SQLite lacks JSON): the same rows."""
+    folder = tmp_path / "gitreg" / "cache"
+    _open(folder).close()  # the file, its tables
+    connection = _connect(folder / FILE_NAME, environment())
+    assert connection is not None
+    cache = WalkCache(connection)
+    transitions, verdicts, artifacts = _fill(cache)
+    cache.add_verdict("not an object id", "pass")
+    cache.close()
+    cache = _open(folder)
+    assert cache.transitions(transitions) == transitions
+    assert cache.verdicts(verdicts) == verdicts
+    assert cache.artifacts(artifacts) == artifacts
+    cache.close()
