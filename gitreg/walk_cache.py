@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
-from gitreg.walk_cache_writer import JSON_WORKS, CacheWriter, encode
+from gitreg.walk_cache_writer import JSON_WORKS, CacheWriter, encode, storable
 
 #: The file's format: bumped whenever what an entry means changes.
 FORMAT = "gitreg-walk-cache 2"
@@ -216,7 +216,10 @@ class WalkCache:
 
     def _write_here(self) -> None:
         """``flush`` where SQLite reads no JSON: a row at a time, on this thread."""
-        rows = {table: [row for row in found if _key(row[0])] for table, found in self._pending.items()}
+        rows = {
+            table: [row for row in found if _key(row[0]) and storable(row)]
+            for table, found in self._pending.items()
+        }
         rows["transitions"] = [(old, new, json.dumps(d), size) for old, new, d, size in rows["transitions"]]
         for found in self._pending.values():
             found.clear()

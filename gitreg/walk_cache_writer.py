@@ -41,8 +41,35 @@ JSON_WORKS = "SELECT json_extract(value, '$[1]') FROM json_each('[[\"a\",1]]')"
 _UNTRUSTED = "PRAGMA trusted_schema = OFF"
 _UNSYNCED = "PRAGMA synchronous = OFF"
 
-#: A batch's rows as one JSON text (no spaces, text as it is: a lone surrogate fails the batch, not the walk).
-encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+#: Rows as JSON text (no spaces; text as it is, but for the escapes JSON needs).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def encode(rows: list[tuple[object, ...]]) -> str:
+    """A batch's rows as one JSON text, but for the rows SQLite would not give back as they are: one with
+    a NUL (SQLite's JSON functions cut text at it) or a lone surrogate (UTF-8 cannot hold one) is left out,
+    so it is not cached (the next walk computes it again) instead of cached otherwise."""
+    text = _encode(rows)
+    if _storable(text):
+        return text
+    return _encode([row for row in rows if storable(row)])
+
+
+def storable(row: tuple[object, ...]) -> bool:
+    """Whether SQLite gives ``row`` back as it is (see ``encode``)."""
+    return _storable(_encode([row]))
+
+
+def _storable(text: str) -> bool:
+    if "\\u0000" in text:  # how JSON writes a NUL (or a backslash before u0000: not cached either)
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class CacheWriter:
