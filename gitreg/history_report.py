@@ -143,13 +143,76 @@ def _json(
     """What ``output.print_json`` prints of ``{**head, "evidence": source(), "changes": [...entries]}``,
     each entry written to ``rows`` as it comes."""
     count = 0
+    texts: list[str] = []
     for entry in entries:
-        rows.write(("" if count == 0 else ",\n") + _redacted_row(entry.as_dict()))
+        texts.append(_entry_row(entry))
         count += 1
+        if len(texts) >= _ROWS_WRITTEN:
+            rows.write(("" if count == len(texts) else ",\n") + ",\n".join(texts))
+            texts.clear()
+    if texts:
+        rows.write(("" if count == len(texts) else ",\n") + ",\n".join(texts))
     report = json.dumps(redact_data({**head, "evidence": source(), "changes": []}), indent=2)
     if not count:
         return [report + "\n"]
     return [report.removesuffix("[]\n}") + "[\n", rows, "\n  ]\n}\n"]
+
+
+#: Rows joined before they are written to the temporary file.
+_ROWS_WRITTEN = 256
+#: What ``json.dumps`` writes of a string (ASCII, as the report is written).
+_string = json.encoder.encode_basestring_ascii
+#: Between two fields of an entry's row.
+_NEXT = ",\n      "
+
+
+def _entry_row(entry: AuditEntry) -> str:
+    """``_redacted_row(entry.as_dict())``, written field by field: each value by the C function json's
+    encoder calls for it, without the dicts (an audit writes thousands of rows). A value of another type
+    than the entry's fields declare, or a row that needs redacting, is written the general way."""
+    c = entry.change
+    try:
+        text = (
+            f'    {{\n      "stage": {_string(c.stage)}{_NEXT}"model": {_string(c.model)}{_NEXT}'
+            f'"from_version": {_number(c.from_version)}{_NEXT}"to_version": {_number(c.to_version)}{_NEXT}'
+            f'"commit": {_string(c.commit)}{_NEXT}"date": {_string(c.date)}{_NEXT}'
+            f'"pull_request": {_number(c.pull_request)}{_NEXT}"author": {_string(c.author)}{_NEXT}'
+            f'"merged_by": {_optional(c.merged_by)}{_NEXT}"direct_push": {_boolean(c.direct_push)}{_NEXT}'
+            f'"subject": {_string(c.subject)}{_NEXT}"review": {_string(c.review)}{_NEXT}'
+            f'"digest": {_optional(entry.digest)}{_NEXT}"size": {_number(entry.size)}{_NEXT}'
+            f'"verdict": {_string(entry.verdict)}{_NEXT}"flags": {_flags(entry.flags)}\n    }}'
+        )
+    except TypeError:
+        return _redacted_row(entry.as_dict())
+    return text if "://" not in text else _redacted_row(entry.as_dict())
+
+
+def _boolean(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise TypeError(value)
+
+
+def _number(value: object) -> str:
+    if value is None:
+        return "null"
+    if type(value) is not int:
+        raise TypeError(value)  # a bool, a float: the general way
+    return int.__repr__(value)
+
+
+def _optional(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _flags(flags: object) -> str:
+    if type(flags) is not list:
+        raise TypeError(flags)
+    if not flags:
+        return "[]"
+    return "[\n        " + ",\n        ".join(map(_string, flags)) + "\n      ]"
 
 
 def _json_list(rows: list[dict[str, Any]]) -> str:

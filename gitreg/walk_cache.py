@@ -8,7 +8,8 @@ file also names this gitreg and the YAML and pydantic versions whose results it 
 over.
 
 The file is an SQLite database (write-ahead log), read a window of keys at a time and written a few
-thousand rows per transaction (memory does not grow with the history; a reader never sees half a write).
+thousand rows per transaction (memory does not grow with the history; a reader never sees half a write),
+on a thread of its own (``gitreg.walk_cache_writer``: the walk does not wait for SQLite).
 It is a cache, never a source: a file that is not exactly what this module writes (another schema, a
 symlink, a corrupt page, a value of the wrong shape) is ignored and replaced, and when it cannot be used at
 all the walk simply computes everything."""
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
+from gitreg.walk_cache_writer import JSON_WORKS, CacheWriter, encode, storable
 
 #: The file's format: bumped whenever what an entry means changes.
 FORMAT = "gitreg-walk-cache 2"
@@ -83,12 +85,17 @@ class Transition(NamedTuple):
 class WalkCache:
     """The cache of one repository (``open`` it; ``None`` where there is none to use)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path | None = None) -> None:
         self._db = connection
         #: Nothing to find: a new cache is not asked (a walk's first run fills it and looks nothing up).
         self._empty = self._select(_ANY_ROWS, ()) == [(0,)]
-        self._pending: dict[str, list[tuple[object, ...]]] = {}
+        #: Rows not yet handed to the writer, by table (a transition's delta as it is: encoded with the rest).
+        self._pending: dict[str, list[tuple[object, ...]]] = {table: [] for table in _INSERT}
+        self._transitions, self._verdicts, self._artifacts = self._pending.values()
         self._count = 0  # rows pending
+        #: Writes on a thread of their own (``gitreg.walk_cache_writer``) where SQLite reads JSON; else here.
+        json_works = path is not None and self._select(JSON_WORKS, ()) == [(1,)]
+        self._writer = CacheWriter(path) if path is not None and json_works else None
         self.hits = 0  # entries found (for tests and benchmarks)
 
     @classmethod
@@ -103,7 +110,7 @@ class WalkCache:
         for _attempt in range(2):
             connection = _connect(path, environment)
             if connection is not None:
-                return cls(connection)
+                return cls(connection, path)
             if not _replace_with_empty(path):
                 return None
         return None
@@ -163,38 +170,71 @@ class WalkCache:
     # --- writing --------------------------------------------------------------------------------------
 
     def add_transition(self, old: str, new: str, value: Transition) -> None:
-        self._add("transitions", (old, new, json.dumps(value.delta), value.plain_size))
+        self._transitions.append((old, new, value.delta, value.plain_size))
+        self._count += 1
+        if self._count >= _PENDING_ROWS:
+            self.flush()
 
     def add_verdict(self, commit: str, verdict: str) -> None:
-        self._add("verdicts", (commit, verdict))
+        self._verdicts.append((commit, verdict))
+        self._count += 1
+        if self._count >= _PENDING_ROWS:
+            self.flush()
 
     def add_artifact(self, blob: str, artifact: tuple[str, int] | None) -> None:
-        self._add("artifacts", (blob, *(artifact or (None, None))))
-
-    def _add(self, table: str, row: tuple[object, ...]) -> None:
-        key = row[0]
-        if isinstance(key, str) and _OID.fullmatch(key):
-            self._pending.setdefault(table, []).append(row)
-            self._count += 1
-            if self._count >= _PENDING_ROWS:
-                self.flush()
+        self._artifacts.append((blob, *(artifact or (None, None))))
+        self._count += 1
+        if self._count >= _PENDING_ROWS:
+            self.flush()
 
     def flush(self) -> None:
-        """Write what was added since the last flush, in one transaction (nothing, if it fails)."""
-        pending, self._pending, self._count = self._pending, {}, 0
-        if not pending:
+        """Write what was added since the last flush, in one transaction (nothing, if it fails), on the
+        writer's thread where there is one (``close`` waits for it)."""
+        if self._writer is not None:
+            self._writer.write(self._take())
+        else:
+            self._write_here()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            batch = self._take()
+            with suppress(sqlite3.Error):
+                self._db.close()  # first: the writer's connection, the last one, writes the log back
+            self._writer.close(batch)
             return
+        self._write_here()
+        with suppress(sqlite3.Error):
+            self._db.close()
+
+    def _take(self) -> dict[str, str]:
+        """The rows pending, as the writer takes them ({table: JSON text}), and none pending any more."""
+        batch = {table: encode(rows) for table, rows in self._pending.items() if rows}
+        for rows in self._pending.values():
+            rows.clear()
+        self._count = 0
+        return batch
+
+    def _write_here(self) -> None:
+        """``flush`` where SQLite reads no JSON: a row at a time, on this thread."""
+        rows = {
+            table: [row for row in found if _key(row[0]) and storable(row)]
+            for table, found in self._pending.items()
+        }
+        rows["transitions"] = [(old, new, json.dumps(d), size) for old, new, d, size in rows["transitions"]]
+        for found in self._pending.values():
+            found.clear()
+        self._count = 0
         try:
             with self._db:
-                for table, rows in pending.items():
-                    self._db.executemany(_INSERT[table], rows)
+                for table, found in rows.items():
+                    if found:
+                        self._db.executemany(_INSERT[table], found)
         except sqlite3.Error:
             pass  # locked by another gitreg, a full disk, a read-only file: the next walk computes it again
 
-    def close(self) -> None:
-        self.flush()
-        with suppress(sqlite3.Error):
-            self._db.close()
+
+def _key(value: object) -> bool:
+    return isinstance(value, str) and _OID.fullmatch(value) is not None
 
 
 def _chunks(keys: list[str] | list[tuple[str, str]]) -> Iterable[list[str]]:

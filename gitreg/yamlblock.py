@@ -9,7 +9,8 @@ after a value, multi-line scalars, block lists, tabs, CR, non-ASCII text, direct
 an empty document) gives ``None``: read it with ``yamlio.load``, which accepts it or says what is wrong. So
 a caller that falls back on None gets exactly what ``yamlio.load(...).data`` gives, without positions
 (they are only needed for findings: the full loader gives them). tests/test_yamlblock.py holds it to the
-loader on many mutations of real files."""
+loader on many mutations of real files, and tests/test_yamlblock_quick.py its quick line reader to the
+general one."""
 
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ def data(text: str | bytes) -> Any:
 
 def _read_new_line(line: str) -> Any:
     """``_read_line``, kept in ``_LINES`` (unless its value is a list or mapping: built anew each time)."""
-    read = _read_line(line)
+    read = _read_quick_line(line) or _read_line(line)
     if read is not None and (read is _BLANK or not isinstance(read[2], list | dict)):
         if len(_LINES) >= _MAX_LINES:
             _LINES.clear()
@@ -109,6 +110,20 @@ def _read_line(line: str) -> Any:
         return None
     value = _OPEN if raw is None else _value(raw.rstrip(" "))
     return None if value is _NO else (len(indent), key, value)
+
+
+def _read_quick_line(line: str) -> Any:
+    """``_read_line`` of a line whose value is in one of the commonest forms (``_QUICK``: one regular
+    expression says which, instead of a call for each test), else None (``_read_line`` says)."""
+    match = _QUICK.fullmatch(line)
+    if match is None:
+        return None
+    indent, key = match.group(1, 2)
+    if _resolve(key) != _STR:
+        return None
+    form = match.lastindex or 0  # (groups 1 and 2 always match: it is one of 3 to 7)
+    raw = match.group(form)
+    return len(indent), key, raw if form < _QUICK_INT else int(raw) if form == _QUICK_INT else float(raw)
 
 
 #: Lines met lately (the same lines recur from file to file) as ``_read_line`` reads them, and at most how
@@ -157,6 +172,34 @@ _WILDCARD = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
 _RESOLVERS = {
     first: (*resolvers, *_WILDCARD) for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first
 }
+
+#: The first characters of a plain scalar that no resolver looks at: the scalar is a string (see _resolve).
+_STRING_FIRST = (
+    ""
+    if None in _RESOLVED_FIRST
+    else "".join(
+        c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_/" if c not in _RESOLVED_FIRST
+    )
+)
+#: A plain scalar's characters after its first (``_PLAIN``'s, but for the space and the colon).
+_PLAIN_NEXT = "A-Za-z0-9_.+/~@<>()=;$^?,-"
+#: A ``key: value`` line (no trailing space) whose value is, by group: 3, text in double quotes without
+#: escapes; 4, in single quotes without doubled quotes; 5, a plain scalar that is a string (a first
+#: character no resolver looks at, or a digit and then a character no number has; no ": ", no " #", no ":"
+#: or space at the end); 6, a decimal integer the loader reads as one (at most ``_MAX_DIGITS`` digits);
+#: 7, a decimal fraction (the float resolver's first form, without exponent or underscores).
+_QUICK = re.compile(
+    r"( *)([A-Za-z_][A-Za-z0-9_.-]*): +(?:"
+    r'"([ !#-\[\]-~]*)"'
+    r"|'([ -&(-~]*)'"
+    rf"|((?:[{_STRING_FIRST}]|[0-9][0-9_.eE+-]*[A-DF-Za-df-z/~@<>()=;$^?,])[{_PLAIN_NEXT}]*"
+    rf"(?:(?: +|:)[{_PLAIN_NEXT}]+)*)"
+    rf"|(-?(?:0|[1-9][0-9]{{0,{_MAX_DIGITS - 1}}}))"
+    r"|(-?[0-9]+\.[0-9]+))"
+    if _STRING_FIRST
+    else r"(?!)"  # a loader that resolves any first character: no quick form
+)
+_QUICK_INT = 6
 
 #: Tags of the plain scalars met lately (keys and common values repeat from file to file), at most how many.
 _TAGS: dict[str, str] = {}

@@ -265,7 +265,6 @@ class Judge:
         rules = self._rules()
         if rules is None:
             return False
-        before = {step.stage: step.before for step in steps}
         for step in steps:
             path = stage_path(step.stage)
             if landing.changes[path][2] == "D":
@@ -283,15 +282,25 @@ class Judge:
                 if info is None or version is None or version.status == "archived":
                     return False
                 own = _own_policy(info, step.stage)
-                policies = stage_policies if own is None else [*stage_policies, own]
-                if any(next(check_policy(path, 0, 0, step.stage, version, p), None) for p in policies):
-                    return False
-                missing = [
-                    r for r in requires if before.get(r, self.stages.state(r).entries).get(model) != number
-                ]
-                if missing and not self.held(step.stage, model, number):
+                for policy in stage_policies if own is None else [*stage_policies, own]:
+                    if next(check_policy(path, 0, 0, step.stage, version, policy), None):
+                        return False
+                if requires and not self._required_held(steps, step.stage, requires, model, number):
                     return False
         return True
+
+    def _required_held(
+        self, steps: list[StageStep], stage: str, requires: list[str], model: str, number: int
+    ) -> bool:
+        """Whether ``model`` ``number`` may enter ``stage`` (changed by one of ``steps``): each stage it
+        requires held that version before the commit, or ``stage`` held it before (a rollback)."""
+        before = {step.stage: step.before for step in steps}
+        missing = [
+            r
+            for r in requires
+            if (before[r] if r in before else self.stages.state(r).entries).get(model) != number
+        ]
+        return not missing or self.held(stage, model, number)
 
 
 class _Rules:

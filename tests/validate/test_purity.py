@@ -19,7 +19,15 @@ RULE_MODULES = [
     "gitreg.validate.report",
     "gitreg.reader",
 ]
-IMPURE = ["git", "gitreg.gitrepo", "gitreg.gitrun", "gitreg.gitlite", "gitreg.gitfind", "gitreg.storage", "fsspec"]
+IMPURE = [
+    "git",
+    "gitreg.gitrepo",
+    "gitreg.gitrun",
+    "gitreg.gitlite",
+    "gitreg.gitfind",
+    "gitreg.storage",
+    "fsspec",
+]
 
 
 def loaded_after_importing(modules: list[str]) -> list[str]:

@@ -1,0 +1,144 @@
+"""The walk cache's writes (``gitreg.walk_cache``), done on a thread of their own so that the walk does not
+wait for them.
+
+The walk hands over each batch of rows as one JSON text per table (json's C encoder: about a microsecond a
+row), and a thread inserts each text with ONE statement (``INSERT ... SELECT ... FROM json_each(?)``): SQLite
+runs the whole insert without Python's lock, so it runs on another core while the walk goes on, instead of
+a row at a time between the walk's own steps. One batch is written at a time (the next waits for the one
+before: memory holds at most two), each in one transaction as before, on the thread's own connection to
+the same file (write-ahead log: the walk's reads go on meanwhile). ``close`` waits for the last one. It is
+a cache: a batch that cannot be written (the file locked by another gitreg, a full disk, a read-only file)
+is dropped, and the next walk computes it again; nothing escapes the thread, and a thread that died is not
+waited for."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import threading
+from contextlib import suppress
+from pathlib import Path
+
+#: Each table's rows, taken from a JSON array of rows (arrays in the table's column order), those whose key
+#: is an object id (as ``walk_cache._OID``, checked here by SQLite). A transition's delta (an array) comes out
+#: as its JSON text, as ``json.dumps`` writes it but for the spaces.
+INSERT_JSON = {
+    "transitions": "INSERT OR REPLACE INTO transitions SELECT k, json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "verdicts": "INSERT OR REPLACE INTO verdicts SELECT k, json_extract(value, '$[1]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "artifacts": "INSERT OR REPLACE INTO artifacts SELECT k, json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]') "
+    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
+    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+}
+#: Whether this SQLite reads JSON (built in since 3.38; an extension before): asked once per file opened.
+JSON_WORKS = "SELECT json_extract(value, '$[1]') FROM json_each('[[\"a\",1]]')"
+_UNTRUSTED = "PRAGMA trusted_schema = OFF"
+_UNSYNCED = "PRAGMA synchronous = OFF"
+
+#: Rows as JSON text (no spaces; text as it is, but for the escapes JSON needs).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def encode(rows: list[tuple[object, ...]]) -> str:
+    """A batch's rows as one JSON text, but for the rows SQLite would not give back as they are: one with
+    a NUL (SQLite's JSON functions cut text at it) or a lone surrogate (UTF-8 cannot hold one) is left out,
+    so it is not cached (the next walk computes it again) instead of cached otherwise."""
+    text = _encode(rows)
+    if _storable(text):
+        return text
+    return _encode([row for row in rows if storable(row)])
+
+
+def storable(row: tuple[object, ...]) -> bool:
+    """Whether SQLite gives ``row`` back as it is (see ``encode``)."""
+    return _storable(_encode([row]))
+
+
+def _storable(text: str) -> bool:
+    if "\\u0000" in text:  # how JSON writes a NUL (or a backslash before u0000: not cached either)
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class CacheWriter:
+    """Writes batches of rows to the cache at ``path`` (a file ``walk_cache`` has opened and checked), one
+    batch at a time, each on a thread of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: sqlite3.Connection | None = None  # opened by the first batch's thread
+        self._thread: threading.Thread | None = None
+
+    def write(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` ({table: JSON text of its rows}) once the batch before is written."""
+        self._start(batch, last=False)
+
+    def close(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` (it may be empty), close the connection, and return once it is done."""
+        self._start(batch, last=True)
+        self.wait()
+
+    def wait(self) -> bool:
+        """Return once the batch being written is written (or dropped): True, or False when the interpreter
+        is exiting and its thread is not done (a thread then never ends: it is left, and so are its rows)."""
+        thread = self._thread
+        if thread is None:
+            return True
+        if sys.is_finalizing() and thread.is_alive():
+            return False
+        thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
+        self._thread = None
+        return True
+
+    def _start(self, batch: dict[str, str], last: bool) -> None:
+        if not self.wait():
+            return  # the connection may still be in use: this batch is dropped
+        if sys.is_finalizing():  # a thread started now would never run: written here
+            self._write(batch, last)
+            return
+        thread = threading.Thread(
+            target=self._write, args=(batch, last), name="gitreg-walk-cache", daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError:  # no new thread (a limit of the system): written here
+            self._write(batch, last)
+            return
+        self._thread = thread
+
+    def _write(self, batch: dict[str, str], last: bool) -> None:
+        try:
+            if batch:
+                self._db = self._db or _connect(self._path)
+                with self._db:
+                    for table, text in batch.items():
+                        self._db.execute(INSERT_JSON[table], (text,))
+        except Exception:  # noqa: S110 - a cache: a batch not written is computed again by the next walk
+            pass
+        finally:
+            if last and self._db is not None:
+                with suppress(Exception):
+                    self._db.close()  # the last connection closed writes the log back: here, not on the walk
+                self._db = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A second connection to the cache ``walk_cache`` opened (and checked) at ``path``."""
+    if path.is_symlink():
+        raise sqlite3.OperationalError("the cache was replaced by a link")
+    connection = sqlite3.connect(path, timeout=2, isolation_level="DEFERRED", check_same_thread=False)
+    connection.execute(_UNTRUSTED)
+    connection.execute(_UNSYNCED)
+    return connection
