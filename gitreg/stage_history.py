@@ -100,13 +100,17 @@ _NOT_STRINGS = frozenset({"true", "false", "null"})
 _DIFF_HEADERS = ("index ", "--- ", "+++ ", "new file mode ", "deleted file mode ")
 
 
+#: ``is_name``, kept per name: a stage file's lines change versions far more often than they change names.
+_model_name = lru_cache(maxsize=8192)(is_name)
+
+
 # a walk meets each line twice or more (added, then removed; and the audit's read-ahead)
 @lru_cache(maxsize=8192)
 def simple_entry(line: str) -> tuple[str, int] | None:
     """(model, version) of a stage-file line in the plain form, which loads to exactly that; None for any
     other line (a comment, quoting, other spacing, a name YAML reads otherwise, anything credential-like)."""
     match = _SIMPLE_LINE.fullmatch(line)
-    if match is None or match.group(1) in _NOT_STRINGS or not is_name(match.group(1)):
+    if match is None or match.group(1) in _NOT_STRINGS or not _model_name(match.group(1)):
         return None
     if any(pattern.search(line) for _what, pattern in CREDENTIAL_PATTERNS):
         return None  # the validator reports it: such a file is judged in full

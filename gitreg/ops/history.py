@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from gitreg.layout import AUDIT_PATHS, DEFAULT_BRANCH, history_paths
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.stage_history import StageStep
 from gitreg.stage_rewind import StageRewinder
+from gitreg.values import Value, set_fields
 from gitreg.walk_cache import WalkCache, environment
 
 if TYPE_CHECKING:
@@ -33,8 +33,24 @@ if TYPE_CHECKING:
 Landing = LogCommit
 
 
-@dataclass
-class StageChange:
+class StageChange(Value):
+    """One change of one stage entry, as it landed on main (a small slotted value: ``gitreg.values``)."""
+
+    __match_args__ = (
+        "stage",
+        "model",
+        "from_version",
+        "to_version",
+        "commit",
+        "date",
+        "pull_request",
+        "author",
+        "merged_by",
+        "direct_push",
+        "subject",
+        "review",
+    )
+    __slots__ = __match_args__
     stage: str
     model: str
     from_version: int | None
@@ -46,13 +62,44 @@ class StageChange:
     merged_by: str | None  # who merged it (None for a direct push)
     direct_push: bool  # no pull request, or one the forge shows it did not come from
     subject: str
-    review: str = NONE  # confirmed | unconfirmed | refuted | none: see gitreg.ops.review
+    review: str  # confirmed | unconfirmed | refuted | none: see gitreg.ops.review
+
+    def __init__(
+        self,
+        stage: str,
+        model: str,
+        from_version: int | None,
+        to_version: int | None,
+        commit: str,
+        date: str,
+        pull_request: int | None,
+        author: str,
+        merged_by: str | None,
+        direct_push: bool,
+        subject: str,
+        review: str = NONE,
+    ) -> None:
+        set_fields(
+            self,
+            stage,
+            model,
+            from_version,
+            to_version,
+            commit,
+            date,
+            pull_request,
+            author,
+            merged_by,
+            direct_push,
+            subject,
+            review,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _CHANGE_FIELDS}  # every field is a plain value
 
 
-_CHANGE_FIELDS = [f.name for f in fields(StageChange)]
+_CHANGE_FIELDS = StageChange.__match_args__
 
 
 def stage_history(
@@ -150,13 +197,21 @@ def _merger(landing: Landing) -> str:
     return landing.committer  # a squash merge is committed by the forge on the merger's behalf
 
 
-@dataclass
-class AuditEntry:
+class AuditEntry(Value):
+    """A stage change with the evidence ``audit`` gives for it."""
+
+    __match_args__ = ("change", "digest", "size", "verdict", "flags")
+    __slots__ = __match_args__
     change: StageChange
     digest: str | None
     size: int | None
     verdict: str  # "pass" or "fail: <first finding>"
     flags: list[str]
+
+    def __init__(
+        self, change: StageChange, digest: str | None, size: int | None, verdict: str, flags: list[str]
+    ) -> None:
+        set_fields(self, change, digest, size, verdict, flags)
 
     def as_dict(self) -> dict[str, Any]:
         return {
