@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from gitreg.entry import Command, _options, echo
-from gitreg.layout import AUDIT_PATHS, history_paths
+from gitreg.layout import AUDIT_PATHS, PULL_REF_PREFIXES, history_paths
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def _walking(
     repo = GitRepo.open(Path(directory))
     branch = repo.history_branch(ref)
     repo.start_walk(branch, paths, oldest_first)
+    repo.prefetch_history_checks(branch, PULL_REF_PREFIXES)  # asked before the walk: answered meanwhile
     return repo, branch
 
 

@@ -282,8 +282,8 @@ def read_replies(stdout: IO[bytes], shas: list[str]) -> dict[str, bytes]:
         if len(header) != 3:
             raise OSError("no reply")
         size = int(header[2])
-        data = stdout.read(size + 1)[:size]
-        if len(data) != size:
+        data = stdout.read(size)  # then its newline, apart: no copy of the object to cut it off
+        if len(data) != size or stdout.read(1) != b"\n":
             raise OSError("the object was cut short")
         if header[1] == b"blob":
             blobs[sha] = data

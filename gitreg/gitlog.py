@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError
 from gitreg.gitoutput import LOG_FORMAT, LogCommit, one_line, parse_log
-from gitreg.gitrun import GitFailed, enlarge_pipe, start_git
+from gitreg.gitrun import GitFailed, enlarge_pipe, start_git, stop_git
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
 
 #: The size asked for a started walk's output pipe: a newest-first log fills it while the command loads.
@@ -77,7 +77,7 @@ class LogOps:
         """Stop the walks started and not taken over."""
         walks, self._walks = list(self._walks.values()), {}
         for proc in walks:
-            _stop(proc)
+            stop_git(proc)
 
     def _log_stream(self, ref: str, paths: list[str], oldest_first: bool) -> Generator[LogCommit, None, None]:
         proc = self._walks.pop((ref, tuple(paths), oldest_first), None)
@@ -122,14 +122,3 @@ def _log_argv(ref: str, paths: list[str], oldest_first: bool) -> list[str]:
     argv += ["--reverse"] if oldest_first else []
     argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
     return [*argv, f"--format={LOG_FORMAT}", "--end-of-options", ref, "--", *paths]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a git process nobody reads any more, and reap it."""
-    with suppress(OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait(timeout=10)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            with suppress(OSError):
-                stream.close()

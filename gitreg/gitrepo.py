@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError, NotFoundError
@@ -17,9 +18,13 @@ from gitreg.gitlite import LiteRepo, locate, ls_remote
 from gitreg.gitlog import LogOps
 from gitreg.gitoutput import LogCommit, Signature, one_line, parse_ls_tree, parse_ref_tips
 from gitreg.gitremote import RemoteOps
-from gitreg.gitrun import GitFailed, run_git
+from gitreg.gitrun import GitFailed, finish_git, run_git, start_git, stop_git
 from gitreg.layout import DEFAULT_BRANCH
 from gitreg.values import Frozen, set_fields
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    import subprocess
 
 
 class Identity(Frozen):
@@ -49,6 +54,7 @@ class GitRepo(LogOps, RemoteOps):
         #: objects are read through its ``cat-file --batch`` processes, started on first use
         self._objects = LiteRepo(git_dir, workdir)
         self._walks = {}  # see start_walk
+        self._ahead: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}  # see prefetch
 
     @classmethod
     def open(cls, path: Path, search_parents: bool = True) -> GitRepo:
@@ -96,6 +102,9 @@ class GitRepo(LogOps, RemoteOps):
         started and not taken over."""
         self._objects.close()
         self._stop_walks()
+        started, self._ahead = list(self._ahead.values()), {}
+        for proc in started:
+            stop_git(proc)
 
     def cache_folder(self) -> Path:
         """Where gitreg keeps what it can compute again: ``gitreg/cache`` in the git folder (the common
@@ -123,8 +132,19 @@ class GitRepo(LogOps, RemoteOps):
         timeout: float | None = None,
     ) -> str:
         """``git args``'s output less one trailing newline; ``GitFailed`` if it fails."""
+        started = self._ahead.pop(tuple(args), None) if not (env or stdin or timeout) else None
+        if started is not None:
+            return finish_git(started, ["git", *args])
         env = {**self._env, **env} if env else self._env
         return run_git(["git", *args], self._cwd, env, stdin, timeout)
+
+    def prefetch(self, *args: str) -> None:
+        """Start ``git ARGS`` now, for the next read of exactly those arguments (no input, no other
+        environment) to take its answer: a command that knows what it will ask git lets git answer while it
+        loads. One not taken is stopped by ``close``."""
+        if args not in self._ahead:
+            with suppress(GitFailed):  # git is not there: the read says so
+                self._ahead[args] = start_git(["git", *args], self._cwd, self._env)
 
     def _run(self, *args: str, env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> str:
         """git's output for ``args``; a ``GitError`` quoting git's error if it fails."""
@@ -146,9 +166,8 @@ class GitRepo(LogOps, RemoteOps):
     def rev_parse_shallow(self, ref: str) -> tuple[str | None, bool]:
         """(``rev_parse(ref)``, ``is_shallow()``) in one git process (None, False when ``ref`` names no
         commit): a history walk asks both before it starts."""
-        argv = ["rev-parse", "--is-shallow-repository", "--verify", "--quiet", f"{ref}^{{commit}}"]
         try:
-            out: str = self._output(argv)
+            out: str = self._output(list(_shallow_argv(ref)))
         except GitFailed:
             return None, False
         lines = out.split()
@@ -183,8 +202,13 @@ class GitRepo(LogOps, RemoteOps):
     def ref_tips(self, *prefixes: str) -> dict[str, str]:
         """{ref name: commit} of the refs below ``prefixes`` (a tag object's peeled commit, else the ref's
         own object)."""
-        fmt = "--format=%(refname)%00%(objectname)%00%(*objectname)"
-        return parse_ref_tips(self._run("for-each-ref", fmt, *prefixes))
+        return parse_ref_tips(self._run(*_tips_argv(prefixes)))
+
+    def prefetch_history_checks(self, ref: str, pull_refs: Iterable[str]) -> None:
+        """``prefetch`` what a history walk of ``ref`` asks before it starts: ``rev_parse_shallow(ref)``
+        and ``ref_tips(*pull_refs)`` (the forge's pull-request refs)."""
+        self.prefetch(*_shallow_argv(ref))
+        self.prefetch(*_tips_argv(tuple(pull_refs)))
 
     def is_shallow(self) -> bool:
         return self._run("rev-parse", "--is-shallow-repository").strip() == "true"
@@ -340,6 +364,14 @@ def repo_containing(path: Path) -> GitRepo | None:
         return GitRepo.open(path if path.is_dir() else path.parent)
     except NotFoundError:
         return None
+
+
+def _shallow_argv(ref: str) -> tuple[str, ...]:
+    return ("rev-parse", "--is-shallow-repository", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def _tips_argv(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return ("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *prefixes)
 
 
 __all__ = ["GitRepo", "Identity", "LogCommit", "Signature", "ls_remote", "repo_containing"]

@@ -72,9 +72,31 @@ def run_git(
         # the words GitPython's kill_after_timeout used, which gitreg's messages quote
         said = f'Timeout: the command "{" ".join(argv)}" did not complete in {timeout:g} secs.'
         raise GitFailed(argv, process.returncode, "", said) from None
+    return _result(argv, process.returncode, out, err)
+
+
+def stop_git(proc: subprocess.Popen[bytes]) -> None:
+    """End a git process nobody reads any more, and reap it."""
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait(timeout=10)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def finish_git(process: subprocess.Popen[bytes], argv: list[str]) -> str:
+    """``run_git``'s answer from a git ``start_git`` started: what it writes to stdout, less one trailing
+    newline; ``GitFailed`` if it fails."""
+    out, err = process.communicate()
+    return _result(argv, process.returncode, out, err)
+
+
+def _result(argv: list[str], status: int, out: bytes, err: bytes) -> str:
     text = out.decode("utf-8", "surrogateescape")
-    if process.returncode != 0:
-        raise GitFailed(argv, process.returncode, text, err.decode("utf-8", "replace"))
+    if status != 0:
+        raise GitFailed(argv, status, text, err.decode("utf-8", "replace"))
     return text.removesuffix("\n")
 
 
@@ -106,4 +128,4 @@ def enlarge_pipe(fd: int, size: int) -> None:
         pass
 
 
-__all__ = ["GitFailed", "enlarge_pipe", "environment", "run_git", "start_git"]
+__all__ = ["GitFailed", "enlarge_pipe", "environment", "finish_git", "run_git", "start_git", "stop_git"]

@@ -72,6 +72,14 @@ def history_paths(stage: str | None = None) -> list[str]:
 
 #: What the audit's walk logs: the stages, and the files its verdicts read.
 AUDIT_PATHS = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
+#: Where a clone keeps the forges' pull-request refs once fetched (GitHub's and GitLab's, as fetched or as
+#: a remote's): history's and audit's evidence of review.
+PULL_REF_PREFIXES = (
+    "refs/pull/",
+    "refs/merge-requests/",
+    "refs/remotes/origin/pull/",
+    "refs/remotes/origin/merge-requests/",
+)
 
 
 def remote_branch(branch: str = DEFAULT_BRANCH, remote: str = DEFAULT_REMOTE) -> str:

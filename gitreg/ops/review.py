@@ -22,6 +22,7 @@ import re
 from typing import Protocol
 
 from gitreg.gitrepo import GitRepo
+from gitreg.layout import PULL_REF_PREFIXES
 from gitreg.values import Frozen, set_fields
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
@@ -105,12 +106,7 @@ class PullRefs(Evidence):
 
     @classmethod
     def of(cls, repo: GitRepo) -> PullRefs | None:
-        tips = repo.ref_tips(
-            "refs/pull/",
-            "refs/merge-requests/",
-            "refs/remotes/origin/pull/",
-            "refs/remotes/origin/merge-requests/",
-        )
+        tips = repo.ref_tips(*PULL_REF_PREFIXES)
         refs: dict[int, dict[str, str]] = {}
         for name, sha in tips.items():
             if match := _PULL_REF.match(name):
