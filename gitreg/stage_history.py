@@ -282,9 +282,15 @@ def _apply(state: StageFileState, patch: list[str]) -> Delta | None:
     """Apply a diff of a file in plain lines to ``state``, in place, if the diff keeps it so: the entries
     it changed. None (``state`` untouched) to read the file whole."""
     lines = _diff_lines(patch)
-    if lines is None or state.plain_size is None:
+    if lines is None:
         return None
-    removed, added = lines
+    return apply_lines(state, *lines)
+
+
+def apply_lines(state: StageFileState, removed: list[str], added: list[str]) -> Delta | None:
+    """``_apply`` of a diff's removed and added lines (without their ``-`` and ``+``)."""
+    if state.plain_size is None:
+        return None
     entries = state.entries
     gone: dict[str, int] = {}
     for line in removed:

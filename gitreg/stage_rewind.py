@@ -20,10 +20,11 @@ from gitreg.stage_history import (
     StageFileState,
     StageStep,
     StageTracker,
-    _apply,
     _Before,
     _bound,
+    _diff_lines,
     _difference,
+    apply_lines,
     simple_entries,
 )
 from gitreg.stage_patches import StagePatches
@@ -61,21 +62,25 @@ class StageRewinder(StageTracker):
                 state = self.files[stage] = self._tip(path, new, status)
             after_size = state.plain_size
             known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
+            undone: Delta | None = None
             if known is not None and _ends_at(state.entries, known.delta):
                 delta = known.delta
                 _undo(state.entries, delta)
                 state.plain_size = None  # not known: a change the cache does not know reads the file whole
             else:
-                back = _apply(state, _backwards(patch)) if patch is not None else None
-                if back is None:
+                lines = _diff_lines(patch) if patch is not None else None
+                # the diff undone: its added lines go, its removed lines come back
+                undone = apply_lines(state, lines[1], lines[0]) if lines is not None else None
+                if undone is None:
                     before = self._read(old, "M")
                     delta = _difference(before.entries, state.entries)
                     self.files[stage] = state = before
                 else:
-                    delta = tuple((name, was, now) for name, now, was in back)
+                    delta = tuple((name, was, now) for name, now, was in undone)
                 if self.cache is not None and status in ("A", "M") and after_size is not None:
                     self.cache.add_transition(old, new, Transition(delta, after_size))
-            undone = tuple((name, now, was) for name, was, now in delta)
+            if undone is None:
+                undone = tuple((name, now, was) for name, was, now in delta)
             steps.append(StageStep(commit, stage, state.entries, _Before(state.entries, undone), delta))
         return steps
 
@@ -100,9 +105,3 @@ def _undo(entries: dict[str, int], delta: Delta) -> None:
             del entries[name]
         else:
             entries[name] = old
-
-
-def _backwards(patch: list[str]) -> list[str]:
-    """A zero-context diff section that undoes ``patch``: its added lines removed, its removed ones added."""
-    flipped = {"-": "+", "+": "-"}
-    return [flipped[line[0]] + line[1:] if line[:1] in flipped else line for line in patch]
