@@ -15,6 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitr
 if TYPE_CHECKING:  # only named in annotations
     from gitreg.gitrun import GitFailed
 
+#: A diff as a walk keeps it: (the lines removed, the lines added), in order, without their newlines.
+Patch = tuple[list[str], list[str]]
 #: The blob id git shows for "no file" (before an addition, after a deletion).
 ZERO_SHA = "0" * 40
 
@@ -49,9 +51,9 @@ class LogCommit(Value):
     subject: str
     body: str
     changes: dict[str, tuple[str, str, str]]  # path -> (old, new blob, A/M/D)
-    #: A zero-context diff section of each stage file the walk diffed, by path (``gitreg.stage_patches``
-    #: writes them from the blobs; git's log is read raw, without ``--patch``).
-    patches: dict[str, list[str]]
+    #: The diff of each stage file the walk diffed, by path: (lines removed, lines added), without their
+    #: newlines (``gitreg.stage_patches`` writes them from the blobs; git's log is read raw).
+    patches: dict[str, Patch]
 
     def __init__(
         self,
@@ -63,7 +65,7 @@ class LogCommit(Value):
         subject: str,
         body: str,
         changes: dict[str, tuple[str, str, str]] | None = None,
-        patches: dict[str, list[str]] | None = None,
+        patches: dict[str, Patch] | None = None,
     ) -> None:
         self.commit = commit  # a mutable value: plain assignment (a log has thousands of records)
         self.parents = parents

@@ -96,8 +96,6 @@ def _typed_entries(data: object) -> dict[str, int]:
 _SIMPLE_LINE = re.compile(r"([a-z][a-z0-9._-]{0,63}): ([1-9][0-9]{0,17})")
 #: Names the YAML loader reads as something other than a string.
 _NOT_STRINGS = frozenset({"true", "false", "null"})
-#: Headers of one file's zero-context diff section before its first hunk.
-_DIFF_HEADERS = ("index ", "--- ", "+++ ", "new file mode ", "deleted file mode ")
 
 
 #: ``is_name``, kept per name: a stage file's lines change versions far more often than they change names.
@@ -192,7 +190,7 @@ class StageTracker:
             else:
                 applied = None
                 if status != "D" and patch is not None and state.plain_size is not None:
-                    applied = _apply(state, patch)
+                    applied = apply_lines(state, *patch)
                 if applied is None:
                     after = self._read(new, status)
                     applied = _difference(state.entries, after.entries)
@@ -258,37 +256,9 @@ class _Before(Mapping[str, int]):
         return sum(1 for _name in self)
 
 
-def _diff_lines(patch: list[str]) -> tuple[list[str], list[str]] | None:
-    """The removed and added lines of a zero-context diff section; None if it holds anything else (a mode
-    change, a binary file)."""
-    removed, added = [], []
-    in_hunks = False
-    for line in patch:
-        if line.startswith("@@"):
-            in_hunks = True
-        elif not in_hunks:
-            if not line.startswith(_DIFF_HEADERS):
-                return None
-        elif line.startswith("-"):
-            removed.append(line[1:])
-        elif line.startswith("+"):
-            added.append(line[1:])
-        elif not line.startswith("\\"):  # "\ No newline at end of file" changes nothing YAML reads
-            return None
-    return removed, added
-
-
-def _apply(state: StageFileState, patch: list[str]) -> Delta | None:
-    """Apply a diff of a file in plain lines to ``state``, in place, if the diff keeps it so: the entries
-    it changed. None (``state`` untouched) to read the file whole."""
-    lines = _diff_lines(patch)
-    if lines is None:
-        return None
-    return apply_lines(state, *lines)
-
-
 def apply_lines(state: StageFileState, removed: list[str], added: list[str]) -> Delta | None:
-    """``_apply`` of a diff's removed and added lines (without their ``-`` and ``+``)."""
+    """Apply the diff of a file in plain lines (its removed and added lines) to ``state``, in place, if the
+    diff keeps it so: the entries it changed. None (``state`` untouched) to read the file whole."""
     if state.plain_size is None:
         return None
     entries = state.entries

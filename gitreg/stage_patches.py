@@ -3,7 +3,7 @@
 ``git log --raw`` gives each commit's old and new blob ids; for each change of a stage file this module
 either finds what it did in the walk cache (``gitreg.walk_cache``: no blob is read), or reads the new blob
 (and the old one, unless the walk last read it) with every other blob of the window in one ``cat-file``
-run, and writes the change as a zero-context diff section in ``LogCommit.patches``, the form
+run, and writes the change as the lines it removed and added in ``LogCommit.patches``, the form
 ``StageTracker`` follows (``git log --patch`` made git read and diff both blobs of every change, at a cost
 that grows with the stage file).
 
@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from gitreg.gitahead import Ticket
-from gitreg.gitoutput import ZERO_SHA, LogCommit
+from gitreg.gitoutput import ZERO_SHA, LogCommit, Patch
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import STAGE_FILE
 from gitreg.walk_cache import Transition, WalkCache
@@ -32,9 +32,9 @@ AHEAD = 2
 KNOWN_HELD = 16384
 
 
-def text_patch(old: bytes, new: bytes) -> list[str] | None:
-    """A zero-context diff section (``@@``, then ``-`` and ``+`` lines) taking ``old`` to ``new``: the lines
-    between their longest common prefix and suffix of whole lines. None if those lines are not UTF-8."""
+def text_patch(old: bytes, new: bytes) -> Patch | None:
+    """A diff taking ``old`` to ``new``: (the lines removed, the lines added), the lines between their
+    longest common prefix and suffix of whole lines. None if those lines are not UTF-8."""
     start = _common_prefix(old, new)
     start = old.rfind(b"\n", 0, start) + 1  # back to the start of the line the texts first differ in
     end_old, end_new = old.find(b"\n", start) + 1, new.find(b"\n", start) + 1
@@ -50,7 +50,7 @@ def text_patch(old: bytes, new: bytes) -> list[str] | None:
         added = _lines(new[start:end_new].decode("utf-8"))
     except UnicodeDecodeError:
         return None
-    return ["@@", *(f"-{line}" for line in removed), *(f"+{line}" for line in added)]
+    return removed, added
 
 
 def _lines(text: str) -> list[str]:

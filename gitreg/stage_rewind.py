@@ -22,7 +22,6 @@ from gitreg.stage_history import (
     StageTracker,
     _Before,
     _bound,
-    _diff_lines,
     _difference,
     apply_lines,
     simple_entries,
@@ -68,9 +67,8 @@ class StageRewinder(StageTracker):
                 _undo(state.entries, delta)
                 state.plain_size = None  # not known: a change the cache does not know reads the file whole
             else:
-                lines = _diff_lines(patch) if patch is not None else None
                 # the diff undone: its added lines go, its removed lines come back
-                undone = apply_lines(state, lines[1], lines[0]) if lines is not None else None
+                undone = apply_lines(state, patch[1], patch[0]) if patch is not None else None
                 if undone is None:
                     before = self._read(old, "M")
                     delta = _difference(before.entries, state.entries)

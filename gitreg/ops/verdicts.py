@@ -160,8 +160,9 @@ class Judge:
             known = self.stages.patches.known.get((old, new))
             if known is not None:
                 yield from ((model, number) for model, _was, number in known.delta if number is not None)
-            for line in landing.patches.get(path, []):
-                entry = simple_entry(line[1:]) if line.startswith("+") else None
+            patch = landing.patches.get(path)
+            for line in patch[1] if patch is not None else ():
+                entry = simple_entry(line)
                 if entry is not None:
                     yield entry
 

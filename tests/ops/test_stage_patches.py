@@ -22,7 +22,7 @@ from testing.synthetic import commit_all, make_registry, model_names, registry_f
 WIDE = model_names(1000, width=3)
 
 
-def _reference_patch(old: bytes, new: bytes) -> list[str]:
+def _reference_patch(old: bytes, new: bytes) -> tuple[list[str], list[str]]:
     """The hunk between the longest common prefix and suffix, without text_patch's one-line shortcut."""
     start = old.rfind(b"\n", 0, _common_prefix(old, new)) + 1
     tail = _common_suffix(old, new, min(len(old), len(new)) - start)
@@ -34,18 +34,16 @@ def _reference_patch(old: bytes, new: bytes) -> list[str]:
         removed.removesuffix("\n").split("\n") if removed else [],
         added.removesuffix("\n").split("\n") if added else [],
     ]
-    return ["@@", *(f"-{line}" for line in lines[0]), *(f"+{line}" for line in lines[1])]
+    return lines[0], lines[1]
 
 
 def _check_patch(old: bytes, new: bytes) -> None:
     """``text_patch`` is one hunk: the lines before it and after it are the same in both texts; and it is
     the hunk the general search finds (its shortcut for one changed line changes nothing)."""
     patch = text_patch(old, new)
-    assert patch is not None and patch[0] == "@@"
+    assert patch is not None
     assert patch == _reference_patch(old, new)
-    removed = [line[1:] for line in patch[1:] if line.startswith("-")]
-    added = [line[1:] for line in patch[1:] if line.startswith("+")]
-    assert len(removed) + len(added) == len(patch) - 1
+    removed, added = patch
     old_lines, new_lines = old.decode().splitlines(), new.decode().splitlines()
     for start in range(min(len(old_lines), len(new_lines)) + 1):
         if (
