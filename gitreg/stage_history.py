@@ -19,11 +19,11 @@ from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
 from gitreg.stage_patches import AHEAD, WINDOW, StagePatches
-from gitreg.values import Frozen, Value, set_fields
+from gitreg.values import Value
 from gitreg.walk_cache import Delta, Transition, WalkCache
 
 
-class StageStep(Frozen):
+class StageStep(Value):
     """A first-parent commit that changed a stage file: what the stage held before it and after it."""
 
     __match_args__ = ("commit", "stage", "before", "after", "delta")
@@ -43,7 +43,11 @@ class StageStep(Frozen):
         after: Mapping[str, int],
         delta: tuple[tuple[str, int | None, int | None], ...] | None = None,
     ) -> None:
-        set_fields(self, commit, stage, before, after, delta)
+        self.commit = commit  # plain assignments: a walk makes one a step, thousands
+        self.stage = stage
+        self.before = before
+        self.after = after
+        self.delta = delta
 
     def changed(self, model: str | None = None) -> list[tuple[str, int | None, int | None]]:
         """(model, from version, to version) of each entry this step changed (None: not in the stage)."""

@@ -23,7 +23,7 @@ from gitreg.layout import AUDIT_PATHS, DEFAULT_BRANCH, history_paths
 from gitreg.ops.review import NONE, REFUTED, UNCONFIRMED, Evidence, PullRefs, Review
 from gitreg.stage_history import StageStep
 from gitreg.stage_rewind import StageRewinder
-from gitreg.values import Value, set_fields
+from gitreg.values import Value
 from gitreg.walk_cache import WalkCache, environment
 
 if TYPE_CHECKING:
@@ -79,21 +79,18 @@ class StageChange(Value):
         subject: str,
         review: str = NONE,
     ) -> None:
-        set_fields(
-            self,
-            stage,
-            model,
-            from_version,
-            to_version,
-            commit,
-            date,
-            pull_request,
-            author,
-            merged_by,
-            direct_push,
-            subject,
-            review,
-        )
+        self.stage = stage  # plain assignments: an audit makes one a change, thousands
+        self.model = model
+        self.from_version = from_version
+        self.to_version = to_version
+        self.commit = commit
+        self.date = date
+        self.pull_request = pull_request
+        self.author = author
+        self.merged_by = merged_by
+        self.direct_push = direct_push
+        self.subject = subject
+        self.review = review
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _CHANGE_FIELDS}  # every field is a plain value
@@ -211,7 +208,11 @@ class AuditEntry(Value):
     def __init__(
         self, change: StageChange, digest: str | None, size: int | None, verdict: str, flags: list[str]
     ) -> None:
-        set_fields(self, change, digest, size, verdict, flags)
+        self.change = change
+        self.digest = digest
+        self.size = size
+        self.verdict = verdict
+        self.flags = flags
 
     def as_dict(self) -> dict[str, Any]:
         return {

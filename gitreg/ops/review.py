@@ -23,7 +23,7 @@ from typing import Protocol
 
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import PULL_REF_PREFIXES
-from gitreg.values import Frozen, set_fields
+from gitreg.values import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
@@ -52,14 +52,15 @@ _GITLAB_MERGE = re.compile(r"See merge request (?:[\w./-]+)?!([0-9]{1,18})")
 _SQUASH = re.compile(r"\(#([0-9]{1,18})\)\s*$")
 
 
-class Review(Frozen):
+class Review(Value):
     __match_args__ = ("status", "number")
     __slots__ = __match_args__
     status: str
     number: int | None  # the pull request: as the evidence shows it, else as the message claims it
 
     def __init__(self, status: str, number: int | None) -> None:
-        set_fields(self, status, number)
+        self.status = status  # plain assignments: a walk asks one a commit
+        self.number = number
 
 
 class Landed(Protocol):
