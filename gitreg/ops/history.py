@@ -116,6 +116,7 @@ def stage_history(
     stages = StageRewinder(repo, walk_cache)
     landed: list[list[StageChange]] = []  # each commit's changes, newest commit first
     merged: dict[str, str] = {}
+    asked: _Authors | None = None
     try:
         for landing in stages.read_ahead(repo.first_parent_rewind(ref, history_paths(stage))):
             found = _stage_changes(repo, landing, stages.rewind(landing), model, evidence)
@@ -123,12 +124,12 @@ def stage_history(
                 landed.append(found)
                 if landing.is_merge:
                     merged[landing.commit] = landing.parents[1]
+        changes = [change for found in reversed(landed) for change in found]
+        asked = _Authors(repo, changes, merged)  # git answers while the cache's last rows are written
     finally:
         if walk_cache is not None:
             walk_cache.close()
-    changes = [change for found in reversed(landed) for change in found]
-    _proposers(repo, changes, merged)
-    return changes
+    return asked.changes()
 
 
 def open_cache(repo: GitRepo) -> WalkCache | None:
@@ -327,27 +328,37 @@ def _judged(
 
 
 class _Authors:
-    """A batch of entries whose merged branches' authors git is asked for on a thread of its own (a git
-    process: the thread waits on it, not on Python), so that the walk goes on meanwhile."""
+    """Changes (or a batch of entries) whose merged branches' authors git is asked for on a thread of its
+    own (a git process: the thread waits on it, not on Python), so that the walk goes on meanwhile."""
 
-    def __init__(self, repo: GitRepo, entries: list[AuditEntry], merged: dict[str, str]) -> None:
-        self._entries = entries
+    def __init__(
+        self, repo: GitRepo, found: list[StageChange] | list[AuditEntry], merged: dict[str, str]
+    ) -> None:
+        self._found = found
         self._error: GitregError | None = None
+        changes = [e.change if isinstance(e, AuditEntry) else e for e in found]
 
         def ask() -> None:
             try:
-                _proposers(repo, [e.change for e in entries], merged)
+                _proposers(repo, changes, merged)
             except GitregError as exc:
                 self._error = exc
 
         self._thread = threading.Thread(target=ask, name="gitreg-authors", daemon=True)
         self._thread.start()
 
-    def entries(self) -> list[AuditEntry]:
+    def _done(self) -> None:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._entries
+
+    def entries(self) -> list[AuditEntry]:
+        self._done()
+        return [e for e in self._found if isinstance(e, AuditEntry)]
+
+    def changes(self) -> list[StageChange]:
+        self._done()
+        return [e for e in self._found if isinstance(e, StageChange)]
 
 
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
