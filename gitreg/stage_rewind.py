@@ -22,6 +22,8 @@ from gitreg.stage_history import (
     StageTracker,
     _Before,
     _bound,
+    _change,
+    _consistent,
     _difference,
     apply_lines,
     simple_entries,
@@ -61,10 +63,11 @@ class StageRewinder(StageTracker):
                 state = self.files[stage] = self._tip(path, new, status)
             after_size = state.plain_size
             known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
-            undone: Delta | None = None
-            if known is not None and _ends_at(state.entries, known.delta):
+            undone: Delta | None = _undone(known.delta) if known is not None else None
+            # a cached change is taken only if it ends where the file stands: undone, it starts there
+            if known is not None and undone is not None and _consistent(state.entries, undone):
                 delta = known.delta
-                _undo(state.entries, delta)
+                _change(state.entries, undone)
                 state.plain_size = None  # not known: a change the cache does not know reads the file whole
             else:
                 # the diff undone: its added lines go, its removed lines come back
@@ -74,11 +77,11 @@ class StageRewinder(StageTracker):
                     delta = _difference(before.entries, state.entries)
                     self.files[stage] = state = before
                 else:
-                    delta = tuple((name, was, now) for name, now, was in undone)
+                    delta = _undone(undone)
                 if self.cache is not None and status in ("A", "M") and after_size is not None:
                     self.cache.add_transition(old, new, Transition(delta, after_size))
             if undone is None:
-                undone = tuple((name, now, was) for name, was, now in delta)
+                undone = _undone(delta)
             steps.append(StageStep(commit, stage, state.entries, _Before(state.entries, undone), delta))
         return steps
 
@@ -92,14 +95,6 @@ class StageRewinder(StageTracker):
         return self._read(new, status)
 
 
-def _ends_at(entries: dict[str, int], delta: Delta) -> bool:
-    """Whether a cached change ends where the file stands (a cache is never trusted beyond what it shows)."""
-    return all(entries.get(name) == new and old != new for name, old, new in delta)
-
-
-def _undo(entries: dict[str, int], delta: Delta) -> None:
-    for name, old, _new in delta:
-        if old is None:
-            del entries[name]
-        else:
-            entries[name] = old
+def _undone(delta: Delta) -> Delta:
+    """A change the other way round: what undoes it."""
+    return tuple((name, new, old) for name, old, new in delta)

@@ -8,39 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
+from test_gitrepo_imports import MODELS, registry  # noqa: F401 - registry: a fixture (two promotions)
 
 from gitreg.walk_cache import environment, yaml_version
 from testing.imports import modules_after
-from testing.synthetic import commit_all, make_registry, model_names, registry_files, stage_manifest
+from testing.synthetic import commit_all, stage_manifest
 
-MODELS = model_names(2, width=1)
 AUDIT_ONLY = ("yaml", "gitreg.ops.verdicts", "gitreg.validate", "gitreg.yamlio", "tempfile", "pydantic")
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    root = tmp_path / "registry"
-    make_registry(root, tmp_path / "blobs", registry_files(MODELS, 2))
-    for number in (1, 2):
-        (root / "stages" / "staging.yaml").write_text(stage_manifest(dict.fromkeys(MODELS, number)))
-        commit_all(root, f"Promote to staging, {number}")
-    return root
 
 
 def _loaded(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m in AUDIT_ONLY or m.split(".")[0] == "yaml")
 
 
-def test_a_plain_history_loads_neither_audit_nor_the_yaml_loader(registry: Path, tmp_path: Path) -> None:
+def test_a_plain_history_loads_neither_audit_nor_the_yaml_loader(registry: Path, tmp_path: Path) -> None:  # noqa: F811
     done, modules = modules_after(tmp_path, "-C", registry, "history", MODELS[0])
     assert done.returncode == 0, done.stderr
     assert "1 -> 2" in done.stdout and "gitreg.stage_rewind" in modules
     assert _loaded(modules) == []
 
 
-def test_a_stage_file_not_in_plain_lines_loads_the_loader(registry: Path, tmp_path: Path) -> None:
+def test_a_stage_file_not_in_plain_lines_loads_the_loader(registry: Path, tmp_path: Path) -> None:  # noqa: F811
     plain, _modules = modules_after(tmp_path, "-C", registry, "history", MODELS[0])
     text = stage_manifest(dict.fromkeys(MODELS, 2)).replace(f"{MODELS[1]}: 2", f"{MODELS[1]}: 2  # by hand")
     (registry / "stages" / "staging.yaml").write_text(text)
