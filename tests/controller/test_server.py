@@ -9,7 +9,8 @@ import pytest
 
 from gitreg import UsageError
 from gitreg.controller import Event
-from gitreg.controller.server import parse_address, signature_error
+from gitreg.controller.server import parse_address
+from gitreg.controller.webhook import signature_error
 
 SECRET = b"s3cret"
 BODY = b'{"ref": "refs/heads/main"}'
