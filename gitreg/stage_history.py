@@ -184,7 +184,7 @@ class StageTracker:
             if match:
                 found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for _path, stage, old, new, status, patch in sorted(found):
+        for _path, stage, old, new, status, patch in found if len(found) == 1 else sorted(found):
             state = self.files.setdefault(stage, StageFileState({}, 0))
             known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
             if known is not None and _consistent(state.entries, known.delta):
@@ -238,11 +238,18 @@ class _Before(Mapping[str, int]):
     """What a stage held before a step: what it holds now with the step's changes undone. A view, so that a
     step costs what it changed: read it before the walk moves the stage on (``StageTracker.advance``)."""
 
-    __slots__ = ("_now", "_old")
+    __slots__ = ("_delta", "_now", "_undone")
 
     def __init__(self, now: Mapping[str, int], delta: Delta) -> None:
         self._now = now
-        self._old = {name: old for name, old, _new in delta}
+        self._delta = delta
+        self._undone: dict[str, int | None] | None = None  # made when first read: most steps never are
+
+    @property
+    def _old(self) -> dict[str, int | None]:
+        if self._undone is None:
+            self._undone = {name: old for name, old, _new in self._delta}
+        return self._undone
 
     def __getitem__(self, name: str) -> int:
         if name in self._old:
@@ -266,6 +273,12 @@ def apply_lines(state: StageFileState, removed: list[str], added: list[str]) -> 
     if state.plain_size is None:
         return None
     entries = state.entries
+    if len(removed) == 1 and len(added) == 1:  # a promotion: one entry's version changed, in place
+        was, now = simple_entry(removed[0]), simple_entry(added[0])
+        if was is not None and now is not None and was[0] == now[0] and entries.get(was[0]) == was[1]:
+            entries[was[0]] = now[1]
+            state.plain_size += len(added[0]) - len(removed[0])  # plain lines are ASCII
+            return ((was[0], was[1], now[1]),) if was[1] != now[1] else ()
     gone: dict[str, int] = {}
     for line in removed:
         entry = simple_entry(line)

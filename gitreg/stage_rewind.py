@@ -57,7 +57,7 @@ class StageRewinder(StageTracker):
             if match:
                 found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for path, stage, old, new, status, patch in sorted(found):
+        for path, stage, old, new, status, patch in found if len(found) == 1 else sorted(found):
             state = self.files.get(stage)
             if state is None:  # its newest change: the file as that change left it
                 state = self.files[stage] = self._tip(path, new, status)
