@@ -15,7 +15,7 @@ from functools import lru_cache
 from gitreg.credentials import CREDENTIAL_PATTERNS
 from gitreg.errors import GitregError
 from gitreg.filesystem import is_name
-from gitreg.gitoutput import ZERO_SHA
+from gitreg.gitoutput import ZERO_SHA, Patch
 from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import STAGE_FILE, STAGES_DIR, stage_path
 from gitreg.stage_patches import AHEAD, WINDOW, StagePatches
@@ -178,13 +178,8 @@ class StageTracker:
 
     def advance(self, commit: LogCommit) -> list[StageStep]:
         """The stage steps of ``commit`` (by path), the files' states moved past it."""
-        found = []
-        for path, (old, new, status) in commit.changes.items():
-            match = STAGE_FILE.match(path)
-            if match:
-                found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for _path, stage, old, new, status, patch in found if len(found) == 1 else sorted(found):
+        for _path, stage, old, new, status, patch in stage_changes_of(commit):
             state = self.files.setdefault(stage, StageFileState({}, 0))
             known = self.patches.known.pop((old, new), None) if status in ("A", "M") else None
             if known is not None and _consistent(state.entries, known.delta):
@@ -214,6 +209,17 @@ class StageTracker:
         if plain is not None:
             return StageFileState(plain, _bound(data.decode().split("\n")))
         return StageFileState(dict(self.reader.entries(new)), None)  # a copy: the walk changes it in place
+
+
+def stage_changes_of(commit: LogCommit) -> list[tuple[str, str, str, str, str, Patch | None]]:
+    """(path, stage, old blob, new blob, status, diff if the walk made one) of each stage file ``commit``
+    changed, by path."""
+    found = []
+    for path, (old, new, status) in commit.changes.items():
+        match = STAGE_FILE.match(path)
+        if match:
+            found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
+    return found if len(found) < 2 else sorted(found)
 
 
 def _consistent(entries: Mapping[str, int], delta: Delta) -> bool:

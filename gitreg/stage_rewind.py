@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 
 from gitreg.gitoutput import ZERO_SHA, LogCommit
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import STAGE_FILE
 from gitreg.stage_history import (
     StageFileState,
     StageStep,
@@ -27,6 +26,7 @@ from gitreg.stage_history import (
     _difference,
     apply_lines,
     simple_entries,
+    stage_changes_of,
 )
 from gitreg.stage_patches import StagePatches
 from gitreg.walk_cache import Delta, Transition, WalkCache
@@ -51,13 +51,8 @@ class StageRewinder(StageTracker):
     def rewind(self, commit: LogCommit) -> list[StageStep]:
         """The stage steps of ``commit`` (by path), as ``StageTracker.advance`` gives them; the files moved
         back to before it."""
-        found = []
-        for path, (old, new, status) in commit.changes.items():
-            match = STAGE_FILE.match(path)
-            if match:
-                found.append((path, match.group(1), old, new, status, commit.patches.get(path)))
         steps = []
-        for path, stage, old, new, status, patch in found if len(found) == 1 else sorted(found):
+        for path, stage, old, new, status, patch in stage_changes_of(commit):
             state = self.files.get(stage)
             if state is None:  # its newest change: the file as that change left it
                 state = self.files[stage] = self._tip(path, new, status)
