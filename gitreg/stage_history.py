@@ -200,11 +200,12 @@ class StageTracker:
             steps.append(StageStep(commit, stage, _Before(state.entries, delta), state.entries, delta))
         return steps
 
-    def _read(self, new: str, status: str) -> StageFileState:
-        """The stage file ``new`` read whole (parsed by ``StageReader`` unless it is in plain lines)."""
+    def _read(self, new: str, status: str, data: bytes | None = None) -> StageFileState:
+        """The stage file ``new`` read whole (its text ``data`` when the caller holds it), parsed by
+        ``StageReader`` unless it is in plain lines."""
         if status == "D" or new == ZERO_SHA:
             return StageFileState({}, 0)
-        data = self.reader.repo.read_blob(new)
+        data = self.reader.repo.read_blob(new) if data is None else data
         plain = simple_entries(data)
         if plain is not None:
             return StageFileState(plain, _bound(data.decode().split("\n")))

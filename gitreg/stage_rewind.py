@@ -13,19 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from gitreg.gitoutput import ZERO_SHA, LogCommit
+from gitreg.gitoutput import LogCommit
 from gitreg.gitrepo import GitRepo
 from gitreg.stage_history import (
     StageFileState,
     StageStep,
     StageTracker,
     _Before,
-    _bound,
     _change,
     _consistent,
     _difference,
     apply_lines,
-    simple_entries,
     stage_changes_of,
 )
 from gitreg.stage_patches import StagePatches
@@ -83,11 +81,7 @@ class StageRewinder(StageTracker):
     def _tip(self, path: str, new: str, status: str) -> StageFileState:
         """The file as its newest change left it: from the text the read-ahead kept, else read whole."""
         tip = self.patches.tips.pop(path, None)
-        if status != "D" and new != ZERO_SHA and tip is not None and tip[0] == new:
-            plain = simple_entries(tip[1])
-            if plain is not None:
-                return StageFileState(plain, _bound(tip[1].decode().split("\n")))
-        return self._read(new, status)
+        return self._read(new, status, tip[1] if tip is not None and tip[0] == new else None)
 
 
 def _undone(delta: Delta) -> Delta:

@@ -15,7 +15,7 @@ import gc
 import threading
 from collections.abc import Generator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
@@ -28,6 +28,9 @@ from gitreg.walk_cache import WalkCache, environment
 
 if TYPE_CHECKING:
     from gitreg.ops.verdicts import Judge
+
+#: What ``_Authors`` gives back once the authors are set: the changes, or audit's entries.
+Found = TypeVar("Found")
 
 #: A commit on main's first-parent line, as it landed.
 Landing = LogCommit
@@ -116,7 +119,7 @@ def stage_history(
     stages = StageRewinder(repo, walk_cache)
     landed: list[list[StageChange]] = []  # each commit's changes, newest commit first
     merged: dict[str, str] = {}
-    asked: _Authors | None = None
+    asked: _Authors[StageChange] | None = None
     try:
         for landing in stages.read_ahead(repo.first_parent_rewind(ref, history_paths(stage))):
             found = _stage_changes(repo, landing, stages.rewind(landing), model, evidence)
@@ -125,11 +128,12 @@ def stage_history(
                 if landing.is_merge:
                     merged[landing.commit] = landing.parents[1]
         changes = [change for found in reversed(landed) for change in found]
-        asked = _Authors(repo, changes, merged)  # git answers while the cache's last rows are written
+        # git answers while the cache's last rows are written
+        asked = _Authors(repo, changes, changes, merged)
     finally:
         if walk_cache is not None:
             walk_cache.close()
-    return asked.changes()
+    return asked.result()
 
 
 def open_cache(repo: GitRepo) -> WalkCache | None:
@@ -304,7 +308,8 @@ def _judged(
 ) -> Generator[AuditEntry, None, None]:
     entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
-    asked: _Authors | None = None  # the batch before, its merged branches' authors being asked of git
+    # the batch before, its merged branches' authors being asked of git
+    asked: _Authors[AuditEntry] | None = None
     walk = repo.first_parent_walk(ref, AUDIT_PATHS)
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
@@ -318,25 +323,25 @@ def _judged(
         judge.held_after(steps)
         if len(entries) >= batch:
             if asked is not None:
-                yield from asked.entries()
-            asked = _Authors(repo, entries, merged)  # while the walk goes on
+                yield from asked.result()
+            asked = _Authors(repo, entries, [e.change for e in entries], merged)  # while the walk goes on
             entries, merged = [], {}
     if asked is not None:
-        yield from asked.entries()
+        yield from asked.result()
     _proposers(repo, [e.change for e in entries], merged)
     yield from entries
 
 
-class _Authors:
-    """Changes (or a batch of entries) whose merged branches' authors git is asked for on a thread of its
-    own (a git process: the thread waits on it, not on Python), so that the walk goes on meanwhile."""
+class _Authors(Generic[Found]):
+    """Changes (or a batch of entries, ``found``) whose merged branches' authors git is asked for on a
+    thread of its own (a git process: the thread waits on it, not on Python), so that the walk goes on
+    meanwhile."""
 
     def __init__(
-        self, repo: GitRepo, found: list[StageChange] | list[AuditEntry], merged: dict[str, str]
+        self, repo: GitRepo, found: list[Found], changes: list[StageChange], merged: dict[str, str]
     ) -> None:
         self._found = found
         self._error: GitregError | None = None
-        changes = [e.change if isinstance(e, AuditEntry) else e for e in found]
 
         def ask() -> None:
             try:
@@ -347,18 +352,12 @@ class _Authors:
         self._thread = threading.Thread(target=ask, name="gitreg-authors", daemon=True)
         self._thread.start()
 
-    def _done(self) -> None:
+    def result(self) -> list[Found]:
+        """``found``, its changes' authors set."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-
-    def entries(self) -> list[AuditEntry]:
-        self._done()
-        return [e for e in self._found if isinstance(e, AuditEntry)]
-
-    def changes(self) -> list[StageChange]:
-        self._done()
-        return [e for e in self._found if isinstance(e, StageChange)]
+        return self._found
 
 
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
