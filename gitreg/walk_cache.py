@@ -35,8 +35,12 @@ FORMAT = "gitreg-walk-cache 2"
 FILE_NAME = "walk.sqlite"
 #: Keys asked of SQLite in one query.
 _CHUNK = 500
-#: Rows held before they are written (one transaction each time).
+#: Rows held at most before they are written (one transaction each time): a walk then waits for the writer.
 _PENDING_ROWS = 4096
+#: Rows handed to the writer as soon as it is idle: it works beside the walk instead of after it (a first walk
+#: of 5,000 changes otherwise hands over its first batch near its end, and waits for all of it at ``close``),
+#: while a busy writer's rows gather into fewer, larger transactions (each rewrites the pages it touches).
+_EAGER_ROWS = 512
 #: SQLite's files beside the database: anything there but a plain file is removed before it opens.
 _BESIDE = ("-journal", "-wal", "-shm")
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -93,6 +97,7 @@ class WalkCache:
         self._pending: dict[str, list[tuple[object, ...]]] = {table: [] for table in _INSERT}
         self._transitions, self._verdicts, self._artifacts = self._pending.values()
         self._count = 0  # rows pending
+        self._flush_at = _EAGER_ROWS  # rows pending when the writer is next asked whether it is idle
         #: Writes on a thread of their own (``gitreg.walk_cache_writer``) where SQLite reads JSON; else here.
         json_works = path is not None and self._select(JSON_WORKS, ()) == [(1,)]
         self._writer = CacheWriter(path) if path is not None and json_works else None
@@ -172,20 +177,27 @@ class WalkCache:
     def add_transition(self, old: str, new: str, value: Transition) -> None:
         self._transitions.append((old, new, value.delta, value.plain_size))
         self._count += 1
-        if self._count >= _PENDING_ROWS:
-            self.flush()
+        if self._count >= self._flush_at:
+            self._hand_over()
 
     def add_verdict(self, commit: str, verdict: str) -> None:
         self._verdicts.append((commit, verdict))
         self._count += 1
-        if self._count >= _PENDING_ROWS:
-            self.flush()
+        if self._count >= self._flush_at:
+            self._hand_over()
 
     def add_artifact(self, blob: str, artifact: tuple[str, int] | None) -> None:
         self._artifacts.append((blob, *(artifact or (None, None))))
         self._count += 1
-        if self._count >= _PENDING_ROWS:
+        if self._count >= self._flush_at:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Flush if the writer is idle or the rows pending are at their most; else ask again a little later."""
+        if self._count >= _PENDING_ROWS or (self._writer is not None and not self._writer.busy()):
             self.flush()
+        else:
+            self._flush_at = min(self._count + _EAGER_ROWS // 2, _PENDING_ROWS)
 
     def flush(self) -> None:
         """Write what was added since the last flush, in one transaction (nothing, if it fails), on the
@@ -212,6 +224,7 @@ class WalkCache:
         for rows in self._pending.values():
             rows.clear()
         self._count = 0
+        self._flush_at = _EAGER_ROWS
         return batch
 
     def _write_here(self) -> None:
@@ -224,6 +237,7 @@ class WalkCache:
         for found in self._pending.values():
             found.clear()
         self._count = 0
+        self._flush_at = _EAGER_ROWS
         try:
             with self._db:
                 for table, found in rows.items():

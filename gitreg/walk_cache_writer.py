@@ -21,20 +21,20 @@ from contextlib import suppress
 from pathlib import Path
 
 #: Each table's rows, taken from a JSON array of rows (arrays in the table's column order), those whose key
-#: is an object id (as ``walk_cache._OID``, checked here by SQLite). A transition's delta (an array) comes out
-#: as its JSON text, as ``json.dumps`` writes it but for the spaces.
+#: is text of an object id's length. The keys are the ids git gave the walk, and a row keyed otherwise could
+#: never be asked for: its digits are not checked again here (a GLOB for them was a third of the insert's
+#: time). A transition's delta (an array) comes out as its JSON text, as ``json.dumps`` writes it but for the
+#: spaces.
+_KEYED = (
+    " FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?))"
+    " WHERE typeof(k) = 'text' AND length(k) IN (40, 64)"
+)
 INSERT_JSON = {
     "transitions": "INSERT OR REPLACE INTO transitions SELECT k, json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), json_extract(value, '$[3]') "
-    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
-    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
-    "verdicts": "INSERT OR REPLACE INTO verdicts SELECT k, json_extract(value, '$[1]') "
-    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
-    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]')" + _KEYED,
+    "verdicts": "INSERT OR REPLACE INTO verdicts SELECT k, json_extract(value, '$[1]')" + _KEYED,
     "artifacts": "INSERT OR REPLACE INTO artifacts SELECT k, json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]') "
-    "FROM (SELECT json_extract(value, '$[0]') AS k, value FROM json_each(?)) "
-    "WHERE typeof(k) = 'text' AND length(k) IN (40, 64) AND k NOT GLOB '*[^0-9a-f]*'",
+    "json_extract(value, '$[2]')" + _KEYED,
 }
 #: Whether this SQLite reads JSON (built in since 3.38; an extension before): asked once per file opened.
 JSON_WORKS = "SELECT json_extract(value, '$[1]') FROM json_each('[[\"a\",1]]')"
@@ -89,6 +89,10 @@ class CacheWriter:
         """Write ``batch`` (it may be empty), close the connection, and return once it is done."""
         self._start(batch, last=True)
         self.wait()
+
+    def busy(self) -> bool:
+        """Whether a batch is being written."""
+        return self._thread is not None and self._thread.is_alive()
 
     def wait(self) -> bool:
         """Return once the batch being written is written (or dropped): True, or False when the interpreter
