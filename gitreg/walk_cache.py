@@ -39,8 +39,9 @@ _CHUNK = 500
 _PENDING_ROWS = 4096
 #: Rows handed to the writer as soon as it is idle: it works beside the walk instead of after it (a first walk
 #: of 5,000 changes otherwise hands over its first batch near its end, and waits for all of it at ``close``),
-#: while a busy writer's rows gather into fewer, larger transactions (each rewrites the pages it touches).
-_EAGER_ROWS = 512
+#: while a busy writer's rows gather into fewer, larger transactions (each rewrites the pages it touches: a first
+#: audit of 5,000 changes took about 1,070 ms of CPU handing over 512 rows at a time, 1,010 at 2,048 or 4,096).
+_EAGER_ROWS = 2048
 #: SQLite's files beside the database: anything there but a plain file is removed before it opens.
 _BESIDE = ("-journal", "-wal", "-shm")
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
