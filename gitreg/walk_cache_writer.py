@@ -74,53 +74,80 @@ def _storable(text: str) -> bool:
 
 class CacheWriter:
     """Writes batches of rows to the cache at ``path`` (a file ``walk_cache`` has opened and checked), one
-    batch at a time, each on a thread of its own."""
+    batch at a time, on one thread of its own, started with the writer: a thread started for each batch made
+    the walk wait, every time, for the new thread to be scheduled. ``write`` hands a batch over and returns;
+    it waits only while another is still waiting to be written (memory holds at most two)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._db: sqlite3.Connection | None = None  # opened by the first batch's thread
-        self._thread: threading.Thread | None = None
-
-    def write(self, batch: dict[str, str]) -> None:
-        """Write ``batch`` ({table: JSON text of its rows}) once the batch before is written."""
-        self._start(batch, last=False)
-
-    def close(self, batch: dict[str, str]) -> None:
-        """Write ``batch`` (it may be empty), close the connection, and return once it is done."""
-        self._start(batch, last=True)
-        self.wait()
-
-    def busy(self) -> bool:
-        """Whether a batch is being written."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def wait(self) -> bool:
-        """Return once the batch being written is written (or dropped): True, or False when the interpreter
-        is exiting and its thread is not done (a thread then never ends: it is left, and so are its rows)."""
-        thread = self._thread
-        if thread is None:
-            return True
-        if sys.is_finalizing() and thread.is_alive():
-            return False
-        thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
-        self._thread = None
-        return True
-
-    def _start(self, batch: dict[str, str], last: bool) -> None:
-        if not self.wait():
-            return  # the connection may still be in use: this batch is dropped
-        if sys.is_finalizing():  # a thread started now would never run: written here
-            self._write(batch, last)
-            return
-        thread = threading.Thread(
-            target=self._write, args=(batch, last), name="gitreg-walk-cache", daemon=True
+        self._db: sqlite3.Connection | None = None  # opened by the thread's first batch
+        self._turn = threading.Condition()
+        self._waiting: tuple[dict[str, str], bool] | None = None  # handed over, not yet taken; the last?
+        self._writing = False  # a batch taken and not yet written
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._run, name="gitreg-walk-cache", daemon=True
         )
         try:
-            thread.start()
-        except RuntimeError:  # no new thread (a limit of the system): written here
-            self._write(batch, last)
+            self._thread.start()
+        except RuntimeError:  # no new thread (a limit of the system, or the interpreter exiting)
+            self._thread = None
+
+    def busy(self) -> bool:
+        """Whether a batch is being written or waits to be."""
+        return self._writing or self._waiting is not None
+
+    def write(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` ({table: JSON text of its rows}) once the batches before it are written."""
+        self._hand_over(batch, last=False)
+
+    def close(self, batch: dict[str, str]) -> None:
+        """Write ``batch`` (it may be empty), close the connection, and return once it is done (at once, when
+        the interpreter is exiting and the thread was writing: it never ends, and its rows are left)."""
+        self._hand_over(batch, last=True)
+        thread, self._thread = self._thread, None
+        if thread is not None and not sys.is_finalizing():
+            thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
+
+    def _hand_over(self, batch: dict[str, str], last: bool) -> None:
+        thread = self._thread
+        if thread is None or not thread.is_alive() or sys.is_finalizing():
+            self._here(batch, last)
             return
-        self._thread = thread
+        with self._turn:
+            while (
+                self._waiting is not None and thread.is_alive()
+            ):  # the thread takes it within SQLite's timeout
+                self._turn.wait(0.1)
+            if thread.is_alive():
+                self._waiting = (batch, last)
+                self._turn.notify_all()
+                return
+        self._here(batch, last)
+
+    def _here(self, batch: dict[str, str], last: bool) -> None:
+        """Write ``batch`` on this thread, where the writer's cannot: it could not start, or the interpreter is
+        exiting (a thread then never runs again). Dropped if the thread stopped halfway through a batch: the
+        connection may still be in use."""
+        if self._writing:
+            return
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self._write(*waiting)
+        self._write(batch, last)
+
+    def _run(self) -> None:
+        last = False
+        while not last:
+            with self._turn:
+                while self._waiting is None:
+                    self._turn.wait()
+                (batch, last), self._waiting = self._waiting, None
+                self._writing = True
+                self._turn.notify_all()
+            try:
+                self._write(batch, last)
+            finally:
+                self._writing = False
 
     def _write(self, batch: dict[str, str], last: bool) -> None:
         try:
