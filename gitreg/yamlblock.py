@@ -15,6 +15,7 @@ general one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from gitreg.yamlio import MAX_DOCUMENT_BYTES, _Loader
@@ -52,6 +53,16 @@ def data(text: str | bytes) -> Any:
     plain = _ascii(text)
     if plain is None:
         return None
+    read = _SHAPES.read(plain)
+    if read is None:
+        read = _read(plain)
+        if read is not None:
+            _SHAPES.learn(plain, read)
+    return read
+
+
+def _read(plain: str) -> Any:
+    """``data`` of an ASCII text, a line at a time."""
     root: dict[str, Any] = {}
     stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
     level, mapping = 0, root  # the top of the stack: the mapping lines at this indentation go into
@@ -188,14 +199,16 @@ _PLAIN_NEXT = "A-Za-z0-9_.+/~@<>()=;$^?,-"
 #: character no resolver looks at, or a digit and then a character no number has; no ": ", no " #", no ":"
 #: or space at the end); 6, a decimal integer the loader reads as one (at most ``_MAX_DIGITS`` digits);
 #: 7, a decimal fraction (the float resolver's first form, without exponent or underscores).
+_FORMS = {
+    3: r'"([ !#-\[\]-~]*)"',
+    4: r"'([ -&(-~]*)'",
+    5: rf"((?:[{_STRING_FIRST}]|[0-9][0-9_.eE+-]*[A-DF-Za-df-z/~@<>()=;$^?,])[{_PLAIN_NEXT}]*"
+    rf"(?:(?: +|:)[{_PLAIN_NEXT}]+)*)",
+    6: rf"(-?(?:0|[1-9][0-9]{{0,{_MAX_DIGITS - 1}}}))",
+    7: r"(-?[0-9]+\.[0-9]+)",
+}
 _QUICK = re.compile(
-    r"( *)([A-Za-z_][A-Za-z0-9_.-]*): +(?:"
-    r'"([ !#-\[\]-~]*)"'
-    r"|'([ -&(-~]*)'"
-    rf"|((?:[{_STRING_FIRST}]|[0-9][0-9_.eE+-]*[A-DF-Za-df-z/~@<>()=;$^?,])[{_PLAIN_NEXT}]*"
-    rf"(?:(?: +|:)[{_PLAIN_NEXT}]+)*)"
-    rf"|(-?(?:0|[1-9][0-9]{{0,{_MAX_DIGITS - 1}}}))"
-    r"|(-?[0-9]+\.[0-9]+))"
+    r"( *)([A-Za-z_][A-Za-z0-9_.-]*): +(?:" + "|".join(_FORMS.values()) + ")"
     if _STRING_FIRST
     else r"(?!)"  # a loader that resolves any first character: no quick form
 )
@@ -252,3 +265,175 @@ def _scalar(plain: str) -> Any:
             return float("nan")
         return sign * float(value)
     return _NO  # a merge key, "=", anything else: the full loader says
+
+
+#: A line's value in a layout: by the form it had where the layout was learnt (``_QUICK``'s groups 3-7, or
+#: ``_GENERAL``: not quick), its pattern (its groups) and its value as ``_read`` gives it (a quick form's as
+#: ``_read_quick_line`` converts it, any other as ``_value`` reads it). A quick plain string's slot (form 5)
+#: is a general one, which takes a quick plain string first: the same writer's strings are quick or not by
+#: their first character (a commit id starting with ``f`` is not, for ``false``), and a layout is the same
+#: for both. Each slot is an atomic
+#: group, and its quick form must end the line: a slot matches one way or not at all, so a document that
+#: does not match fails at once, never trying its lines' values again in other ways (a crafted document
+#: cannot make the match take long).
+_GENERAL, _OPEN_FORM = 8, 0
+_TEXT = (
+    rf"(?>{_FORMS[5]}(?=\n|\Z)|([^ \n][^\n]*))"  # the rest of the line: trailing spaces cut off in _general
+)
+_SLOT = {
+    3: (f"(?>{_FORMS[3]})", "{0}"),
+    4: (f"(?>{_FORMS[4]})", "{0}"),
+    6: (f"(?>{_FORMS[6]})", "int({0})"),
+    7: (f"(?>{_FORMS[7]})", "float({0})"),
+    _GENERAL: (_TEXT, "({0} if {0} is not None else _general({1}))"),
+}
+_GROUPS = {3: 1, 4: 1, 6: 1, 7: 1, _GENERAL: 2}  # each slot's groups (tests/test_yamlblock_shapes.py)
+#: Layouts tried for each document (the last one read first), layouts known at most (by their lines'
+#: indents, keys and forms), and documents of no layout after which no more are tried.
+_RECENT_SHAPES = 3
+_MAX_SHAPES = 64
+_MAX_MISSES = 256
+
+Shape = tuple["re.Pattern[str]", Callable[[tuple[str, ...]], dict[str, Any]]]
+
+
+class _NotQuick(Exception):
+    """A value in a slot that ``_value`` does not read."""
+
+
+def _general(line_end: str) -> Any:
+    """``_value`` of a slot's value (the rest of its line), as ``_read_line`` reads it."""
+    raw = line_end.rstrip(" ")
+    value = _GENERAL_VALUES.get(raw, _NO)
+    if value is _NO:
+        value = _value(raw)
+        if value is _NO:
+            raise _NotQuick
+        if not isinstance(value, list | dict):  # (a list or mapping is built anew each time)
+            if len(_GENERAL_VALUES) >= _MAX_TAGS:
+                _GENERAL_VALUES.clear()
+            _GENERAL_VALUES[raw] = value
+    return value
+
+
+#: The values of general slots met lately (``type: file`` recurs from file to file).
+_GENERAL_VALUES: dict[str, Any] = {}
+
+
+class _Shapes:
+    """The layouts of the documents read lately, each as one regular expression and a function that builds
+    the data from its groups: most files a walk reads were written by the same code (every version manifest
+    ``gitreg register`` writes has the same keys, indents and kinds of value), so a document of a layout met
+    before is read by one match and one call instead of a loop over its lines.
+
+    A layout is learnt from a document made only of ``key: value`` and ``key:`` lines (no blank line, no
+    comment), each line's value matched by the pattern of its form: a quick form's (``_QUICK``), else any
+    text (read by ``_value``, as ``_read`` reads it). A document it matches has the same keys at the same
+    indents, so ``_read`` nests them alike, and values of the same forms, which ``_read`` reads alike (its
+    quick lines agree with ``_value``: tests/test_yamlblock_quick.py). A layout is kept only if it gives back
+    what ``_read`` gave the document it was learnt from."""
+
+    def __init__(self) -> None:
+        self.recent: list[Shape] = []
+        self.known: dict[tuple[tuple[str, str, int], ...], Shape | None] = {}
+        self.misses = 0
+
+    def read(self, plain: str) -> Any:
+        """The data of a document of a recent layout, else None."""
+        for index, (pattern, build) in enumerate(self.recent):
+            found = pattern.fullmatch(plain)
+            if found is not None:
+                if index:
+                    self.recent.insert(0, self.recent.pop(index))
+                try:
+                    return build(found.groups())
+                except _NotQuick:
+                    return None
+        return None
+
+    def learn(self, plain: str, read: Any) -> None:
+        """Keep the layout of ``plain``, which ``_read`` read as ``read``, if it has one to keep."""
+        if self.misses >= _MAX_MISSES:
+            return
+        lines = plain.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        layout = []
+        for line in lines:
+            found = _QUICK.fullmatch(line)
+            if found is not None:
+                form = found.lastindex or 0
+            else:
+                found = _LINE.fullmatch(line)
+                if found is None:
+                    self.misses += 1
+                    return  # a blank line, a comment or a list item: read a line at a time
+                form = _OPEN_FORM if found.group(3) is None else _GENERAL
+            layout.append((found.group(1), found.group(2), _GENERAL if form == 5 else form))
+        signature = tuple(layout)
+        shape = self.known.get(signature, _NO)
+        if shape is _NO:
+            if len(self.known) >= _MAX_SHAPES:
+                self.misses += 1
+                return
+            shape = self.known[signature] = _shape(signature, plain, read)
+        if isinstance(shape, tuple) and shape not in self.recent:
+            self.recent.insert(0, shape)
+            del self.recent[_RECENT_SHAPES:]
+
+
+def _shape(layout: tuple[tuple[str, str, int], ...], plain: str, read: Any) -> Shape | None:
+    """The pattern and builder of ``layout`` (None if they do not give back ``read`` for ``plain``)."""
+    lines = []
+    for indent, key, form in layout:
+        head = re.escape(f"{indent}{key}:")
+        lines.append(f"{head} +{_SLOT[form][0]}" if form else f"{head} *+")
+    pattern = re.compile("\n".join(lines) + "\n?")
+    # the nesting ``_read`` gives these lines, each value an expression of its slot's group
+    root: dict[str, Any] = {}
+    stack: list[tuple[int, dict[str, Any]]] = [(0, root)]
+    level, mapping = 0, root
+    pending: tuple[dict[str, Any], str, int] | None = None
+    slots = 0
+    for indent, key, form in layout:
+        width = len(indent)
+        if pending is not None:
+            into, name, above = pending
+            pending = None
+            if width > above:
+                into[name] = mapping = {}
+                stack.append((width, mapping))
+                level = width
+        if width != level:
+            while stack[-1][0] > width:
+                stack.pop()
+            level, mapping = stack[-1]
+            if level != width:
+                return None
+        if form:
+            value, groups = _SLOT[form][1], _GROUPS[form]
+            mapping[key] = value.format(*(f"g[{slots + n}]" for n in range(groups)))
+            slots += groups
+        else:
+            pending = (mapping, key, width)
+            mapping[key] = "None"
+    # the code is built from keys _QUICK or _LINE matched (letters, digits, "_.-") and the expressions above
+    build = eval(f"lambda g: {_code(root)}", {"_general": _general})  # noqa: S307
+    found = pattern.fullmatch(plain)
+    try:
+        if found is None or repr(build(found.groups())) != repr(read):
+            return None
+    except _NotQuick:
+        return None
+    return pattern, build
+
+
+def _code(mapping: dict[str, Any]) -> str:
+    """A dict display building ``mapping`` (whose leaves are expressions)."""
+    items = (
+        f"{key!r}: {_code(value) if isinstance(value, dict) else value}" for key, value in mapping.items()
+    )
+    return "{" + ", ".join(items) + "}"
+
+
+_SHAPES = _Shapes()
