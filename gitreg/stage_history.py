@@ -102,20 +102,27 @@ _SIMPLE_LINE = re.compile(r"([a-z][a-z0-9._-]{0,63}): ([1-9][0-9]{0,17})")
 _NOT_STRINGS = frozenset({"true", "false", "null"})
 
 
-#: ``is_name``, kept per name: a stage file's lines change versions far more often than they change names.
-_model_name = lru_cache(maxsize=8192)(is_name)
+@lru_cache(maxsize=8192)
+def _plain_name(name: str) -> bool:
+    """Whether ``name: N`` is a plain line for every version N: a model name, which YAML reads as a string,
+    in which nothing looks like a credential. Kept per name: a stage file's lines change versions far more
+    often than names. A credential pattern that finds something in a plain line finds it in its name: the
+    name is followed by ": " and digits, which no pattern takes in (tests/test_simple_entry_names.py holds
+    every pattern to that)."""
+    if name in _NOT_STRINGS or not is_name(name):
+        return False
+    return not any(pattern.search(name) for _what, pattern in CREDENTIAL_PATTERNS)
 
 
 # a walk meets each line twice or more (added, then removed; and the audit's read-ahead)
 @lru_cache(maxsize=8192)
 def simple_entry(line: str) -> tuple[str, int] | None:
     """(model, version) of a stage-file line in the plain form, which loads to exactly that; None for any
-    other line (a comment, quoting, other spacing, a name YAML reads otherwise, anything credential-like)."""
+    other line (a comment, quoting, other spacing, a name YAML reads otherwise, anything credential-like:
+    the validator reports it, and such a file is judged in full)."""
     match = _SIMPLE_LINE.fullmatch(line)
-    if match is None or match.group(1) in _NOT_STRINGS or not _model_name(match.group(1)):
+    if match is None or not _plain_name(match.group(1)):
         return None
-    if any(pattern.search(line) for _what, pattern in CREDENTIAL_PATTERNS):
-        return None  # the validator reports it: such a file is judged in full
     return match.group(1), int(match.group(2))
 
 
