@@ -6,7 +6,6 @@ else stays click's."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -67,6 +66,8 @@ def _a_date(value: str | None) -> bool:
     """What ``history_report.when`` reads (anything else is the click command's error to say)."""
     if value is None:
         return True
+    from datetime import datetime  # noqa: PLC0415 - only when a date is given
+
     try:
         datetime.fromisoformat(value)
     except ValueError:

@@ -9,12 +9,13 @@ import subprocess
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError
 from gitreg.gitoutput import LOG_FORMAT, LogCommit, one_line, parse_log
 from gitreg.gitrun import GitFailed, enlarge_pipe, start_git, stop_git
 from gitreg.layout import DEFAULT_BRANCH, remote_branch
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 #: The size asked for a started walk's output pipe: a newest-first log fills it while the command loads.
 LOG_PIPE_SIZE = 1 << 20

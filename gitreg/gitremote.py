@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitreg.credentials import redact_url
 from gitreg.errors import GitError
 from gitreg.gitoutput import SIGNATURE_FORMAT, Signature, one_line, parse_signature, push_reason
 from gitreg.gitrun import GitFailed
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 
 
 class RemoteOps:

@@ -5,17 +5,19 @@ they print the same bytes."""
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
 
 from gitreg.credentials import redact, redact_data
 from gitreg.formatting import finite, table_lines, timestamp
 from gitreg.gitrepo import GitRepo
 from gitreg.ops.history import AuditEntry, StageChange, audit_entries, stage_history
 from gitreg.ops.review import HOW_TO_CONFIRM, UNCONFIRMED, evidence
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any, TextIO
 
 #: The columns of ``gitreg history``'s table.
 HISTORY_HEADER = ["DATE", "STAGE", "MODEL", "CHANGE", "PR", "AUTHOR", "MERGED BY", "COMMIT", ""]
@@ -46,6 +48,8 @@ def when(value: str | None, end: bool) -> datetime | None:
     ValueError if it is neither."""
     if value is None:
         return None
+    from datetime import UTC, datetime  # noqa: PLC0415 - only when a date is given
+
     moment = datetime.fromisoformat(value)
     if len(value) == 10 and end:
         moment = moment.replace(hour=23, minute=59, second=59)
@@ -134,7 +138,7 @@ def _change_cells(c: StageChange) -> list[str]:
     ]
 
 
-Parts = list[str | TextIO]
+Parts = list["str | TextIO"]
 
 
 def _json(
@@ -237,7 +241,11 @@ def _redacted_row(row: dict[str, Any]) -> str:
 def _json_row(row: dict[str, Any]) -> str:
     """``textwrap.indent(json.dumps(row, indent=2), "    ")``: an audit entry in the report's list."""
     text = _flat_row(row, "    ")
-    return text if text is not None else textwrap.indent(json.dumps(row, indent=2), "    ")
+    if text is not None:
+        return text
+    import textwrap  # noqa: PLC0415 - a row with nested values: seldom
+
+    return textwrap.indent(json.dumps(row, indent=2), "    ")
 
 
 #: Fields one a line, and a list's items one a line, as ``json.dumps(indent=2)`` lays them out inside an

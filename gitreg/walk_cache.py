@@ -25,10 +25,13 @@ import stat
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from gitreg.layout import DIGEST, MAX_SIZE, NAME
 from gitreg.walk_cache_writer import JSON_WORKS, CacheWriter, encode, storable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The file's format: bumped whenever what an entry means changes.
 FORMAT = "gitreg-walk-cache 2"
@@ -37,10 +40,11 @@ FILE_NAME = "walk.sqlite"
 _CHUNK = 500
 #: Rows held at most before they are written (one transaction each time): a walk then waits for the writer.
 _PENDING_ROWS = 4096
-#: Rows handed to the writer as soon as it is idle: it works beside the walk instead of after it (a first walk
-#: of 5,000 changes otherwise hands over its first batch near its end, and waits for all of it at ``close``),
-#: while a busy writer's rows gather into fewer, larger transactions (each rewrites the pages it touches: a first
-#: audit of 5,000 changes took about 1,070 ms of CPU handing over 512 rows at a time, 1,010 at 2,048 or 4,096).
+#: Rows handed to the writer as soon as it is idle: it works beside the walk instead of after it (a first
+#: walk of 5,000 changes otherwise hands over its first batch near its end, and waits for all of it at
+#: ``close``), while a busy writer's rows gather into fewer, larger transactions (each rewrites the pages it
+#: touches: a first audit of 5,000 changes took about 1,070 ms of CPU handing over 512 rows at a time, 1,010
+#: at 2,048 or 4,096).
 _EAGER_ROWS = 2048
 #: SQLite's files beside the database: anything there but a plain file is removed before it opens.
 _BESIDE = ("-journal", "-wal", "-shm")
@@ -79,12 +83,23 @@ _INSERT = {
 Delta = tuple[tuple[str, int | None, int | None], ...]
 
 
-class Transition(NamedTuple):
+class Transition(tuple[Delta, int | None]):
     """A stage file's change from one blob to another: the entries that differ (sorted by model), and the
-    upper bound of the new file's size when it is in plain lines (else None)."""
+    upper bound of the new file's size when it is in plain lines (else None). A pair (a named tuple would
+    load ``typing`` on every history)."""
 
-    delta: Delta
-    plain_size: int | None
+    __slots__ = ()
+
+    def __new__(cls, delta: Delta, plain_size: int | None) -> Transition:
+        return tuple.__new__(cls, (delta, plain_size))
+
+    @property
+    def delta(self) -> Delta:
+        return self[0]
+
+    @property
+    def plain_size(self) -> int | None:
+        return self[1]
 
 
 class WalkCache:
@@ -194,7 +209,7 @@ class WalkCache:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        """Flush if the writer is idle or the rows pending are at their most; else ask again a little later."""
+        """Flush if the writer is idle or the rows pending are at their most; else ask again a bit later."""
         if self._count >= _PENDING_ROWS or (self._writer is not None and not self._writer.busy()):
             self.flush()
         else:

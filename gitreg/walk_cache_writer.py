@@ -125,9 +125,9 @@ class CacheWriter:
         self._here(batch, last)
 
     def _here(self, batch: dict[str, str], last: bool) -> None:
-        """Write ``batch`` on this thread, where the writer's cannot: it could not start, or the interpreter is
-        exiting (a thread then never runs again). Dropped if the thread stopped halfway through a batch: the
-        connection may still be in use."""
+        """Write ``batch`` on this thread, where the writer's cannot: it could not start, or the interpreter
+        is exiting (a thread then never runs again). Dropped if the thread stopped halfway through a batch:
+        the connection may still be in use."""
         if self._writing:
             return
         waiting, self._waiting = self._waiting, None

@@ -14,8 +14,6 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Generator
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gitreg.errors import GitError, GitregError, NotFoundError
 from gitreg.gitrepo import GitRepo, LogCommit
@@ -26,11 +24,12 @@ from gitreg.stage_rewind import StageRewinder
 from gitreg.values import Value
 from gitreg.walk_cache import WalkCache, environment
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
-    from gitreg.ops.verdicts import Judge
+    from datetime import datetime
+    from typing import Any
 
-#: What ``_Authors`` gives back once the authors are set: the changes, or audit's entries.
-Found = TypeVar("Found")
+    from gitreg.ops.verdicts import Judge
 
 #: A commit on main's first-parent line, as it landed.
 Landing = LogCommit
@@ -119,7 +118,7 @@ def stage_history(
     stages = StageRewinder(repo, walk_cache)
     landed: list[list[StageChange]] = []  # each commit's changes, newest commit first
     merged: dict[str, str] = {}
-    asked: _Authors[StageChange] | None = None
+    asked: _Authors | None = None
     try:
         for landing in stages.read_ahead(repo.first_parent_rewind(ref, history_paths(stage))):
             found = _stage_changes(repo, landing, stages.rewind(landing), model, evidence)
@@ -309,7 +308,7 @@ def _judged(
     entries: list[AuditEntry] = []
     merged: dict[str, str] = {}
     # the batch before, its merged branches' authors being asked of git
-    asked: _Authors[AuditEntry] | None = None
+    asked: _Authors | None = None
     walk = repo.first_parent_walk(ref, AUDIT_PATHS)
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
@@ -332,13 +331,13 @@ def _judged(
     yield from entries
 
 
-class _Authors(Generic[Found]):
+class _Authors:
     """Changes (or a batch of entries, ``found``) whose merged branches' authors git is asked for on a
     thread of its own (a git process: the thread waits on it, not on Python), so that the walk goes on
-    meanwhile."""
+    meanwhile. (``found`` is a list of any kind: a type parameter would load ``typing`` on every history.)"""
 
     def __init__(
-        self, repo: GitRepo, found: list[Found], changes: list[StageChange], merged: dict[str, str]
+        self, repo: GitRepo, found: list[Any], changes: list[StageChange], merged: dict[str, str]
     ) -> None:
         self._found = found
         self._error: GitregError | None = None
@@ -352,7 +351,7 @@ class _Authors(Generic[Found]):
         self._thread = threading.Thread(target=ask, name="gitreg-authors", daemon=True)
         self._thread.start()
 
-    def result(self) -> list[Found]:
+    def result(self) -> list[Any]:
         """``found``, its changes' authors set."""
         self._thread.join()
         if self._error is not None:
@@ -363,6 +362,8 @@ class _Authors(Generic[Found]):
 def _in_window(landing: Landing, since: datetime | None, until: datetime | None) -> bool:
     if since is None and until is None:
         return True
+    from datetime import datetime  # noqa: PLC0415 - only when a window is given
+
     landed = datetime.fromisoformat(landing.date)
     return not ((since and landed < since) or (until and landed > until))
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Protocol
 
 from gitreg.gitrepo import GitRepo
 from gitreg.layout import PULL_REF_PREFIXES
@@ -27,7 +26,18 @@ from gitreg.values import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see gitreg.values)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from gitreg.forge import GitHub, GitLab
+
+    class Landed(Protocol):
+        """What the evidence looks at of a commit on main (a ``gitreg.gitrepo.LogCommit``)."""
+
+        commit: str
+        parents: list[str]
+        subject: str
+        body: str
+
 
 #: The forges whose API confirms review, and the variable that holds each one's token: ``gitreg.forge``'s
 #: ``FORGES`` and its clients' ``token_var`` (tests/cli/test_audit_imports.py keeps them in step), here so
@@ -61,15 +71,6 @@ class Review(Value):
     def __init__(self, status: str, number: int | None) -> None:
         self.status = status  # plain assignments: a walk asks one a commit
         self.number = number
-
-
-class Landed(Protocol):
-    """What the evidence looks at of a commit on main (a ``gitreg.gitrepo.LogCommit``)."""
-
-    commit: str
-    parents: list[str]
-    subject: str
-    body: str
 
 
 def claimed_pull_request(landing: Landed) -> int | None:
