@@ -74,9 +74,10 @@ def _storable(text: str) -> bool:
 
 class CacheWriter:
     """Writes batches of rows to the cache at ``path`` (a file ``walk_cache`` has opened and checked), one
-    batch at a time, on one thread of its own, started with the writer: a thread started for each batch made
-    the walk wait, every time, for the new thread to be scheduled. ``write`` hands a batch over and returns;
-    it waits only while another is still waiting to be written (memory holds at most two)."""
+    batch at a time, on one thread of its own, started by the first batch (a walk that writes nothing but its
+    last batch writes that one itself): a thread started for each batch made the walk wait, every time, for
+    the new thread to be scheduled. ``write`` hands a batch over and returns; it waits only while another is
+    still waiting to be written (memory holds at most two)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -84,13 +85,7 @@ class CacheWriter:
         self._turn = threading.Condition()
         self._waiting: tuple[dict[str, str], bool] | None = None  # handed over, not yet taken; the last?
         self._writing = False  # a batch taken and not yet written
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._run, name="gitreg-walk-cache", daemon=True
-        )
-        try:
-            self._thread.start()
-        except RuntimeError:  # no new thread (a limit of the system, or the interpreter exiting)
-            self._thread = None
+        self._thread: threading.Thread | None = None  # started by the first batch before the last
 
     def busy(self) -> bool:
         """Whether a batch is being written or waits to be."""
@@ -109,20 +104,29 @@ class CacheWriter:
             thread.join()  # the thread ends on its own: SQLite gives up on a lock after its timeout
 
     def _hand_over(self, batch: dict[str, str], last: bool) -> None:
+        if self._thread is None and not last and not sys.is_finalizing():
+            self._thread = self._start()
         thread = self._thread
         if thread is None or not thread.is_alive() or sys.is_finalizing():
             self._here(batch, last)
             return
         with self._turn:
-            while (
-                self._waiting is not None and thread.is_alive()
-            ):  # the thread takes it within SQLite's timeout
+            # the one waiting is taken once the batch being written is in (within SQLite's timeout)
+            while self._waiting is not None and thread.is_alive():
                 self._turn.wait(0.1)
             if thread.is_alive():
                 self._waiting = (batch, last)
                 self._turn.notify_all()
                 return
         self._here(batch, last)
+
+    def _start(self) -> threading.Thread | None:
+        thread = threading.Thread(target=self._run, name="gitreg-walk-cache", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no new thread (a limit of the system): the batches are written here
+            return None
+        return thread
 
     def _here(self, batch: dict[str, str], last: bool) -> None:
         """Write ``batch`` on this thread, where the writer's cannot: it could not start, or the interpreter
