@@ -12,7 +12,6 @@ from gitreg import yamlio
 from gitreg.cli import cli, output
 from gitreg.cli.types import VERSION
 from gitreg.errors import ManifestError
-from gitreg.ops.init import init as init_registry
 from gitreg.ops.register import Registration, register_proposal
 from gitreg.registry import Registry
 
@@ -62,6 +61,8 @@ def _params(values: tuple[str, ...]) -> dict[str, Any]:
 @click.pass_obj
 def init_command(cwd: str, directory: Path, storage: str | None) -> int:
     """Create a new registry repository in DIRECTORY (new or empty)."""
+    from gitreg.ops.init import init as init_registry  # noqa: PLC0415 - its templates (Jinja2): init's alone
+
     path, url = init_registry(Path(cwd) / directory, storage)
     click.echo(f"Created registry in {path} (blobs in {url})")
     return 0
