@@ -4,17 +4,18 @@ over the stage files of the same history.
     .venv/bin/python benchmarks/history_scale.py --promotions 1000 --models 10,1000 --versions 10 --repeat 3
 
 Untimed, for each --models count (one registry each, so one run gives the corners): `gitreg init`, --models x
---versions manifests in one commit, then --promotions promotions, each landed as a forge lands a pull request
-(a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge "Merge pull
-request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone is); production
-only takes what staging holds. The history is checked (first-parent and merge counts, HEAD validates, history
-and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg history MODEL` (also with
-`--stage production`, and as a process), `audit` of every change and of the last tenth, and `gitreg audit
---format json` (in process, and as a process with its peak RSS), against `git log --first-parent --raw --
-stages/` and `... -p`. The untimed first round fills the walk cache in the registry's git folder
-(`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and their profile)
-walk without it, as the first run after a new commit does for that commit; the "first run" processes start
-with the cache folder removed (untimed)."""
+--versions manifests in one commit (with --register-merges: the model files in one commit, then each version
+landed by a pull request of its own), then --promotions promotions, each landed as a forge lands a pull
+request (a branch off main changing stages/staging.yaml or stages/production.yaml, and a `--no-ff` merge
+"Merge pull request #N from user/branch"), all written by one `git fast-import`, then packed (as a clone is);
+production only takes what staging holds. The history is checked (first-parent and merge counts, HEAD
+validates, history and audit give back the plan). Timed in the same rounds: `stage_history` and `gitreg
+history MODEL` (also with `--stage production`, and as a process), `audit` of every change and of the last
+tenth, and `gitreg audit --format json` (in process, and as a process with its peak RSS), against `git log
+--first-parent --raw -- stages/` and `... -p`. The untimed first round fills the walk cache in the registry's
+git folder (`gitreg.walk_cache`), so those cases read it, as a second run does; `..., no cache` cases (and
+their profile) walk without it, as the first run after a new commit does for that commit; the "first run"
+processes start with the cache folder removed (untimed)."""
 
 from __future__ import annotations
 
@@ -89,11 +90,41 @@ def _commit(ref: str, mark: int, who: tuple[str, str], when: int, message: str, 
     return head.encode() + raw + f"\n{tree}\n".encode()
 
 
-def fast_import(root: Path, promotions: list[Promotion], base: str) -> None:
+def fast_import(
+    root: Path, promotions: list[Promotion], base: str, registrations: dict[str, str] | None = None
+) -> None:
     """Per promotion: the new stage file, a commit on a branch off main writing it, and a merge commit on main
-    whose parents are the previous main and that branch. The branch is deleted afterwards, as forges do."""
+    whose parents are the previous main and that branch. The branch is deleted afterwards, as forges do.
+    ``registrations`` ({version file: text}): each lands first the same way, by a merged pull request of
+    its own (``--register-merges``)."""
     held: dict[str, dict[str, int]] = {"staging": {}, "production": {}}
     parts, tip = [b"feature done\n"], base
+    mark = 3 * len(promotions)
+    for n, (version_file, manifest) in enumerate((registrations or {}).items()):
+        raw, when, who = manifest.encode(), START - 600_000 + n * 60, PEOPLE[n % len(PEOPLE)]
+        blob, branch, merge = mark + 1, mark + 2, mark + 3
+        mark = merge
+        model, version = version_file.split("/")[1], version_file.rsplit("/", 1)[1].removesuffix(".yaml")
+        parts += [
+            b"blob\nmark :%d\ndata %d\n%s\n" % (blob, len(raw), raw),
+            _commit(
+                "refs/heads/bench-pr",
+                branch,
+                who,
+                when,
+                f"Register {model}@{version}\n",
+                f"from {tip}\nM 100644 :{blob} {version_file}\n",
+            ),
+            _commit(
+                "refs/heads/main",
+                merge,
+                MERGERS[0],
+                when + 30,
+                f"Merge pull request #{100_000 + n} from {who[1].split('@')[0]}/register-{model}-{version}\n",
+                f"from {tip}\nmerge :{branch}\nM 100644 :{blob} {version_file}\n",
+            ),
+        ]
+        tip = f":{merge}"
     for p in promotions:
         held[p.stage][p.model] = p.to_version
         blob, branch, merge, path = 3 * p.number - 2, 3 * p.number - 1, 3 * p.number, stage_path(p.stage)
@@ -152,13 +183,14 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
     root, models = work / f"registry-{count}", model_names(count, width=3)
     promotions = plan(models, args.versions, args.promotions, args.seed)
     files = registry_files(models, args.versions, lean=True, month=1)
-    fast_import(root, promotions, make_registry(root, work / f"blobs-{count}", files))
+    registrations = {p: t for p, t in files.items() if "/versions/" in p} if args.register_merges else {}
+    base = {p: t for p, t in files.items() if p not in registrations}
+    fast_import(root, promotions, make_registry(root, work / f"blobs-{count}", base), registrations)
     run("git", "-C", root, "repack", "-adq")  # packed, as a clone is (make_registry leaves loose objects)
     first_parent = len(run("git", "-C", root, "rev-list", "--first-parent", "main").split())
     merges = len(run("git", "-C", root, "rev-list", "--merges", "main").split())
-    if (first_parent, merges) != (args.promotions + 2, args.promotions) or validate_registry(
-        Registry.open(root)
-    ).errors:
+    landed = args.promotions + len(registrations)
+    if (first_parent, merges) != (landed + 2, landed) or validate_registry(Registry.open(root)).errors:
         raise SystemExit("error: the generated history does not have the planned shape, or does not validate")
     repo, model = GitRepo.open(root), models[len(models) * 42 // 100]
     mine = [p for p in promotions if p.model == model]
@@ -173,7 +205,8 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
         raise SystemExit("error: audit flags a change of the generated history")
 
     print(
-        f"\n{count} models x {args.versions} versions ({count * args.versions} versions); {model}: "
+        f"\n{count} models x {args.versions} versions ({count * args.versions} versions"
+        f"{', each registered by a merge of its own' if registrations else ''}); {model}: "
         f"{len(mine)} changes ({len(mine_production)} in production); audit: {len(promotions)}"
     )
     log = ["git", "-C", root, "log", "--first-parent"]
@@ -242,6 +275,12 @@ def main() -> int:
     )
     p.add_argument("--versions", type=int, default=5, help="versions per model (5)")
     p.add_argument("--seed", type=int, default=42, help="of the random plan (42)")
+    p.add_argument(
+        "--register-merges",
+        action="store_true",
+        help="land each version by a merged pull request of its own, before the promotions, instead of all "
+        "of them in the first commit (main's first-parent history then holds a merge per version too)",
+    )
     args = p.parse_args()
     counts = [int(n) for n in args.models.split(",")]
     with session(args, f"history scale: {args.promotions} promotions of {args.models} models") as work:
