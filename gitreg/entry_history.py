@@ -39,7 +39,7 @@ def _history(directory: str, model: str, stage: str | None, ref: str | None, as_
 
 
 def _walking(
-    directory: str, ref: str | None, paths: list[str], oldest_first: bool = True
+    directory: str, ref: str | None, paths: list[str], oldest_first: bool = True, full_diff: bool = False
 ) -> tuple[GitRepo, str]:
     """The repository and the branch whose history counts, its walk's ``git log`` started (oldest first, or
     newest first for ``history``): git works the log out while the rest of the command loads."""
@@ -47,7 +47,7 @@ def _walking(
 
     repo = GitRepo.open(Path(directory))
     branch = repo.history_branch(ref)
-    repo.start_walk(branch, paths, oldest_first)
+    repo.start_walk(branch, paths, oldest_first, full_diff)
     repo.prefetch_history_checks(branch, PULL_REF_PREFIXES)  # asked before the walk: answered meanwhile
     return repo, branch
 
@@ -78,7 +78,7 @@ def _a_date(value: str | None) -> bool:
 def _audit(directory: str, since: str | None, until: str | None, fmt: str, ref: str | None) -> int:
     """gitreg.cli.history's ``audit``."""
     _no_collection()
-    repo, branch = _walking(directory, ref, AUDIT_PATHS)
+    repo, branch = _walking(directory, ref, AUDIT_PATHS, full_diff=True)
     try:
         from gitreg.history_report import audit_of  # noqa: PLC0415 - loaded while git works out the log
 

@@ -27,7 +27,7 @@ class LogOps:
 
     _cwd: Path
     _env: dict[str, str]
-    _walks: dict[tuple[str, tuple[str, ...], bool], subprocess.Popen[bytes]]
+    _walks: dict[tuple[str, tuple[str, ...], bool, bool], subprocess.Popen[bytes]]
 
     if TYPE_CHECKING:  # what the mixin uses of GitRepo, which defines them
 
@@ -42,11 +42,14 @@ class LogOps:
         changes against its first parent (a merge's too): one ``git log --first-parent --raw``."""
         return iter(list(self._log_stream(ref, list(paths), True))[::-1])
 
-    def first_parent_walk(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
+    def first_parent_walk(
+        self, ref: str, paths: Iterable[str], full_diff: bool = False
+    ) -> Iterator[LogCommit]:
         """``first_parent_log``, oldest first and streamed as git writes it (a long history is never held
         whole), from the root commit's additions on. git writes no diff: ``gitreg.stage_patches`` diffs
-        the files its callers read line by line, from their blobs."""
-        yield from self._log_stream(ref, list(paths), True)
+        the files its callers read line by line, from their blobs. ``full_diff``: each commit's changes to
+        every path, not only to ``paths`` (which still choose the commits)."""
+        yield from self._log_stream(ref, list(paths), True, full_diff)
 
     def first_parent_rewind(self, ref: str, paths: Iterable[str]) -> Iterator[LogCommit]:
         """``first_parent_walk`` newest first: git writes each commit as it walks back to it, so the walk
@@ -61,15 +64,17 @@ class LogOps:
         remote = remote_branch()
         return remote if self.rev_parse(f"refs/remotes/{remote}") else DEFAULT_BRANCH
 
-    def start_walk(self, ref: str, paths: Iterable[str], oldest_first: bool = True) -> None:
+    def start_walk(
+        self, ref: str, paths: Iterable[str], oldest_first: bool = True, full_diff: bool = False
+    ) -> None:
         """Start the ``git log`` of ``first_parent_walk(ref, paths)`` (``first_parent_rewind`` if not
         ``oldest_first``) now, for that walk to take over: git works the whole history out before it writes
         the oldest commit, so a command that starts it before loading what the walk needs waits less. One
         not taken over is stopped by ``close``."""
-        key = (ref, tuple(paths), oldest_first)
+        key = (ref, tuple(paths), oldest_first, full_diff)
         if key not in self._walks:
             with suppress(GitFailed):  # git is not there: the walk says so
-                proc = start_git(_log_argv(ref, list(paths), oldest_first), self._cwd, self._env)
+                proc = start_git(_log_argv(ref, list(paths), oldest_first, full_diff), self._cwd, self._env)
                 if proc.stdout is not None:  # git writes ahead while the command loads, up to the pipe's size
                     enlarge_pipe(proc.stdout.fileno(), LOG_PIPE_SIZE)
                 self._walks[key] = proc
@@ -80,10 +85,12 @@ class LogOps:
         for proc in walks:
             stop_git(proc)
 
-    def _log_stream(self, ref: str, paths: list[str], oldest_first: bool) -> Generator[LogCommit, None, None]:
-        proc = self._walks.pop((ref, tuple(paths), oldest_first), None)
+    def _log_stream(
+        self, ref: str, paths: list[str], oldest_first: bool, full_diff: bool = False
+    ) -> Generator[LogCommit, None, None]:
+        proc = self._walks.pop((ref, tuple(paths), oldest_first, full_diff), None)
         try:
-            proc = proc or start_git(_log_argv(ref, paths, oldest_first), self._cwd, self._env)
+            proc = proc or start_git(_log_argv(ref, paths, oldest_first, full_diff), self._cwd, self._env)
         except GitFailed as exc:  # git is not there
             raise GitError(f"git log failed: {one_line(exc)}") from None
         if proc.stdout is None or proc.stderr is None:  # pragma: no cover - start_git pipes both
@@ -115,11 +122,12 @@ class LogOps:
         return dict(line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line)
 
 
-def _log_argv(ref: str, paths: list[str], oldest_first: bool) -> list[str]:
+def _log_argv(ref: str, paths: list[str], oldest_first: bool, full_diff: bool = False) -> list[str]:
     """``first_parent_walk``'s git log: raw changes, oldest first (else newest first), in ``LOG_FORMAT``
     records. ``ref`` comes after ``--end-of-options``: a ref such as ``--output=FILE`` is a revision git
     does not know, never an option (a walk may start before the ref is checked: ``start_walk``)."""
     argv = ["git", "-c", "core.quotePath=false", "log", "--first-parent", "--root", "--raw"]
     argv += ["--reverse"] if oldest_first else []
+    argv += ["--full-diff"] if full_diff else []
     argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--no-color"]
     return [*argv, f"--format={LOG_FORMAT}", "--end-of-options", ref, "--", *paths]

@@ -19,6 +19,7 @@ from gitreg.gitlog import LogOps
 from gitreg.gitoutput import LogCommit, Signature, one_line, parse_ls_tree, parse_ref_tips
 from gitreg.gitremote import RemoteOps
 from gitreg.gitrun import GitFailed, finish_git, run_git, start_git, stop_git
+from gitreg.gittrees import TreeChanges
 from gitreg.layout import DEFAULT_BRANCH
 from gitreg.values import Frozen, set_fields
 
@@ -287,6 +288,10 @@ class GitRepo(LogOps, RemoteOps):
     def blobs_ahead(self) -> BlobsAhead:
         """A reader of blobs ahead of a walk, with a ``cat-file`` process of its own (``gitreg.gitahead``)."""
         return BlobsAhead(self.git_dir)
+
+    def tree_changes(self, paths: list[str]) -> TreeChanges:
+        """The changes below ``paths`` between the commits of a walk, asked ahead (``gitreg.gittrees``)."""
+        return TreeChanges(self.git_dir, paths)
 
     def read_blob(self, sha: str) -> bytes:
         """The content of the object ``sha`` (a blob's bytes; a tree's raw entries)."""

@@ -70,8 +70,11 @@ def history_paths(stage: str | None = None) -> list[str]:
     return [stage_path(stage)] if stage else [f"{STAGES_DIR}/"]
 
 
-#: What the audit's walk logs: the stages, and the files its verdicts read.
-AUDIT_PATHS = [f"{STAGES_DIR}/", f"{MODELS_DIR}/", REGISTRY_FILE]
+#: The commits the audit walks: those that change the stages or the rules, each with all it changed
+#: (``--full-diff``). What other commits did to models/ comes from one tree diff per commit walked
+#: (``gitreg.gittrees``): following models/ through every commit that registered a version made git compare
+#: the whole models/ tree at each of them.
+AUDIT_PATHS = [f"{STAGES_DIR}/", REGISTRY_FILE]
 #: Where a clone keeps the forges' pull-request refs once fetched (GitHub's and GitLab's, as fetched or as
 #: a remote's): history's and audit's evidence of review.
 PULL_REF_PREFIXES = (

@@ -22,6 +22,7 @@ GIT_FAMILY = {
     "gitahead.py",
     "gitlog.py",
     "gitremote.py",
+    "gittrees.py",
 }
 
 

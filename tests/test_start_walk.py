@@ -34,7 +34,9 @@ def test_the_walk_takes_over_the_log_started_before_it(tmp_path: Path) -> None:
     repo.start_walk("main", history_paths("production"))  # other paths: not the walk below
     repo.start_walk("main", history_paths(), oldest_first=False)  # newest first: not the walk below either
     (started,) = [
-        p for (_ref, paths, oldest), p in repo._walks.items() if list(paths) == history_paths() and oldest
+        p
+        for (_ref, paths, oldest, _full), p in repo._walks.items()
+        if list(paths) == history_paths() and oldest
     ]
     assert started.stdout is not None
     assert select.select([started.stdout], [], [], 60)[0]  # git has written: it read main before the commit
@@ -50,7 +52,7 @@ def test_a_walk_newest_first_takes_over_the_log_started_newest_first(tmp_path: P
     repo = GitRepo.open(tmp_path)
     repo.start_walk("main", history_paths())  # oldest first: not the walk below
     repo.start_walk("main", history_paths(), oldest_first=False)
-    (started,) = [p for (_ref, _paths, oldest), p in repo._walks.items() if not oldest]
+    (started,) = [p for (_ref, _paths, oldest, _full), p in repo._walks.items() if not oldest]
     assert started.stdout is not None
     assert select.select([started.stdout], [], [], 60)[0]
     (tmp_path / "stages" / "staging.yaml").write_text("fraud: 3\n")

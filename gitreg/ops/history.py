@@ -309,7 +309,7 @@ def _judged(
     merged: dict[str, str] = {}
     # the batch before, its merged branches' authors being asked of git
     asked: _Authors | None = None
-    walk = repo.first_parent_walk(ref, AUDIT_PATHS)
+    walk = repo.first_parent_walk(ref, AUDIT_PATHS, full_diff=True)  # models/: gitreg.ops.verdicts
     for landing in judge.read_ahead(walk, lambda landing: _in_window(landing, since, until)):
         steps = judge.advance(landing)
         in_window = _in_window(landing, since, until)

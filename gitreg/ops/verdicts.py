@@ -20,8 +20,18 @@ from typing import TYPE_CHECKING, Any
 from gitreg import yamlblock, yamlio
 from gitreg.errors import GitregError
 from gitreg.gitahead import BlobsAhead, Ticket
+from gitreg.gitoutput import ZERO_SHA
 from gitreg.gitrepo import GitRepo, LogCommit
-from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGE_FILE, model_path, stage_path, version_path
+from gitreg.gittrees import Changes, TreeChanges
+from gitreg.layout import (
+    MODELS_DIR,
+    REGISTRY_FILE,
+    STAGE_FILE,
+    STAGES_DIR,
+    model_path,
+    stage_path,
+    version_path,
+)
 from gitreg.records import ModelRecord, VersionRecord
 from gitreg.stage_history import Held, StageStep, StageTracker, simple_entry
 from gitreg.stage_patches import windows as _windows
@@ -37,6 +47,7 @@ if TYPE_CHECKING:
 #: validator are imported only for a file or a commit they alone can judge.
 _REGISTRY, _MODEL, _VERSION = "Registry", "Model", "ModelVersion"
 _MODELS = f"{MODELS_DIR}/"
+_STAGES = f"{STAGES_DIR}/"
 #: Each kind's typed model, by its name in ``gitreg.manifest``.
 _TYPED = {_REGISTRY: "RegistryConfig", _MODEL: "ModelInfo", _VERSION: "ModelVersion"}
 #: What ``Judge._fetch`` asks for a window: its cached verdicts and artifacts, and the blobs it will parse.
@@ -68,15 +79,13 @@ class Judge:
         self.full_runs = 0  # commits ``validate`` judged (for tests and benchmarks)
         self._rules_of: tuple[str | None, _Rules | None] = (None, None)  # registry.yaml's blob, its rules
         self._ahead_files: dict[str, str] = {}  # ``files`` as the windows asked for so far leave them
+        #: models/ changes since the commit walked before, by commit (``_with_models``), of the windows asked
+        self._models: dict[str, Changes] = {}
+        self._first_models: dict[str, Changes] = {}  # the first commit's: models/ as it holds it
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
         """Move the running state past ``landing``; its stage steps. Call ``held_after`` once judged."""
-        for path, (_old, new, status) in landing.changes.items():
-            if path == REGISTRY_FILE or path.startswith(_MODELS):
-                if status == "D":
-                    self.files.pop(path, None)
-                else:
-                    self.files[path] = new
+        _move(self.files, landing, self._models.pop(landing.commit, {}))
         return self.stages.advance(landing)
 
     def held_after(self, steps: list[StageStep]) -> None:
@@ -93,9 +102,13 @@ class Judge:
         before is judged, instead of a request per file. Only a guess from the diffs: a file not fetched is
         read when asked, so it changes what is read when, never a verdict."""
         held: tuple[list[LogCommit], _Fetched] | None = None
-        with self.repo.blobs_ahead() as ahead:
+        with self.repo.blobs_ahead() as ahead, self.repo.tree_changes([_MODELS]) as models:
+            walk = self._with_models(walk, models)
             # the stage files' blobs asked a window further ahead than this takes commits
             for window in _windows(self.stages.read_ahead(walk, self.ahead), self.ahead):
+                for landing in window:  # in the order asked
+                    first = self._first_models.pop(landing.commit, None)
+                    self._models[landing.commit] = models.take() if first is None else first
                 asked = (window, self._fetch(window, judged, ahead))
                 if held is not None:
                     self._take(held[1])
@@ -104,6 +117,23 @@ class Judge:
             if held is not None:
                 self._take(held[1])
                 yield from held[0]
+
+    def _with_models(self, walk: Iterable[LogCommit], models: TreeChanges) -> Iterator[LogCommit]:
+        """``walk``, each commit's changes kept to the paths a verdict reads, and git asked what changed
+        below models/ since the commit before (the first: what models/ holds). The walk need not follow
+        models/: a version registered by a commit it does not hold (``audit``'s walk holds only those that
+        change stages/ or registry.yaml, with ``--full-diff``) is in the next commit's diff all the same, and
+        git compares two trees once per commit walked instead of following models/ through every commit."""
+        before: str | None = None
+        for landing in walk:
+            landing.changes = {path: change for path, change in landing.changes.items() if _audited(path)}
+            if before is None:
+                held = self.repo.ls_tree(landing.commit, [_MODELS])
+                self._first_models[landing.commit] = {p: (ZERO_SHA, b, "A") for p, b in held.items()}
+            else:
+                models.ask(landing.commit, before)
+            before = landing.commit
+            yield landing
 
     def _take(self, fetched: _Fetched) -> None:
         """Hold what was fetched for the window about to be walked."""
@@ -119,12 +149,7 @@ class Judge:
         verdicts = self.cache.verdicts(judging) if self.cache is not None and judging else {}
         plans: list[tuple[bool, list[tuple[str, str]]]] = []
         for landing in window:
-            for path, (_old, new, status) in landing.changes.items():
-                if path == REGISTRY_FILE or path.startswith(_MODELS):
-                    if status == "D":
-                        files.pop(path, None)
-                    else:
-                        files[path] = new
+            _move(files, landing, self._models[landing.commit])
             if not judged(landing) or not self._changes_entries(landing):
                 continue
             known = landing.commit in verdicts
@@ -302,6 +327,23 @@ class Judge:
             if (before[r] if r in before else self.stages.state(r).entries).get(model) != number
         ]
         return not missing or self.held(stage, model, number)
+
+
+def _move(files: dict[str, str], landing: LogCommit, models: Changes) -> None:
+    """Move ``files`` (path -> blob) past ``landing``: registry.yaml by its own changes, models/ by what
+    changed there since the commit walked before."""
+    change = landing.changes.get(REGISTRY_FILE)
+    for path, (_old, new, status) in ([(REGISTRY_FILE, change)] if change else []) + list(models.items()):
+        if status == "D":
+            files.pop(path, None)
+        else:
+            files[path] = new
+
+
+def _audited(path: str) -> bool:
+    """Whether a verdict reads ``path``'s change: a stage file, a model's file or registry.yaml (a commit
+    that changes only other files is the same commit to the validator)."""
+    return path == REGISTRY_FILE or path.startswith((_MODELS, _STAGES))
 
 
 class _Rules:

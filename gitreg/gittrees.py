@@ -1,0 +1,113 @@
+"""What changed below some folders between consecutive commits of a walk: one ``git diff-tree --stdin``
+process, asked a window ahead and read in order. ``audit`` walks only the commits that change the stage
+files or registry.yaml, and learns what every other commit did to models/ from the diff between one walked
+commit and the next: git compares two trees once per walked commit instead of following models/ through
+every commit that registered a version. Part of the git module family (``gitrepo`` starts it)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import deque
+from contextlib import suppress
+from pathlib import Path
+
+from gitreg.errors import GitError
+from gitreg.gitrun import enlarge_pipe, environment
+
+#: Bytes of requests written and not answered yet, at most (they wait in git's input pipe, 64 KiB at least,
+#: while git is held up writing answers nobody reads yet): beyond it, answers are read and kept first.
+ASKED_MAX = 32 * 1024
+PIPE_SIZE = 1 << 20
+
+#: {path: (old blob, new blob, status letter)}, as ``LogCommit.changes``.
+Changes = dict[str, tuple[str, str, str]]
+
+
+class TreeChanges:
+    """``ask(commit, before)`` for each commit in turn, then ``take()`` the changes below ``paths`` from
+    ``before`` to ``commit``, in the order asked. Close it (or use it as a context manager) to stop git."""
+
+    def __init__(self, git_dir: Path, paths: list[str]) -> None:
+        # each request is the pair, then the commit against itself: an answer of no change but its header,
+        # which ends the pair's answer (git writes the header of every pair, --always, and nothing else
+        # tells where a pair's changes end)
+        argv = ["git", f"--git-dir={git_dir}", "diff-tree", "--stdin", "--always", "-r", "-z", "--raw"]
+        argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--", *paths]
+        self._process = subprocess.Popen(
+            argv,
+            bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=environment(),
+        )
+        if self._process.stdin is None or self._process.stdout is None:  # pragma: no cover - piped above
+            raise GitError("git diff-tree has no pipes")
+        self._stdin = self._process.stdin
+        self._stdout = self._process.stdout
+        enlarge_pipe(self._stdout.fileno(), PIPE_SIZE)
+        self._asked: deque[tuple[str, int]] = deque()  # commits asked, answers not read; request bytes
+        self._asked_bytes = 0
+        self._ready: deque[Changes] = deque()  # answers read ahead, in order
+        self._tokens: deque[bytes] = deque()  # NUL-ended fields read and not parsed yet
+        self._rest = b""  # a field not ended yet
+
+    def __enter__(self) -> TreeChanges:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def ask(self, commit: str, before: str) -> None:
+        request = f"{commit} {before}\n{commit} {commit}\n".encode()
+        while self._asked and self._asked_bytes + len(request) > ASKED_MAX:
+            self._ready.append(self._answer())
+        try:
+            self._stdin.write(request)
+            self._stdin.flush()
+        except (OSError, ValueError) as exc:
+            raise GitError(f"git diff-tree stopped: {exc}") from None
+        self._asked.append((commit, len(request)))
+        self._asked_bytes += len(request)
+
+    def take(self) -> Changes:
+        """The changes of the oldest pair asked and not taken."""
+        return self._ready.popleft() if self._ready else self._answer()
+
+    def _answer(self) -> Changes:
+        commit, size = self._asked.popleft()
+        self._asked_bytes -= size
+        head = commit.encode()
+        if self._field() != head:
+            raise GitError(f"git diff-tree gave no answer for {commit}")
+        changes: Changes = {}
+        while True:
+            field = self._field()
+            if not field.startswith(b":"):
+                if field != head:
+                    raise GitError(f"git diff-tree gave an answer it was not asked for: {field[:80]!r}")
+                return changes  # the commit against itself: the end of the pair's changes
+            meta = field.decode("ascii", "replace").split(" ")
+            path = self._field().decode("utf-8", "replace")  # as parse_log reads paths
+            if len(meta) != 5:
+                raise GitError(f"git diff-tree wrote a change it does not write: {field[:80]!r}")
+            changes[path] = (meta[2], meta[3], meta[4][:1])
+
+    def _field(self) -> bytes:
+        """The next NUL-ended field of git's answers."""
+        while not self._tokens:
+            chunk = self._stdout.read(1 << 16)
+            if not chunk:
+                raise GitError("git diff-tree stopped before it answered")
+            parts = (self._rest + chunk).split(b"\0")
+            self._rest = parts.pop()
+            self._tokens.extend(parts)
+        return self._tokens.popleft()
+
+    def close(self) -> None:
+        for stream in (self._stdin, self._stdout):
+            with suppress(OSError):
+                stream.close()
+        with suppress(OSError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait(timeout=0)  # else reaped by subprocess later (see gitahead.BlobsAhead.close)
