@@ -81,7 +81,9 @@ class Judge:
         self._ahead_files: dict[str, str] = {}  # ``files`` as the windows asked for so far leave them
         #: models/ changes since the commit walked before, by commit (``_with_models``), of the windows asked
         self._models: dict[str, Changes] = {}
-        self._first_models: dict[str, Changes] = {}  # the first commit's: models/ as it holds it
+        #: models/ changes the walk itself says: the first commit's (models/ as it holds it), and those of a
+        #: commit right after the one before (its own changes)
+        self._known_models: dict[str, Changes] = {}
 
     def advance(self, landing: LogCommit) -> list[StageStep]:
         """Move the running state past ``landing``; its stage steps. Call ``held_after`` once judged."""
@@ -107,8 +109,8 @@ class Judge:
             # the stage files' blobs asked a window further ahead than this takes commits
             for window in _windows(self.stages.read_ahead(walk, self.ahead), self.ahead):
                 for landing in window:  # in the order asked
-                    first = self._first_models.pop(landing.commit, None)
-                    self._models[landing.commit] = models.take() if first is None else first
+                    known = self._known_models.pop(landing.commit, None)
+                    self._models[landing.commit] = models.take() if known is None else known
                 asked = (window, self._fetch(window, judged, ahead))
                 if held is not None:
                     self._take(held[1])
@@ -119,17 +121,22 @@ class Judge:
                 yield from held[0]
 
     def _with_models(self, walk: Iterable[LogCommit], models: TreeChanges) -> Iterator[LogCommit]:
-        """``walk``, each commit's changes kept to the paths a verdict reads, and git asked what changed
-        below models/ since the commit before (the first: what models/ holds). The walk need not follow
-        models/: a version registered by a commit it does not hold (``audit``'s walk holds only those that
-        change stages/ or registry.yaml, with ``--full-diff``) is in the next commit's diff all the same, and
-        git compares two trees once per commit walked instead of following models/ through every commit."""
+        """``walk``, each commit's changes kept to the paths a verdict reads, and what changed below models/
+        since the commit before: for the first commit, what models/ holds; for a commit right after the one
+        before, its own changes (the walk gives them all: ``--full-diff``, or models/ among its paths); for
+        one after commits the walk does not hold, git's diff of the two (``GitRepo.tree_changes``, asked
+        here and taken in ``read_ahead``'s order). ``audit``'s walk holds only the commits that change
+        stages/ or registry.yaml: git compares two trees once after each run of commits it skips, instead of
+        following models/ through every commit that registered a version."""
         before: str | None = None
         for landing in walk:
             landing.changes = {path: change for path, change in landing.changes.items() if _audited(path)}
             if before is None:
                 held = self.repo.ls_tree(landing.commit, [_MODELS])
-                self._first_models[landing.commit] = {p: (ZERO_SHA, b, "A") for p, b in held.items()}
+                self._known_models[landing.commit] = {p: (ZERO_SHA, b, "A") for p, b in held.items()}
+            elif landing.parents[:1] == [before]:  # right after the commit before: its own changes say it
+                own = landing.changes.items()
+                self._known_models[landing.commit] = {p: c for p, c in own if p.startswith(_MODELS)}
             else:
                 models.ask(landing.commit, before)
             before = landing.commit

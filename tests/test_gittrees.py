@@ -1,0 +1,140 @@
+"""``gitreg.gittrees.TreeChanges``: the changes below a folder from one commit to another, asked ahead and
+taken in order, are what ``git diff-tree`` of each pair gives, for pairs with no change, with thousands of
+changes, with paths git would quote, and for more pairs than git's input pipe holds; a take that nothing
+asked for fails at once instead of waiting for git. And ``audit``, whose walk skips the commits that only
+change models/, gives the verdicts of a full validation of every change when many versions land by commits
+of their own between promotions."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitreg.errors import GitError
+from gitreg.gitoutput import parse_ls_tree
+from gitreg.gitrepo import GitRepo
+from gitreg.layout import AUDIT_PATHS
+from gitreg.ops.history import audit
+from gitreg.ops.verdicts import Judge
+from ops.test_audit_verdicts import _reference
+from testing.synthetic import commit_all, make_registry, registry_files, stage_manifest, write_files
+
+NAMES = ["plain.yaml", "tab\there.yaml", "new\nline.yaml", "café.yaml", 'quote".yaml', "space name.yaml"]
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+def _tree(root: Path, commit: str) -> dict[str, str]:
+    return {p: sha for p, (sha, _s) in parse_ls_tree(_git(root, "ls-tree", "-r", "-z", commit)).items()}
+
+
+def _expected(root: Path, before: str, commit: str) -> dict[str, tuple[str, str, str]]:
+    """The changes below models/ from ``before`` to ``commit``, from the two trees listed whole."""
+    old = {p: s for p, s in _tree(root, before).items() if p.startswith("models/")}
+    new = {p: s for p, s in _tree(root, commit).items() if p.startswith("models/")}
+    zero = "0" * 40
+    out = {p: (zero, s, "A") for p, s in new.items() if p not in old}
+    out |= {p: (s, zero, "D") for p, s in old.items() if p not in new}
+    out |= {p: (old[p], s, "M") for p, s in new.items() if p in old and old[p] != s}
+    return out
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A registry whose commits add, change and delete files below models/ (names git quotes among them),
+    one with none, and one with a thousand."""
+    root = tmp_path / "reg"
+    commits = [make_registry(root, tmp_path / "blobs", {})]
+    for n, name in enumerate(NAMES):
+        write_files(root, {f"models/m{n}/{name}": f"v: {n}\n"})
+        commits.append(commit_all(root, f"add {n}"))
+    write_files(root, {"models/m0/plain.yaml": "v: changed\n"})
+    (root / "models" / "m1" / NAMES[1]).unlink()
+    commits.append(commit_all(root, "change and delete"))
+    write_files(root, {"README.md": "not below models/\n"})
+    commits.append(commit_all(root, "nothing below models/"))
+    write_files(root, {f"models/bulk/{n}.yaml": f"n: {n}\n" for n in range(1000)})
+    commits.append(commit_all(root, "a thousand"))
+    return root, commits
+
+
+def test_each_pair_is_what_git_diff_tree_gives(history: tuple[Path, list[str]]) -> None:
+    root, commits = history
+    pairs = [(c, b) for b in commits for c in commits if b != c]  # forwards and backwards, over gaps too
+    repo = GitRepo.open(root)
+    with repo.tree_changes(["models/"]) as changes:
+        for commit, before in pairs:  # more requests than git's input pipe holds: read ahead as asked
+            changes.ask(commit, before)
+        changes.finish()
+        got = [changes.take() for _pair in pairs]
+    assert got == [_expected(root, before, commit) for commit, before in pairs]
+    assert {} in got and any(len(g) == 1000 for g in got)
+    assert any(NAMES[1] in path for g in got for path in g)  # a tab, read as it is
+
+
+def test_pairs_taken_as_they_are_asked(history: tuple[Path, list[str]]) -> None:
+    root, commits = history
+    repo = GitRepo.open(root)
+    with repo.tree_changes(["models/"]) as changes:
+        for before, commit in zip(commits, commits[1:], strict=False):
+            changes.ask(commit, before)
+            if before != commits[0]:
+                assert changes.take() == _expected(root, *previous)  # its end: the pair just asked
+            previous = (before, commit)
+        changes.finish()
+        assert changes.take() == _expected(root, *previous)  # the last one's end: git's output's
+
+
+def test_a_take_nothing_asked_for_fails_at_once(history: tuple[Path, list[str]]) -> None:
+    root, commits = history
+    repo = GitRepo.open(root)
+    with repo.tree_changes(["models/"]) as changes:
+        changes.ask(commits[2], commits[1])
+        with pytest.raises(GitError):
+            changes.take()  # its end is not asked yet: git would wait for input, and so would the take
+
+
+def _audit_verdicts(judge: Judge) -> list[tuple[str, str]]:
+    """(commit, verdict) of each stage change along ``audit``'s own walk."""
+    found = []
+    walk = judge.repo.first_parent_walk("main", AUDIT_PATHS, full_diff=True)
+    for landing in judge.read_ahead(walk, lambda _landing: True):
+        steps = judge.advance(landing)
+        changed = sum(len(step.changed()) for step in steps)
+        if changed:
+            found += [(landing.commit, judge.verdict(landing, steps))] * changed
+        judge.held_after(steps)
+    return found
+
+
+def test_audit_over_versions_landed_by_commits_of_their_own(tmp_path: Path) -> None:
+    """Between promotions, versions land, change status and go by commits that touch only models/: the
+    walk does not hold those, the promotions are still judged on the walk (each version file known from
+    git's diff since the commit walked before), and the verdicts are a full validation's of every change."""
+    root = tmp_path / "reg"
+    models = ["m0", "m1", "m2"]
+    make_registry(root, tmp_path / "blobs", registry_files(models, 1))
+    later = registry_files(models, 4)
+    for version in range(2, 5):
+        for model in models:  # each version by a commit of its own, the walk skips them
+            path = f"models/{model}/versions/{version}.yaml"
+            write_files(root, {path: later[path]})
+            commit_all(root, f"register {model}-{version}")
+        write_files(root, {"stages/staging.yaml": stage_manifest(dict.fromkeys(models, version))})
+        commit_all(root, f"staging to {version}")
+    archived = "models/m1/versions/4.yaml"
+    write_files(root, {archived: later[archived].replace("status: active", "status: archived")})
+    commit_all(root, "archive m1-4")
+    write_files(root, {"stages/production.yaml": stage_manifest(dict.fromkeys(models, 4))})
+    commit_all(root, "production to 4")  # fails: m1-4 was archived by a commit the walk skips
+    repo = GitRepo.open(root)
+    judge = Judge(repo)
+    verdicts = _audit_verdicts(judge)
+    assert verdicts == _reference(repo)
+    assert [v for _c, v in verdicts].count("pass") == 9 and verdicts[-1][1].startswith("fail: ")
+    assert judge.full_runs == 1  # the promotions were judged on the walk: only the failure was validated
+    assert [(e.change.commit, e.verdict) for e in audit(repo, "main", cache=False)] == verdicts
