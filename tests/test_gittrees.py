@@ -7,10 +7,12 @@ of their own between promotions."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
 import pytest
+from ops.test_audit_verdicts import _reference
 
 from gitreg.errors import GitError
 from gitreg.gitoutput import parse_ls_tree
@@ -18,7 +20,6 @@ from gitreg.gitrepo import GitRepo
 from gitreg.layout import AUDIT_PATHS
 from gitreg.ops.history import audit
 from gitreg.ops.verdicts import Judge
-from ops.test_audit_verdicts import _reference
 from testing.synthetic import commit_all, make_registry, registry_files, stage_manifest, write_files
 
 NAMES = ["plain.yaml", "tab\there.yaml", "new\nline.yaml", "café.yaml", 'quote".yaml', "space name.yaml"]
@@ -78,15 +79,15 @@ def test_each_pair_is_what_git_diff_tree_gives(history: tuple[Path, list[str]]) 
 
 def test_pairs_taken_as_they_are_asked(history: tuple[Path, list[str]]) -> None:
     root, commits = history
+    pairs = list(itertools.pairwise(commits))
     repo = GitRepo.open(root)
     with repo.tree_changes(["models/"]) as changes:
-        for before, commit in zip(commits, commits[1:], strict=False):
-            changes.ask(commit, before)
-            if before != commits[0]:
-                assert changes.take() == _expected(root, *previous)  # its end: the pair just asked
-            previous = (before, commit)
+        changes.ask(pairs[0][1], pairs[0][0])
+        for (before, commit), (next_before, next_commit) in itertools.pairwise(pairs):
+            changes.ask(next_commit, next_before)
+            assert changes.take() == _expected(root, before, commit)  # its end: the pair just asked
         changes.finish()
-        assert changes.take() == _expected(root, *previous)  # the last one's end: git's output's
+        assert changes.take() == _expected(root, *pairs[-1])  # the last one's end: git's output's
 
 
 def test_a_take_nothing_asked_for_fails_at_once(history: tuple[Path, list[str]]) -> None:
