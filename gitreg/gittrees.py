@@ -24,11 +24,12 @@ Changes = dict[str, tuple[str, str, str]]
 
 
 class TreeChanges:
-    """``ask(commit, before)`` for each commit in turn, ``finish()`` after the last, and ``take()`` the
-    changes below ``paths`` from ``before`` to ``commit`` in the order asked: a pair's answer ends where the
-    next one's starts (git writes each pair's header, ``--always``), the last where git's output does, so
-    a pair is taken once the one after it is asked, or once the asking is finished. Requests are written a
-    batch at a time, before anything is read. Close it (or use it as a context manager) to stop git."""
+    """``ask(commit, before)`` for each pair in turn, then ``take()`` the changes below ``paths`` from
+    ``before`` to ``commit``, in the order asked. Each request is the pair, then the commit against itself:
+    git writes every pair's header (``--always``), so the second one's, with no change after it, ends the
+    first one's answer, whatever is asked next (a walk may ask once in thousands of commits). Requests are
+    written a batch at a time, all of them before anything is read. Close it (or use it as a context
+    manager) to stop git."""
 
     def __init__(self, git_dir: Path, paths: list[str]) -> None:
         argv = ["git", f"--git-dir={git_dir}", "diff-tree", "--stdin", "--always", "-r", "-z", "--raw"]
@@ -52,7 +53,6 @@ class TreeChanges:
         self._ready: deque[Changes] = deque()  # answers read ahead, in order
         self._tokens: deque[bytes] = deque()  # NUL-ended fields read and not parsed yet
         self._rest = b""  # a field not ended yet
-        self._finished = False
 
     def __enter__(self) -> TreeChanges:
         return self
@@ -61,19 +61,12 @@ class TreeChanges:
         self.close()
 
     def ask(self, commit: str, before: str) -> None:
-        request = f"{commit} {before}\n"
+        request = f"{commit} {before}\n{commit} {commit}\n"
         self._unsent.append(request)
         self._asked.append((commit, len(request)))
         self._asked_bytes += len(request)
         if len(self._unsent) >= _BATCH:
             self._send()
-
-    def finish(self) -> None:
-        """No more pairs: git's output ends after the last one's answer."""
-        self._send()
-        self._finished = True
-        with suppress(OSError):
-            self._stdin.close()
 
     def take(self) -> Changes:
         """The changes of the oldest pair asked and not taken."""
@@ -92,22 +85,23 @@ class TreeChanges:
         except (OSError, ValueError) as exc:
             raise GitError(f"git diff-tree stopped: {exc}") from None
         # answers nobody reads hold git up, and the requests behind them wait in its input pipe (64 KiB at
-        # least): while more than ASKED_MAX is asked, read (and keep) the oldest answers, each of which ends
-        # where the next one, written already, starts
-        while len(self._asked) > 1 and self._asked_bytes > ASKED_MAX:
+        # least): while more than ASKED_MAX is asked, read (and keep) the oldest answers
+        while self._asked and self._asked_bytes > ASKED_MAX:
             self._ready.append(self._answer())
 
     def _answer(self) -> Changes:
         commit, size = self._asked.popleft()
         self._asked_bytes -= size
-        if self._field() != commit.encode():
+        head = commit.encode()
+        if self._field() != head:
             raise GitError(f"git diff-tree gave no answer for {commit}")
         changes: Changes = {}
         while True:
-            field = self._peek()
-            if field is None or not field.startswith(b":"):  # the end, or the next pair's header
-                return changes
-            self._tokens.popleft()
+            field = self._field()
+            if not field.startswith(b":"):
+                if field != head:
+                    raise GitError(f"git diff-tree gave an answer it was not asked for: {field[:80]!r}")
+                return changes  # the commit against itself: the end of the pair's changes
             meta = field.decode("ascii", "replace").split(" ")
             path = self._field().decode("utf-8", "replace")  # as parse_log reads paths
             if len(meta) != 5:
@@ -115,24 +109,15 @@ class TreeChanges:
             changes[path] = (meta[2], meta[3], meta[4][:1])
 
     def _field(self) -> bytes:
-        """The next NUL-ended field of git's answers."""
-        field = self._peek()
-        if field is None:
-            raise GitError("git diff-tree stopped before it answered")
-        return self._tokens.popleft()
-
-    def _peek(self) -> bytes | None:
-        """The next field, left to read; None at the end of git's output."""
+        """The next NUL-ended field of git's answers (all of a pair's are asked: none is waited for long)."""
         while not self._tokens:
-            if not self._asked and not self._finished:
-                raise GitError("git diff-tree was asked for nothing more")  # (the caller's mistake)
             chunk = self._stdout.read(1 << 16)
             if not chunk:
-                return None
+                raise GitError("git diff-tree stopped before it answered")
             parts = (self._rest + chunk).split(b"\0")
             self._rest = parts.pop()
             self._tokens.extend(parts)
-        return self._tokens[0]
+        return self._tokens.popleft()
 
     def close(self) -> None:
         for stream in (self._stdin, self._stdout):

@@ -141,7 +141,6 @@ class Judge:
                 models.ask(landing.commit, before)
             before = landing.commit
             yield landing
-        models.finish()
 
     def _take(self, fetched: _Fetched) -> None:
         """Hold what was fetched for the window about to be walked."""
