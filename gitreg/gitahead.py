@@ -7,15 +7,13 @@ starts it)."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections import deque
-from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError
 from gitreg.gitlite import read_replies
-from gitreg.gitrun import enlarge_pipe, environment
+from gitreg.gitrun import start_server, stop_server
 
 #: Bytes of requests written and not answered yet, at most: they wait in git's input pipe (64 KiB at least)
 #: while git is held up writing replies nobody reads yet, so they must fit in it. A longer request is
@@ -51,19 +49,7 @@ class BlobsAhead:
 
     def __init__(self, git_dir: Path) -> None:
         argv = ["git", f"--git-dir={git_dir}", "cat-file", "--batch"]
-        self._process = subprocess.Popen(
-            argv,
-            bufsize=1 << 16,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=environment(),
-        )
-        if self._process.stdin is None or self._process.stdout is None:  # pragma: no cover - piped above
-            raise GitError("git cat-file has no pipes")
-        self._stdin = self._process.stdin
-        self._stdout = self._process.stdout
-        enlarge_pipe(self._stdout.fileno(), PIPE_SIZE)
+        self._process, self._stdin, self._stdout = start_server(argv, 1 << 16, PIPE_SIZE)
         self._unread: deque[Ticket] = deque()  # asked, in order, replies not read yet
         self._asked = 0  # bytes of their requests
         self._failed: str | None = None  # why git can answer no more
@@ -126,14 +112,7 @@ class BlobsAhead:
     def close(self) -> None:
         """Stop git (what was asked and not taken is dropped)."""
         self._closed = True
-        for stream in (self._stdin, self._stdout):
-            with suppress(OSError):
-                stream.close()
-        with suppress(OSError, subprocess.TimeoutExpired):
-            self._process.kill()
-            # reaped now if it is gone already, else by subprocess when this process next starts one (or
-            # at exit): waiting here for git to tear down its object cache would be a walk's last 3-8 ms
-            self._process.wait(timeout=0)
+        stop_server(self._process)
         for ticket in self._unread:
             ticket.error, ticket.done = "the reader is closed", True
         self._unread.clear()

@@ -6,13 +6,11 @@ every commit that registered a version. Part of the git module family (``gitrepo
 
 from __future__ import annotations
 
-import subprocess
 from collections import deque
-from contextlib import suppress
 from pathlib import Path
 
 from gitreg.errors import GitError
-from gitreg.gitrun import enlarge_pipe, environment
+from gitreg.gitrun import start_server, stop_server
 
 #: Bytes of requests written and not answered yet, at most (they wait in git's input pipe, 64 KiB at least,
 #: while git is held up writing answers nobody reads yet): beyond it, answers are read and kept first.
@@ -34,19 +32,7 @@ class TreeChanges:
     def __init__(self, git_dir: Path, paths: list[str]) -> None:
         argv = ["git", f"--git-dir={git_dir}", "diff-tree", "--stdin", "--always", "-r", "-z", "--raw"]
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--", *paths]
-        self._process = subprocess.Popen(
-            argv,
-            bufsize=0,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=environment(),
-        )
-        if self._process.stdin is None or self._process.stdout is None:  # pragma: no cover - piped above
-            raise GitError("git diff-tree has no pipes")
-        self._stdin = self._process.stdin
-        self._stdout = self._process.stdout
-        enlarge_pipe(self._stdout.fileno(), PIPE_SIZE)
+        self._process, self._stdin, self._stdout = start_server(argv, 0, PIPE_SIZE)
         self._unsent: list[str] = []  # requests not written yet
         self._asked: deque[tuple[str, int]] = deque()  # commits asked, answers not read; request bytes
         self._asked_bytes = 0
@@ -120,12 +106,7 @@ class TreeChanges:
         return self._tokens.popleft()
 
     def close(self) -> None:
-        for stream in (self._stdin, self._stdout):
-            with suppress(OSError):
-                stream.close()
-        with suppress(OSError, subprocess.TimeoutExpired):
-            self._process.kill()
-            self._process.wait(timeout=0)  # else reaped by subprocess later (see gitahead.BlobsAhead.close)
+        stop_server(self._process)
 
 
 #: Pairs asked before their requests are written to git.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from ops.test_audit_verdicts import _reference
+from ops.test_audit_walk import _verdicts
 
 from gitreg.gitoutput import parse_ls_tree
 from gitreg.gitrepo import GitRepo
@@ -88,19 +89,6 @@ def test_each_pair_is_taken_as_soon_as_it_is_asked(history: tuple[Path, list[str
             changes.take()
 
 
-def _audit_verdicts(judge: Judge) -> list[tuple[str, str]]:
-    """(commit, verdict) of each stage change along ``audit``'s own walk."""
-    found = []
-    walk = judge.repo.first_parent_walk("main", AUDIT_PATHS, full_diff=True)
-    for landing in judge.read_ahead(walk, lambda _landing: True):
-        steps = judge.advance(landing)
-        changed = sum(len(step.changed()) for step in steps)
-        if changed:
-            found += [(landing.commit, judge.verdict(landing, steps))] * changed
-        judge.held_after(steps)
-    return found
-
-
 def test_audit_over_versions_landed_by_commits_of_their_own(tmp_path: Path) -> None:
     """Between promotions, versions land, change status and go by commits that touch only models/: the
     walk does not hold those, the promotions are still judged on the walk (each version file known from
@@ -123,7 +111,7 @@ def test_audit_over_versions_landed_by_commits_of_their_own(tmp_path: Path) -> N
     commit_all(root, "production to 4")  # fails: m1-4 was archived by a commit the walk skips
     repo = GitRepo.open(root)
     judge = Judge(repo)
-    verdicts = _audit_verdicts(judge)
+    verdicts = _verdicts(judge, repo.first_parent_walk("main", AUDIT_PATHS, full_diff=True))  # audit's walk
     assert verdicts == _reference(repo)
     assert [v for _c, v in verdicts].count("pass") == 9 and verdicts[-1][1].startswith("fail: ")
     assert judge.full_runs == 1  # the promotions were judged on the walk: only the failure was validated

@@ -4,12 +4,13 @@ per ``cat-file`` run; neither changes a verdict (they stay those of a full valid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from gitreg.gitahead import BlobsAhead
-from gitreg.gitrepo import GitRepo
+from gitreg.gitrepo import GitRepo, LogCommit
 from gitreg.layout import MODELS_DIR, REGISTRY_FILE, STAGES_DIR
 from gitreg.ops.history import audit
 from gitreg.ops.verdicts import Judge
@@ -40,9 +41,11 @@ class CountingRepo(GitRepo):
         return super().read_blobs(shas)
 
 
-def _verdicts(judge: Judge) -> list[tuple[str, str]]:
+def _verdicts(judge: Judge, walk: Iterable[LogCommit] | None = None) -> list[tuple[str, str]]:
+    """(commit, verdict) of each stage change along ``walk`` (default: every commit that changes the stages,
+    the models or registry.yaml; raw: the judge diffs the stage files' blobs)."""
     found = []
-    walk = judge.repo.first_parent_walk("main", PATHS)  # raw: the judge diffs the stage files' blobs
+    walk = judge.repo.first_parent_walk("main", PATHS) if walk is None else walk
     for landing in judge.read_ahead(walk, lambda _landing: True):
         steps = judge.advance(landing)
         changed = sum(len(step.changed()) for step in steps)
