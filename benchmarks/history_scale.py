@@ -34,7 +34,7 @@ from click.testing import CliRunner
 
 from gitreg.cli import cli
 from gitreg.gitrepo import GitRepo
-from gitreg.layout import stage_path
+from gitreg.layout import stage_path, version_path
 from gitreg.ops.history import StageChange, audit, stage_history
 from gitreg.registry import Registry
 from gitreg.validate.runner import validate_registry
@@ -91,41 +91,61 @@ def _commit(ref: str, mark: int, who: tuple[str, str], when: int, message: str, 
 
 
 def fast_import(
-    root: Path, promotions: list[Promotion], base: str, registrations: dict[str, str] | None = None
+    root: Path,
+    promotions: list[Promotion],
+    base: str,
+    registrations: dict[str, str] | None = None,
+    interleave: bool = False,
 ) -> None:
     """Per promotion: the new stage file, a commit on a branch off main writing it, and a merge commit on main
     whose parents are the previous main and that branch. The branch is deleted afterwards, as forges do.
-    ``registrations`` ({version file: text}): each lands first the same way, by a merged pull request of
-    its own (``--register-merges``)."""
+    ``registrations`` ({version file: text}): each lands the same way, by a merged pull request of its own
+    (``--register-merges``): all before the promotions, or if ``interleave``, each just before the first
+    promotion of its version (the others after the last)."""
     held: dict[str, dict[str, int]] = {"staging": {}, "production": {}}
     parts, tip = [b"feature done\n"], base
     mark = 3 * len(promotions)
-    for n, (version_file, manifest) in enumerate((registrations or {}).items()):
-        raw, when, who = manifest.encode(), START - 600_000 + n * 60, PEOPLE[n % len(PEOPLE)]
+    waiting = dict(registrations or {})
+
+    def register(version_file: str, when: int) -> None:
+        nonlocal mark, tip
+        manifest = waiting.pop(version_file)
+        n = len(registrations or {}) - len(waiting) - 1
+        raw, who = manifest.encode(), PEOPLE[n % len(PEOPLE)]
+        user = who[1].split("@")[0]
         blob, branch, merge = mark + 1, mark + 2, mark + 3
         mark = merge
         model, version = version_file.split("/")[1], version_file.rsplit("/", 1)[1].removesuffix(".yaml")
-        parts += [
-            b"blob\nmark :%d\ndata %d\n%s\n" % (blob, len(raw), raw),
-            _commit(
-                "refs/heads/bench-pr",
-                branch,
-                who,
-                when,
-                f"Register {model}@{version}\n",
-                f"from {tip}\nM 100644 :{blob} {version_file}\n",
-            ),
-            _commit(
-                "refs/heads/main",
-                merge,
-                MERGERS[0],
-                when + 30,
-                f"Merge pull request #{100_000 + n} from {who[1].split('@')[0]}/register-{model}-{version}\n",
-                f"from {tip}\nmerge :{branch}\nM 100644 :{blob} {version_file}\n",
-            ),
-        ]
+        parts.extend(
+            [
+                b"blob\nmark :%d\ndata %d\n%s\n" % (blob, len(raw), raw),
+                _commit(
+                    "refs/heads/bench-pr",
+                    branch,
+                    who,
+                    when,
+                    f"Register {model}@{version}\n",
+                    f"from {tip}\nM 100644 :{blob} {version_file}\n",
+                ),
+                _commit(
+                    "refs/heads/main",
+                    merge,
+                    MERGERS[0],
+                    when + 10,
+                    f"Merge pull request #{100_000 + n} from {user}/register-{model}-{version}\n",
+                    f"from {tip}\nmerge :{branch}\nM 100644 :{blob} {version_file}\n",
+                ),
+            ]
+        )
         tip = f":{merge}"
+
+    if not interleave:
+        for n, version_file in enumerate(list(waiting)):
+            register(version_file, START - 600_000 + n * 60)
     for p in promotions:
+        needed = version_path(p.model, p.to_version)
+        if needed in waiting:
+            register(needed, p.when - 60)
         held[p.stage][p.model] = p.to_version
         blob, branch, merge, path = 3 * p.number - 2, 3 * p.number - 1, 3 * p.number, stage_path(p.stage)
         text = stage_manifest(held[p.stage]).encode()
@@ -155,6 +175,8 @@ def fast_import(
             ),
         ]
         tip = f":{merge}"
+    for n, version_file in enumerate(list(waiting)):  # versions never promoted, after the last promotion
+        register(version_file, START + (len(promotions) + 1) * 600 + n * 60)
     stream = b"".join([*parts, b"done\n"])
     subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input=stream, check=True)
     run("git", "-C", root, "update-ref", "-d", "refs/heads/bench-pr")
@@ -185,7 +207,9 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
     files = registry_files(models, args.versions, lean=True, month=1)
     registrations = {p: t for p, t in files.items() if "/versions/" in p} if args.register_merges else {}
     base = {p: t for p, t in files.items() if p not in registrations}
-    fast_import(root, promotions, make_registry(root, work / f"blobs-{count}", base), registrations)
+    fast_import(
+        root, promotions, make_registry(root, work / f"blobs-{count}", base), registrations, args.interleave
+    )
     run("git", "-C", root, "repack", "-adq")  # packed, as a clone is (make_registry leaves loose objects)
     first_parent = len(run("git", "-C", root, "rev-list", "--first-parent", "main").split())
     merges = len(run("git", "-C", root, "rev-list", "--merges", "main").split())
@@ -206,7 +230,8 @@ def corner(work: Path, args: argparse.Namespace, count: int) -> None:
 
     print(
         f"\n{count} models x {args.versions} versions ({count * args.versions} versions"
-        f"{', each registered by a merge of its own' if registrations else ''}); {model}: "
+        f"{', each registered by a merge of its own' if registrations else ''}"
+        f"{', just before its first promotion' if registrations and args.interleave else ''}); {model}: "
         f"{len(mine)} changes ({len(mine_production)} in production); audit: {len(promotions)}"
     )
     log = ["git", "-C", root, "log", "--first-parent"]
@@ -280,6 +305,12 @@ def main() -> int:
         action="store_true",
         help="land each version by a merged pull request of its own, before the promotions, instead of all "
         "of them in the first commit (main's first-parent history then holds a merge per version too)",
+    )
+    p.add_argument(
+        "--interleave",
+        action="store_true",
+        help="with --register-merges: each version lands just before the first promotion of it (the others "
+        "after the last), instead of all before the promotions",
     )
     args = p.parse_args()
     counts = [int(n) for n in args.models.split(",")]

@@ -56,10 +56,9 @@ class TreeChanges:
 
     def take(self) -> Changes:
         """The changes of the oldest pair asked and not taken."""
-        if self._ready:
-            return self._ready.popleft()
-        self._send()
-        return self._answer()
+        if not self._ready:
+            self._send()  # (which may read the oldest answers ahead: they come first)
+        return self._ready.popleft() if self._ready else self._answer()
 
     def _send(self) -> None:
         if not self._unsent:

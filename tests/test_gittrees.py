@@ -7,6 +7,7 @@ of their own between promotions."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import subprocess
 from pathlib import Path
@@ -29,6 +30,7 @@ def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
 
 
+@functools.cache
 def _tree(root: Path, commit: str) -> dict[str, str]:
     return {p: sha for p, (sha, _s) in parse_ls_tree(_git(root, "ls-tree", "-r", "-z", commit)).items()}
 
@@ -116,3 +118,21 @@ def test_audit_over_versions_landed_by_commits_of_their_own(tmp_path: Path) -> N
     assert [v for _c, v in verdicts].count("pass") == 9 and verdicts[-1][1].startswith("fail: ")
     assert judge.full_runs == 1  # the promotions were judged on the walk: only the failure was validated
     assert [(e.change.commit, e.verdict) for e in audit(repo, "main", cache=False)] == verdicts
+
+
+def test_pairs_taken_well_behind_the_asking_come_in_order(history: tuple[Path, list[str]]) -> None:
+    """As a walk does: asks run far ahead of takes, so answers are read ahead to keep git's input pipe from
+    filling, and a take must return those first (it once returned the next answer instead)."""
+    root, commits = history
+    pairs = [(c, b) for b in commits for c in commits if b != c]
+    asked = [pairs[i % len(pairs)] for i in range(600)]
+    repo = GitRepo.open(root)
+    got = []
+    with repo.tree_changes(["models/"]) as changes:
+        for n, (commit, before) in enumerate(asked):
+            changes.ask(commit, before)
+            if n >= 250:
+                got.append(changes.take())
+        got += [changes.take() for _rest in range(len(asked) - len(got))]
+    expected = {pair: _expected(root, pair[1], pair[0]) for pair in pairs}
+    assert got == [expected[pair] for pair in asked]
