@@ -7,6 +7,7 @@ every commit that registered a version. Part of the git module family (``gitrepo
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from pathlib import Path
 
 from gitreg.errors import GitError
@@ -23,13 +24,47 @@ Changes = dict[str, tuple[str, str, str]]
 
 class TreeChanges:
     """``ask(commit, before)`` for each pair in turn, then ``take()`` the changes below ``paths`` from
-    ``before`` to ``commit``, in the order asked. Each request is the pair, then the commit against itself:
-    git writes every pair's header (``--always``), so the second one's, with no change after it, ends the
-    first one's answer, whatever is asked next (a walk may ask once in thousands of commits). Requests are
-    written a batch at a time, all of them before anything is read. Close it (or use it as a context
-    manager) to stop git."""
+    ``before`` to ``commit``, in the order asked. git keeps every tree it has read until it exits, so a
+    process answers ``PAIRS_PER_PROCESS`` pairs and the next ones go to a new one: memory stays flat however
+    many pairs a walk asks (about 30 KiB a pair with a 1,000-model ``models/``)."""
 
     def __init__(self, git_dir: Path, paths: list[str]) -> None:
+        self._start = partial(_Asker, git_dir, paths)
+        self._askers: deque[_Asker] = deque([self._start()])
+
+    def __enter__(self) -> TreeChanges:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def ask(self, commit: str, before: str) -> None:
+        asker = self._askers[-1]
+        if asker.pairs >= PAIRS_PER_PROCESS:
+            asker.send()  # what it was asked last: its answers are taken before the new one's
+            asker = self._start()
+            self._askers.append(asker)
+        asker.ask(commit, before)
+
+    def take(self) -> Changes:
+        """The changes of the oldest pair asked and not taken (IndexError if there is none)."""
+        while len(self._askers) > 1 and not self._askers[0].pending():
+            self._askers.popleft().close()
+        return self._askers[0].take()
+
+    def close(self) -> None:
+        for asker in self._askers:
+            asker.close()
+
+
+class _Asker:
+    """One ``git diff-tree --stdin``: ``TreeChanges`` for the pairs asked of it. Each request is the pair,
+    then the commit against itself: git writes every pair's header (``--always``), so the second one's, with
+    no change after it, ends the first one's answer, whatever is asked next (a walk may ask once in thousands
+    of commits). Requests are written a batch at a time, all of them before anything is read."""
+
+    def __init__(self, git_dir: Path, paths: list[str]) -> None:
+        self.pairs = 0  # asked in all
         argv = ["git", f"--git-dir={git_dir}", "diff-tree", "--stdin", "--always", "-r", "-z", "--raw"]
         argv += ["--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff", "--", *paths]
         self._process, self._stdin, self._stdout = start_server(argv, 0, PIPE_SIZE)
@@ -40,27 +75,26 @@ class TreeChanges:
         self._tokens: deque[bytes] = deque()  # NUL-ended fields read and not parsed yet
         self._rest = b""  # a field not ended yet
 
-    def __enter__(self) -> TreeChanges:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
     def ask(self, commit: str, before: str) -> None:
+        self.pairs += 1
         request = f"{commit} {before}\n{commit} {commit}\n"
         self._unsent.append(request)
         self._asked.append((commit, len(request)))
         self._asked_bytes += len(request)
         if len(self._unsent) >= _BATCH:
-            self._send()
+            self.send()
+
+    def pending(self) -> bool:
+        """Whether a pair asked of it is not taken yet."""
+        return bool(self._ready or self._asked)
 
     def take(self) -> Changes:
-        """The changes of the oldest pair asked and not taken."""
         if not self._ready:
-            self._send()  # (which may read the oldest answers ahead: they come first)
+            self.send()  # (which may read the oldest answers ahead: they come first)
         return self._ready.popleft() if self._ready else self._answer()
 
-    def _send(self) -> None:
+    def send(self) -> None:
+        """Write the requests not written yet (then read the oldest answers ahead while too much is asked)."""
         if not self._unsent:
             return
         request = "".join(self._unsent).encode()
@@ -110,3 +144,5 @@ class TreeChanges:
 
 #: Pairs asked before their requests are written to git.
 _BATCH = 32
+#: Pairs one git process answers (see ``TreeChanges``).
+PAIRS_PER_PROCESS = 256

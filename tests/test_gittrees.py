@@ -18,6 +18,7 @@ from ops.test_audit_walk import _verdicts
 
 from gitreg.gitoutput import parse_ls_tree
 from gitreg.gitrepo import GitRepo
+from gitreg.gittrees import PAIRS_PER_PROCESS
 from gitreg.layout import AUDIT_PATHS
 from gitreg.ops.history import audit
 from gitreg.ops.verdicts import Judge
@@ -122,10 +123,12 @@ def test_audit_over_versions_landed_by_commits_of_their_own(tmp_path: Path) -> N
 
 def test_pairs_taken_well_behind_the_asking_come_in_order(history: tuple[Path, list[str]]) -> None:
     """As a walk does: asks run far ahead of takes, so answers are read ahead to keep git's input pipe from
-    filling, and a take must return those first (it once returned the next answer instead)."""
+    filling, and a take must return those first (it once returned the next answer instead). Across the git
+    processes too: each answers ``PAIRS_PER_PROCESS`` pairs (git keeps every tree it read), and one whose
+    answers are all taken is stopped."""
     root, commits = history
     pairs = [(c, b) for b in commits for c in commits if b != c]
-    asked = [pairs[i % len(pairs)] for i in range(600)]
+    asked = [pairs[i % len(pairs)] for i in range(2 * PAIRS_PER_PROCESS + 90)]
     repo = GitRepo.open(root)
     got = []
     with repo.tree_changes(["models/"]) as changes:
@@ -133,6 +136,7 @@ def test_pairs_taken_well_behind_the_asking_come_in_order(history: tuple[Path, l
             changes.ask(commit, before)
             if n >= 250:
                 got.append(changes.take())
+                assert len(changes._askers) <= 2
         got += [changes.take() for _rest in range(len(asked) - len(got))]
     expected = {pair: _expected(root, pair[1], pair[0]) for pair in pairs}
     assert got == [expected[pair] for pair in asked]
